@@ -213,7 +213,7 @@ func TestLoadErrors(t *testing.T) {
 	good := `{"vocab_size":4,"n_positions":2,"n_embd":4,"n_layer":1,"n_head":2}`
 	cases := []struct {
 		name, cfg, want string
-		ts             []safetensors.Tensor
+		ts              []safetensors.Tensor
 	}{
 		{"bad json", `{"vocab_size":`, "config.json", nil},
 		{"other model", `{"model_type":"llama","vocab_size":4,"n_positions":2,"n_embd":4,"n_layer":1,"n_head":2}`, `model_type "llama"`, nil},
