@@ -1,0 +1,42 @@
+// Command w2s is the command line of the weak-to-strong toolkit.
+//
+//	w2s env     where and how computations run
+//	w2s train   a short GPT language-model training run that prints its loss curve
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	// Ctrl-C cancels the context: long commands save their state and stop.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "w2s: interrupted; run the same command again to resume")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "w2s:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "w2s",
+		Short:         "Weak-to-strong generalization experiments on GoMLX",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
+	root.AddCommand(envCmd(), trainCmd())
+	return root
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the w2s command line with args and returns its output.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestEnv(t *testing.T) {
+	out, err := run(t, "env", "--backend", "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"backend", "go (spec \"cpu\")", "gomlx", "threads"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("env output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTrainPrintsCurveAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "text.txt")
+	os.WriteFile(corpus, []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 200)), 0o644)
+	args := []string{"train", "--corpus", corpus, "--layers", "1", "--width", "16", "--heads", "2",
+		"--context", "16", "--batch", "4", "--steps", "12", "--warmup", "2", "--eval-every", "4", "--out", filepath.Join(dir, "run")}
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"valid loss", "     4", "    12", "final validation loss", "model saved"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "state/trainer_state.json"} {
+		if _, err := os.Stat(filepath.Join(dir, "run", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Running again finds the finished state and prints the same curve.
+	again, err := run(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(s string) string {
+		s = s[strings.Index(s, "step  train loss"):]
+		return s[:strings.Index(s, "\n\n")]
+	}
+	if !strings.Contains(again, "resumed from step 12") || table(again) != table(out) {
+		t.Errorf("second run did not resume the finished run:\n%s", again)
+	}
+	if _, err := run(t, "train", "--corpus", filepath.Join(dir, "missing.txt")); err == nil {
+		t.Error("missing corpus accepted")
+	}
+}

@@ -1,0 +1,40 @@
+// Package paths says where the toolkit reads data and keeps its cache.
+package paths
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Cache is the folder for downloads, built models and stored artifacts:
+// $W2S_CACHE, else the user cache folder's w2s (~/.cache/w2s on Linux).
+func Cache() string {
+	if d := os.Getenv("W2S_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "w2s")
+	}
+	return filepath.Join(os.TempDir(), "w2s-cache")
+}
+
+// Data lists the folders searched for datasets, in order: $W2S_DATA, then
+// the cache's data folder (where downloads land).
+func Data() []string {
+	var out []string
+	if d := os.Getenv("W2S_DATA"); d != "" {
+		out = append(out, d)
+	}
+	return append(out, filepath.Join(Cache(), "data"))
+}
+
+// FindData returns the first existing path rel under the data folders.
+func FindData(rel string) (string, bool) {
+	for _, d := range Data() {
+		p := filepath.Join(d, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
