@@ -2,6 +2,7 @@
 //
 //	w2s env     where and how computations run
 //	w2s train   a short GPT language-model training run that prints its loss curve
+//	w2s data    tasks, their sources and split counts; pretraining corpora
 package main
 
 import (
@@ -37,6 +38,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
-	root.AddCommand(envCmd(), trainCmd())
+	root.AddCommand(envCmd(), trainCmd(), dataCmd())
 	return root
 }

@@ -1,0 +1,80 @@
+package corpus
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/tasks"
+)
+
+func TestFilter(t *testing.T) {
+	long := "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat"
+	f := NewFilter([]string{long, "A truly awful film.", "ok then"})
+	cases := map[string]bool{
+		"Intro. The QUICK brown fox jumps over the lazy dog, while the cat sleeps on the mat.": false, // a different span
+		"Intro: the quick brown fox jumps over the lazy dog while the cat sleeps on it":        true,  // 13 shared words
+		"I thought it was a truly awful film. Avoid.":                                          true,  // short protected text inside
+		"A truly awful, awful film.":                                                           false,
+		"ok then, see you":                                                                     false, // too short to count
+	}
+	for text, want := range cases {
+		if got := f.Contaminated(text); got != want {
+			t.Errorf("Contaminated(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if _, err := Get("wikipedia"); err == nil || !strings.Contains(err.Error(), "reviews") {
+		t.Errorf("unknown corpus: %v", err)
+	}
+}
+
+// TestNoTestTextInPretrainingCorpus loads every corpus decontaminated from
+// the real data and checks, by brute force on a sample of every task's test
+// texts, that none appears inside a kept document.
+func TestNoTestTextInPretrainingCorpus(t *testing.T) {
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	if testing.Short() {
+		t.Skip("loads every dataset")
+	}
+	ctx := context.Background()
+	opt := tasks.LoadOptions{NoDownload: true}
+	docs, st, err := Load(ctx, Names(), opt, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kept %v, dropped as contaminated %v", st.Docs, st.Contaminated)
+	var all strings.Builder
+	for _, d := range docs {
+		all.WriteString(strings.Join(words(d.Text), " "))
+		all.WriteString(" \x00 ")
+	}
+	text := all.String()
+	r := rand.New(rand.NewPCG(1, 2))
+	checked := 0
+	for _, name := range tasks.Names() {
+		d, err := tasks.Load(ctx, name, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 12 {
+			e := d.Test[r.IntN(len(d.Test))]
+			for _, s := range append([]string{e.Text}, e.Candidates...) {
+				w := words(s)
+				if len(w) < MinShort {
+					continue
+				}
+				checked++
+				if strings.Contains(text, " "+strings.Join(w, " ")+" ") || strings.HasPrefix(text, strings.Join(w, " ")+" ") {
+					t.Errorf("test text of %s appears in the pretraining corpus: %.80q", name, s)
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d test texts checked", checked)
+	}
+}

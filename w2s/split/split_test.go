@@ -1,0 +1,124 @@
+package split
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/tasks"
+)
+
+func synthetic(n int, prefix string, classes int) []tasks.Example {
+	var out []tasks.Example
+	for i := range n {
+		out = append(out, tasks.Example{ID: fmt.Sprint(prefix, i), Text: fmt.Sprintf("%s text %d", prefix, i), Label: i % classes})
+	}
+	return out
+}
+
+func assertDisjoint(t *testing.T, s *Splits) {
+	t.Helper()
+	seen := map[string]string{}
+	for name, set := range map[string][]tasks.Example{"A": s.A, "B": s.B, "val": s.Val, "test": s.Test} {
+		for _, e := range set {
+			if other, ok := seen[e.Key()]; ok {
+				t.Fatalf("example %q is in both %s and %s", e.Key(), other, name)
+			}
+			seen[e.Key()] = name
+		}
+	}
+}
+
+func TestDeterministicDisjointHalves(t *testing.T) {
+	pool := synthetic(1000, "p", 2)
+	// Overlaps: two pool rows repeat test rows, one repeats a pool row.
+	test := append(synthetic(300, "t", 2), pool[5], pool[17])
+	pool = append(pool, pool[3])
+	c := Config{NDocs: 400, NVal: 100, NTest: 200, Seed: 1}
+	s1, err := Make(pool, test, 2, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDisjoint(t, s1)
+	if s1.Counts.A != 200 || s1.Counts.B != 200 || s1.Counts.Val != 100 || s1.Counts.Test != 200 {
+		t.Errorf("counts %+v", s1.Counts)
+	}
+	if s1.Counts.DuplicatesDropped != 3 {
+		t.Errorf("%d duplicates dropped, want 3", s1.Counts.DuplicatesDropped)
+	}
+	s2, _ := Make(pool, test, 2, c)
+	if !reflect.DeepEqual(s1, s2) {
+		t.Error("same seed, different splits")
+	}
+	c.Seed = 2
+	s3, _ := Make(pool, test, 2, c)
+	if reflect.DeepEqual(s1.A, s3.A) {
+		t.Error("different seeds, same half A")
+	}
+	if !reflect.DeepEqual(s1.Test, s3.Test) {
+		t.Error("the test set must not depend on the seed")
+	}
+	if !strings.Contains(s1.Counts.String(), "per class") {
+		t.Errorf("counts report: %s", s1.Counts)
+	}
+}
+
+func TestBalance(t *testing.T) {
+	// 3:1 imbalance; balanced halves of 100 need 50 of each class.
+	var pool []tasks.Example
+	for i := range 800 {
+		label := 0
+		if i%4 == 0 {
+			label = 1
+		}
+		pool = append(pool, tasks.Example{Text: fmt.Sprint("x", i), Label: label})
+	}
+	s, err := Make(pool, synthetic(10, "t", 2), 2, Config{NDocs: 200, NVal: 40, Balance: true, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, counts := range map[string][]int{"A": s.Counts.ClassesA, "B": s.Counts.ClassesB, "val": s.Counts.ClassesVal} {
+		if counts[0] != counts[1] {
+			t.Errorf("%s unbalanced: %v", name, counts)
+		}
+	}
+	if _, err := Make(pool, synthetic(10, "t", 2), 2, Config{NDocs: 600, Balance: true}); err == nil || !strings.Contains(err.Error(), "balanced") {
+		t.Errorf("impossible balance: %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := Make(nil, synthetic(3, "t", 2), 2, Config{}); err == nil {
+		t.Error("empty pool accepted")
+	}
+	if _, err := Make(synthetic(3, "p", 2), nil, 2, Config{}); err == nil {
+		t.Error("empty test accepted")
+	}
+	if _, err := Make(synthetic(10, "p", 2), synthetic(3, "t", 2), 2, Config{NDocs: 20}); err == nil || !strings.Contains(err.Error(), "asked for") {
+		t.Errorf("n_docs beyond the pool: %v", err)
+	}
+}
+
+// TestRealTasksDisjoint splits every registered task's real data (from
+// $W2S_DATA) and checks the sets share no example by content.
+func TestRealTasksDisjoint(t *testing.T) {
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	for _, name := range tasks.Names() {
+		d, err := tasks.Load(context.Background(), name, tasks.LoadOptions{NoDownload: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := min(1000, len(d.Pool)-200)
+		s, err := Make(d.Pool, d.Test, d.Task.NumClasses(), Config{NDocs: n, NVal: 100, NTest: 500, Seed: 7})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		assertDisjoint(t, s)
+		t.Logf("%s: %s", name, strings.ReplaceAll(s.Counts.String(), "\n", "; "))
+	}
+}

@@ -1,0 +1,199 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/hub"
+	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/records"
+)
+
+// Data is a task's formatted examples before splitting.
+type Data struct {
+	Task  *Task
+	Pool  []Example // training candidates
+	Test  []Example
+	Files []string // the files read
+	// Carved is true when the test set was carved out of the pool file.
+	Carved bool
+}
+
+// LoadOptions say where to look.
+type LoadOptions struct {
+	Roots []string    // data folders, in order (default paths.Data())
+	Hub   *hub.Client // for downloads when nothing is local (default hub.FromEnv()); nil Roots and Hub use the environment
+	// NoDownload forbids the network: a missing dataset is an error.
+	NoDownload bool
+	// Cache is where downloads go (default paths.Cache()/data).
+	Cache string
+}
+
+// Load reads and formats a task's data: from the local layout in the data
+// folders if present, else from previously downloaded Hugging Face files
+// in the cache, else by downloading them.
+func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
+	t, err := Get(name)
+	if err != nil {
+		return nil, err
+	}
+	roots := opt.Roots
+	if roots == nil {
+		roots = paths.Data()
+	}
+	cache := opt.Cache
+	if cache == "" {
+		cache = filepath.Join(paths.Cache(), "data")
+	}
+	if train, ok := find(roots, t.Local.Folder, t.Local.Train); ok {
+		var test []string
+		if t.Local.Test != "" {
+			if test, ok = find(roots, t.Local.Folder, t.Local.Test); !ok {
+				return nil, fmt.Errorf("task %s: found %s but not its test file %s/%s.{jsonl,jsonl.gz,parquet} in %v",
+					name, train[0], t.Local.Folder, t.Local.Test, roots)
+			}
+		}
+		return t.read(train, test)
+	}
+	hfRoots := append(append([]string{}, roots...), cache)
+	train, okTrain := find(hfRoots, t.HF.Folder, t.HF.HFTrain)
+	test, okTest := find(hfRoots, t.HF.Folder, t.HF.HFTest)
+	if okTrain && okTest {
+		return t.read(train, test)
+	}
+	missing := fmt.Errorf("task %s: no local data: looked for %s/%s.{jsonl,jsonl.gz,parquet} and %s/ in %v",
+		name, t.Local.Folder, t.Local.Train, t.HF.Folder, hfRoots)
+	if opt.NoDownload {
+		return nil, missing
+	}
+	client := opt.Hub
+	if client == nil {
+		client = hub.FromEnv()
+		client.Progress = os.Stderr
+	}
+	for _, split := range []string{t.HF.HFTrain, t.HF.HFTest} {
+		if err := downloadSplit(ctx, client, t.HF, split, filepath.Join(cache, t.HF.Folder)); err != nil {
+			return nil, errors.Join(missing, fmt.Errorf("download from the hub failed: %w", err))
+		}
+	}
+	train, _ = find([]string{cache}, t.HF.Folder, t.HF.HFTrain)
+	test, _ = find([]string{cache}, t.HF.Folder, t.HF.HFTest)
+	return t.read(train, test)
+}
+
+// downloadSplit fetches every parquet shard of a split into dir as
+// split-00000.parquet, split-00001.parquet, …, each atomically, then writes
+// split.shards.json naming them. Shards count only once that list exists,
+// so an interrupted download is resumed, never read half-done.
+func downloadSplit(ctx context.Context, c *hub.Client, src Source, split, dir string) error {
+	urls, err := c.DatasetParquetURLs(ctx, src.HFRepo, src.HFConfig, split)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for i, u := range urls {
+		name := fmt.Sprintf("%s-%05d.parquet", split, i)
+		names = append(names, name)
+		dest := filepath.Join(dir, name)
+		if _, err := os.Stat(dest); err == nil {
+			continue
+		}
+		if err := c.Download(ctx, u, dest); err != nil {
+			return err
+		}
+	}
+	js, _ := json.Marshal(shardList{Repo: src.HFRepo, Config: src.HFConfig, Split: split, Files: names, URLs: urls})
+	return atomicfile.WriteBytes(filepath.Join(dir, split+shardsSuffix), js)
+}
+
+const shardsSuffix = ".shards.json"
+
+// shardList records a completed download of a split's parquet shards.
+type shardList struct {
+	Repo, Config, Split string
+	Files, URLs         []string
+}
+
+// find returns the files of split `file` in folder under the first root
+// that has them: file.jsonl, file.jsonl.gz, file.parquet, or the parquet
+// shards listed in file.shards.json by a completed download.
+func find(roots []string, folder, file string) ([]string, bool) {
+	if folder == "" || file == "" {
+		return nil, false
+	}
+	for _, root := range roots {
+		base := filepath.Join(root, folder, file)
+		for _, suffix := range records.Suffixes {
+			if st, err := os.Stat(base + suffix); err == nil && !st.IsDir() {
+				return []string{base + suffix}, true
+			}
+		}
+		if raw, err := os.ReadFile(base + shardsSuffix); err == nil {
+			var list shardList
+			if json.Unmarshal(raw, &list) == nil && len(list.Files) > 0 {
+				var files []string
+				for _, f := range list.Files {
+					files = append(files, filepath.Join(root, folder, f))
+				}
+				return files, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// read formats the records of the pool files and the test files (or carves
+// the test set out of the pool when there are none).
+func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
+	d := &Data{Task: t, Carved: len(testFiles) == 0}
+	load := func(files []string, split string, carve bool) (pool, test []Example, err error) {
+		for _, f := range files {
+			recs, err := records.ReadFile(f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("task %s: %w", t.Name, err)
+			}
+			d.Files = append(d.Files, f)
+			for i, r := range recs {
+				ex, err := t.format(r, f, i)
+				if err != nil {
+					return nil, nil, err
+				}
+				ex.ID = fmt.Sprintf("%s:%s:%s:%d", t.Name, split, filepath.Base(f), i)
+				if carve && t.inTest(r) {
+					test = append(test, ex)
+				} else {
+					pool = append(pool, ex)
+				}
+			}
+		}
+		return pool, test, nil
+	}
+	var err error
+	if d.Carved {
+		if t.CarveTest <= 0 {
+			return nil, fmt.Errorf("task %s: no test file and no carving fraction", t.Name)
+		}
+		if d.Pool, d.Test, err = load(trainFiles, "pool", true); err != nil {
+			return nil, err
+		}
+	} else {
+		if d.Pool, _, err = load(trainFiles, "train", false); err != nil {
+			return nil, err
+		}
+		if d.Test, _, err = load(testFiles, "test", false); err != nil {
+			return nil, err
+		}
+	}
+	if len(d.Pool) == 0 {
+		return nil, fmt.Errorf("task %s: the training pool is empty (files %v)", t.Name, trainFiles)
+	}
+	if len(d.Test) == 0 {
+		return nil, fmt.Errorf("task %s: the test set is empty (files %v)", t.Name, append(trainFiles, testFiles...))
+	}
+	return d, nil
+}

@@ -1,0 +1,138 @@
+// Package tasks is the registry of experiment tasks: for each, its label
+// set, the label words used by prompting, where its data lives (a folder of
+// the local data root, or a Hugging Face dataset) and how a record becomes
+// model input, following the formatters of openai/weak-to-strong.
+//
+// Adding a task touches one table entry (see registry.go).
+package tasks
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/records"
+)
+
+// Kind says what a task's examples are.
+type Kind string
+
+const (
+	// Classification: Text is the input, Label its class.
+	Classification Kind = "classification"
+	// Preference: Candidates holds two replies (whole conversations), Label
+	// the index of the preferred one; a reward model scores each.
+	Preference Kind = "preference"
+)
+
+// Example is one formatted example.
+type Example struct {
+	ID         string   // task:file:row, stable across runs
+	Text       string   // model input (classification)
+	Candidates []string // the texts a reward model scores (preference)
+	Label      int      // gold class, or index of the preferred candidate
+}
+
+// Key identifies an example by content, for disjointness checks.
+func (e Example) Key() string {
+	if len(e.Candidates) == 0 {
+		return e.Text
+	}
+	return e.Text + "\x00" + strings.Join(e.Candidates, "\x00")
+}
+
+// Source says where a task's records come from.
+type Source struct {
+	// Local data: Folder under a data root, and the file (without suffix)
+	// of the training pool and of the test set. An empty Test means the
+	// test set is carved out of the pool (see Task.CarveTest).
+	Folder, Train, Test string
+	// Hugging Face dataset used when the local files are missing.
+	HFRepo, HFConfig, HFTrain, HFTest string
+}
+
+// Task is one registered task.
+type Task struct {
+	Name        string
+	Description string
+	Kind        Kind
+	Labels      []string // class names (for preference: which candidate)
+	LabelWords  []string // what a language model should say for each class
+	Local       Source   // the shared data folder's layout
+	HF          Source   // the Hugging Face dataset's layout (Folder: where downloads go)
+	// CarveTest is the fraction of pool records that form the test set when
+	// the source has no test file. Records are assigned by a hash of their
+	// content, so the test set is the same for every seed.
+	CarveTest float64
+	// Format turns a record into an example; rng is seeded from the
+	// record's content, so formatting is the same in every run.
+	Format func(r records.Record, rng *rand.Rand) (Example, error)
+}
+
+var registry = map[string]*Task{}
+
+func register(t *Task) {
+	if _, dup := registry[t.Name]; dup {
+		panic("tasks: duplicate task " + t.Name)
+	}
+	registry[t.Name] = t
+}
+
+// Names lists the registered tasks, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Get returns the named task, or an error listing the known ones.
+func Get(name string) (*Task, error) {
+	t, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown task %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return t, nil
+}
+
+// NumClasses is the number of labels.
+func (t *Task) NumClasses() int { return len(t.Labels) }
+
+// contentHash is a stable hash of a record's content (keys sorted).
+func contentHash(task string, r records.Record) uint64 {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := fnv.New64a()
+	h.Write([]byte(task))
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s\x00%v", k, r[k])
+	}
+	return h.Sum64()
+}
+
+// format applies t.Format to record i of file, checking the label.
+func (t *Task) format(r records.Record, file string, i int) (Example, error) {
+	h := contentHash(t.Name, r)
+	ex, err := t.Format(r, rand.New(rand.NewPCG(h, 0x7733)))
+	if err != nil {
+		return ex, fmt.Errorf("task %s: %s record %d: %w", t.Name, file, i+1, err)
+	}
+	if ex.Label < 0 || ex.Label >= len(t.Labels) {
+		return ex, fmt.Errorf("task %s: %s record %d: label %d out of range [0, %d)", t.Name, file, i+1, ex.Label, len(t.Labels))
+	}
+	return ex, nil
+}
+
+// inTest tells whether a pool record belongs to the carved test set. The
+// hash depends on the data folder, not the task, so tasks framing the same
+// records differently (cosmos_qa, cosmos_qa_mc) test on the same records.
+func (t *Task) inTest(r records.Record) bool {
+	return float64(contentHash(t.Local.Folder+"/carve", r)%100000) < t.CarveTest*100000
+}

@@ -1,0 +1,504 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dlclark/regexp2/v2"
+
+	"github.com/w2s-lab/w2s/w2s/atomicfile"
+)
+
+// gpt2Pattern is GPT-2's pre-tokenizer: text is cut into pieces (words with
+// their leading space, numbers, punctuation runs, whitespace) and BPE never
+// merges across pieces.
+const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+
+var pretokenizer = sync.OnceValue(func() *regexp2.Regexp {
+	return regexp2.MustCompile(gpt2Pattern, regexp2.None)
+})
+
+// Pieces splits text as GPT-2's pre-tokenizer does.
+func Pieces(text string) []string {
+	re := pretokenizer()
+	var out []string
+	m, err := re.FindStringMatch(text)
+	for err == nil && m != nil {
+		out = append(out, m.String())
+		m, err = re.FindNextMatch(m)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("tokenizer: pre-tokenizer: %v", err))
+	}
+	return out
+}
+
+// EndOfText is the special token that separates documents.
+const EndOfText = "<|endoftext|>"
+
+// BPE is a byte-level BPE tokenizer: tokens are byte strings. Trained here,
+// the first 256 ids are the single bytes, then one id per merge, then the
+// special token; a loaded GPT-2 tokenizer.json keeps its own numbering.
+type BPE struct {
+	byteID  [256]int32       // the token of each single byte
+	tokens  []string         // id → token bytes
+	ids     map[string]int32 // token bytes → id
+	ranks   map[[2]int32]int // merge (left id, right id) → rank
+	merged  map[[2]int32]int32
+	special map[string]int32
+	eos     int32
+	name    string
+
+	cacheMu sync.Mutex
+	cache   map[string][]int32 // piece → ids
+}
+
+func newBPE(name string) *BPE {
+	return &BPE{ids: map[string]int32{}, ranks: map[[2]int32]int{}, merged: map[[2]int32]int32{},
+		special: map[string]int32{}, name: name, cache: map[string][]int32{}, eos: -1}
+}
+
+func (b *BPE) add(token string) int32 {
+	id := int32(len(b.tokens))
+	b.tokens = append(b.tokens, token)
+	b.ids[token] = id
+	return id
+}
+
+func (b *BPE) addMerge(left, right int32) (int32, error) {
+	key := [2]int32{left, right}
+	if _, dup := b.ranks[key]; dup {
+		return 0, fmt.Errorf("merge %q + %q appears twice", b.tokens[left], b.tokens[right])
+	}
+	tok := b.tokens[left] + b.tokens[right]
+	id, ok := b.ids[tok]
+	if !ok {
+		id = b.add(tok)
+	}
+	b.ranks[key] = len(b.ranks)
+	b.merged[key] = id
+	return id, nil
+}
+
+func (b *BPE) VocabSize() int { return len(b.tokens) }
+func (b *BPE) EOS() int32     { return b.eos }
+func (b *BPE) Name() string   { return b.name }
+
+// Encode splits text into pieces and applies the merges to each piece,
+// lowest rank first. The special end-of-text string is encoded as its id.
+func (b *BPE) Encode(text string) []int32 {
+	var out []int32
+	for {
+		i := strings.Index(text, EndOfText)
+		if i < 0 || b.eos < 0 {
+			break
+		}
+		out = b.encodeOrdinary(text[:i], out)
+		out = append(out, b.eos)
+		text = text[i+len(EndOfText):]
+	}
+	return b.encodeOrdinary(text, out)
+}
+
+func (b *BPE) encodeOrdinary(text string, out []int32) []int32 {
+	for _, piece := range Pieces(text) {
+		out = append(out, b.encodePiece(piece)...)
+	}
+	return out
+}
+
+func (b *BPE) encodePiece(piece string) []int32 {
+	if id, ok := b.ids[piece]; ok {
+		return []int32{id}
+	}
+	b.cacheMu.Lock()
+	cached, ok := b.cache[piece]
+	b.cacheMu.Unlock()
+	if ok {
+		return cached
+	}
+	seq := make([]int32, len(piece))
+	for i := 0; i < len(piece); i++ {
+		seq[i] = b.byteID[piece[i]]
+	}
+	for len(seq) > 1 {
+		best, bestRank := -1, math.MaxInt
+		for i := 0; i+1 < len(seq); i++ {
+			if r, ok := b.ranks[[2]int32{seq[i], seq[i+1]}]; ok && r < bestRank {
+				best, bestRank = i, r
+			}
+		}
+		if best < 0 {
+			break
+		}
+		pair := [2]int32{seq[best], seq[best+1]}
+		id := b.merged[pair]
+		// Merge every occurrence of the pair, left to right.
+		next := seq[:0:0]
+		for i := 0; i < len(seq); i++ {
+			if i+1 < len(seq) && seq[i] == pair[0] && seq[i+1] == pair[1] {
+				next = append(next, id)
+				i++
+			} else {
+				next = append(next, seq[i])
+			}
+		}
+		seq = next
+	}
+	b.cacheMu.Lock()
+	if len(b.cache) < 1<<20 {
+		b.cache[piece] = seq
+	}
+	b.cacheMu.Unlock()
+	return seq
+}
+
+// Decode concatenates the tokens' bytes.
+func (b *BPE) Decode(ids []int32) string {
+	var sb strings.Builder
+	for _, id := range ids {
+		if id >= 0 && int(id) < len(b.tokens) {
+			sb.WriteString(b.tokens[id])
+		}
+	}
+	return sb.String()
+}
+
+// Train learns a byte-level BPE of vocabSize tokens (256 bytes, merges and
+// the end-of-text token) from texts. Ties between equally frequent pairs go
+// to the pair of smaller ids, so training is deterministic.
+func Train(texts func(yield func(string) bool), vocabSize int, name string) (*BPE, error) {
+	if vocabSize < 257 {
+		return nil, fmt.Errorf("tokenizer: vocabulary of %d cannot hold the 256 bytes and end-of-text", vocabSize)
+	}
+	counts := map[string]int{}
+	for text := range texts {
+		for _, p := range Pieces(text) {
+			counts[p]++
+		}
+	}
+	// Words: unique pieces as id sequences, in a fixed order.
+	pieces := make([]string, 0, len(counts))
+	for p := range counts {
+		pieces = append(pieces, p)
+	}
+	sort.Strings(pieces)
+	words := make([][]int32, len(pieces))
+	freq := make([]int, len(pieces))
+	for i, p := range pieces {
+		freq[i] = counts[p]
+		for j := 0; j < len(p); j++ {
+			words[i] = append(words[i], int32(p[j]))
+		}
+	}
+	b := newBPE(name)
+	for c := range 256 {
+		b.byteID[c] = b.add(string([]byte{byte(c)}))
+	}
+	pairCount := map[[2]int32]int{}
+	where := map[[2]int32]map[int]bool{}
+	addPairs := func(w int, sign int) {
+		seq := words[w]
+		for i := 0; i+1 < len(seq); i++ {
+			p := [2]int32{seq[i], seq[i+1]}
+			pairCount[p] += sign * freq[w]
+			if sign > 0 {
+				if where[p] == nil {
+					where[p] = map[int]bool{}
+				}
+				where[p][w] = true
+			}
+		}
+	}
+	for w := range words {
+		addPairs(w, 1)
+	}
+	for len(b.tokens) < vocabSize-1 {
+		var best [2]int32
+		bestCount := 0
+		for p, c := range pairCount {
+			if c > bestCount || (c == bestCount && c > 0 && (p[0] < best[0] || (p[0] == best[0] && p[1] < best[1]))) {
+				best, bestCount = p, c
+			}
+		}
+		if bestCount < 2 {
+			break // nothing left worth merging
+		}
+		id, err := b.addMerge(best[0], best[1])
+		if err != nil {
+			return nil, err
+		}
+		ws := make([]int, 0, len(where[best]))
+		for w := range where[best] {
+			ws = append(ws, w)
+		}
+		sort.Ints(ws)
+		for _, w := range ws {
+			addPairs(w, -1)
+			seq := words[w]
+			next := seq[:0:0]
+			for i := 0; i < len(seq); i++ {
+				if i+1 < len(seq) && seq[i] == best[0] && seq[i+1] == best[1] {
+					next = append(next, id)
+					i++
+				} else {
+					next = append(next, seq[i])
+				}
+			}
+			words[w] = next
+			addPairs(w, 1)
+		}
+		delete(pairCount, best)
+		delete(where, best)
+	}
+	b.eos = b.add(EndOfText)
+	b.special[EndOfText] = b.eos
+	return b, nil
+}
+
+// The Hugging Face tokenizer.json layout, as far as byte-level BPE needs.
+type hfTokenizer struct {
+	Version       string          `json:"version"`
+	Truncation    any             `json:"truncation"`
+	Padding       any             `json:"padding"`
+	AddedTokens   []hfAddedToken  `json:"added_tokens"`
+	Normalizer    any             `json:"normalizer"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Decoder       json.RawMessage `json:"decoder"`
+	Model         hfBPEModel      `json:"model"`
+}
+
+type hfAddedToken struct {
+	ID         int32  `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized bool   `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+type hfBPEModel struct {
+	Type                    string           `json:"type"`
+	Dropout                 any              `json:"dropout"`
+	UnkToken                any              `json:"unk_token"`
+	ContinuingSubwordPrefix string           `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         string           `json:"end_of_word_suffix"`
+	FuseUnk                 bool             `json:"fuse_unk"`
+	ByteFallback            bool             `json:"byte_fallback"`
+	Vocab                   map[string]int32 `json:"vocab"`
+	Merges                  json.RawMessage  `json:"merges"`
+}
+
+// byteToRune is GPT-2's printable stand-in for each byte in vocab and
+// merges strings (bytes_to_unicode of the original encoder.py).
+var byteToRune, runeToByte = func() ([256]rune, map[rune]byte) {
+	var b2r [256]rune
+	r2b := map[rune]byte{}
+	n := 0
+	for b := 0; b < 256; b++ {
+		printable := (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)
+		r := rune(b)
+		if !printable {
+			r = rune(256 + n)
+			n++
+		}
+		b2r[b] = r
+		r2b[r] = byte(b)
+	}
+	return b2r, r2b
+}()
+
+func toUnicode(token string) string {
+	var sb strings.Builder
+	for i := 0; i < len(token); i++ {
+		sb.WriteRune(byteToRune[token[i]])
+	}
+	return sb.String()
+}
+
+func fromUnicode(s string) (string, error) {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		b, ok := runeToByte[r]
+		if !ok {
+			return "", fmt.Errorf("character %q is not in the byte-level alphabet", r)
+		}
+		out = append(out, b)
+	}
+	return string(out), nil
+}
+
+// Save writes b as a Hugging Face tokenizer.json (atomically).
+func (b *BPE) Save(path string) error {
+	hf := hfTokenizer{
+		Version:       "1.0",
+		PreTokenizer:  json.RawMessage(`{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}`),
+		PostProcessor: json.RawMessage(`{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":false,"use_regex":true}`),
+		Decoder:       json.RawMessage(`{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true}`),
+		Model:         hfBPEModel{Type: "BPE", Vocab: map[string]int32{}},
+	}
+	for id, tok := range b.tokens {
+		if sid, ok := b.special[tok]; ok && sid == int32(id) {
+			hf.AddedTokens = append(hf.AddedTokens, hfAddedToken{ID: sid, Content: tok, Normalized: true, Special: true})
+			continue
+		}
+		hf.Model.Vocab[toUnicode(tok)] = int32(id)
+	}
+	merges := make([][2]string, len(b.ranks))
+	for pair, rank := range b.ranks {
+		merges[rank] = [2]string{toUnicode(b.tokens[pair[0]]), toUnicode(b.tokens[pair[1]])}
+	}
+	raw, err := json.Marshal(merges)
+	if err != nil {
+		return err
+	}
+	hf.Model.Merges = raw
+	js, err := json.MarshalIndent(hf, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, js)
+}
+
+func addedID(added []hfAddedToken, id int32) bool {
+	for _, a := range added {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads a byte-level BPE tokenizer.json: ours, or a Hugging Face GPT-2
+// style one (merges as "a b" strings or as pairs).
+func Load(path string) (*BPE, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var hf hfTokenizer
+	if err := json.Unmarshal(raw, &hf); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	bad := func(format string, args ...any) (*BPE, error) {
+		return nil, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	}
+	if hf.Model.Type != "BPE" {
+		return bad("model type %q: only byte-level BPE is supported", hf.Model.Type)
+	}
+	if !strings.Contains(string(hf.PreTokenizer), `"ByteLevel"`) {
+		return bad("pre_tokenizer is not ByteLevel")
+	}
+	var merges [][2]string
+	var asPairs [][]string
+	var asStrings []string
+	if err := json.Unmarshal(hf.Model.Merges, &asPairs); err == nil {
+		for _, p := range asPairs {
+			if len(p) != 2 {
+				return bad("merge %v is not a pair", p)
+			}
+			merges = append(merges, [2]string{p[0], p[1]})
+		}
+	} else if err := json.Unmarshal(hf.Model.Merges, &asStrings); err == nil {
+		for _, s := range asStrings {
+			l, r, ok := strings.Cut(s, " ")
+			if !ok {
+				return bad("merge %q is not two tokens", s)
+			}
+			merges = append(merges, [2]string{l, r})
+		}
+	} else {
+		return bad("merges must be a list of pairs or of \"a b\" strings")
+	}
+	// Rebuild ids exactly as the file numbers them. GPT-2's file lists
+	// end-of-text both in the vocabulary and as an added token.
+	size := 0
+	for _, id := range hf.Model.Vocab {
+		size = max(size, int(id)+1)
+	}
+	for _, a := range hf.AddedTokens {
+		size = max(size, int(a.ID)+1)
+	}
+	tokens := make([]string, size)
+	filled := make([]bool, size)
+	set := func(id int32, tok string) error {
+		if id < 0 || int(id) >= size {
+			return fmt.Errorf("token %q has id %d outside [0, %d)", tok, id, size)
+		}
+		if filled[id] {
+			return fmt.Errorf("id %d is used twice", id)
+		}
+		tokens[id], filled[id] = tok, true
+		return nil
+	}
+	for s, id := range hf.Model.Vocab {
+		tok, err := fromUnicode(s)
+		if err != nil {
+			return bad("vocab token %q: %v", s, err)
+		}
+		if err := set(id, tok); err != nil {
+			return bad("%v", err)
+		}
+	}
+	for id, ok := range filled {
+		if !ok && !addedID(hf.AddedTokens, int32(id)) {
+			return bad("no token has id %d", id)
+		}
+	}
+	b := newBPE(path)
+	b.tokens = tokens
+	for id, tok := range tokens {
+		if filled[id] {
+			b.ids[tok] = int32(id)
+		}
+	}
+	for _, a := range hf.AddedTokens {
+		if a.ID < 0 || int(a.ID) >= size || !(filled[a.ID] && tokens[a.ID] == a.Content) {
+			if err := set(a.ID, a.Content); err != nil {
+				return bad("added token: %v", err)
+			}
+		}
+		b.tokens[a.ID] = a.Content
+		b.special[a.Content] = a.ID
+		delete(b.ids, a.Content) // specials never come out of merges
+		if a.Content == EndOfText {
+			b.eos = a.ID
+		}
+	}
+	for i := range 256 {
+		id, ok := b.ids[string([]byte{byte(i)})]
+		if !ok {
+			return bad("byte %#02x has no token: not a byte-level vocabulary", i)
+		}
+		b.byteID[i] = id
+	}
+	for i, m := range merges {
+		l, err1 := fromUnicode(m[0])
+		r, err2 := fromUnicode(m[1])
+		if err1 != nil || err2 != nil {
+			return bad("merge %d: %v %v", i, err1, err2)
+		}
+		lid, ok1 := b.ids[l]
+		rid, ok2 := b.ids[r]
+		mid, ok3 := b.ids[l+r]
+		if !ok1 || !ok2 || !ok3 {
+			return bad("merge %d (%q %q) uses tokens missing from the vocabulary", i, m[0], m[1])
+		}
+		key := [2]int32{lid, rid}
+		if _, dup := b.ranks[key]; !dup {
+			b.ranks[key] = i
+			b.merged[key] = mid
+		}
+	}
+	if b.eos < 0 {
+		return bad("no %s token", EndOfText)
+	}
+	return b, nil
+}
