@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -28,7 +29,8 @@ type Doc struct {
 // Corpus is a named source of documents.
 type Corpus struct {
 	Name, Description string
-	load              func(ctx context.Context, opt tasks.LoadOptions) ([]Doc, error)
+	// load returns the documents and the data files it read.
+	load func(ctx context.Context, opt tasks.LoadOptions) ([]Doc, []string, error)
 }
 
 var registry = map[string]*Corpus{}
@@ -72,14 +74,16 @@ func init() {
 }
 
 // fromTasks takes the input texts (or candidates) of the tasks' pools.
-func fromTasks(names []string, source string) func(context.Context, tasks.LoadOptions) ([]Doc, error) {
-	return func(ctx context.Context, opt tasks.LoadOptions) ([]Doc, error) {
+func fromTasks(names []string, source string) func(context.Context, tasks.LoadOptions) ([]Doc, []string, error) {
+	return func(ctx context.Context, opt tasks.LoadOptions) ([]Doc, []string, error) {
 		var docs []Doc
+		var files []string
 		for _, n := range names {
 			d, err := tasks.Load(ctx, n, opt)
 			if err != nil {
-				return nil, fmt.Errorf("corpus %s: %w", source, err)
+				return nil, nil, fmt.Errorf("corpus %s: %w", source, err)
 			}
+			files = append(files, d.Files...)
 			for _, e := range d.Pool {
 				if len(e.Candidates) > 0 {
 					for _, c := range e.Candidates {
@@ -90,20 +94,22 @@ func fromTasks(names []string, source string) func(context.Context, tasks.LoadOp
 				}
 			}
 		}
-		return docs, nil
+		return docs, files, nil
 	}
 }
 
 // passages takes the passage and context fields, not the formatted inputs
 // (which would repeat each passage with every question).
-func passages(ctx context.Context, opt tasks.LoadOptions) ([]Doc, error) {
+func passages(ctx context.Context, opt tasks.LoadOptions) ([]Doc, []string, error) {
 	var docs []Doc
+	var files []string
 	seen := map[string]bool{}
 	for _, n := range []string{"boolq", "cosmos_qa"} {
 		d, err := tasks.Load(ctx, n, opt)
 		if err != nil {
-			return nil, fmt.Errorf("corpus passages: %w", err)
+			return nil, nil, fmt.Errorf("corpus passages: %w", err)
 		}
+		files = append(files, d.Files...)
 		for _, e := range d.Pool {
 			text := e.Text
 			if after, ok := strings.CutPrefix(text, "Passage: "); ok {
@@ -117,18 +123,18 @@ func passages(ctx context.Context, opt tasks.LoadOptions) ([]Doc, error) {
 			}
 		}
 	}
-	return docs, nil
+	return docs, files, nil
 }
 
-func textFile(rel, source string) func(context.Context, tasks.LoadOptions) ([]Doc, error) {
-	return func(_ context.Context, opt tasks.LoadOptions) ([]Doc, error) {
+func textFile(rel, source string) func(context.Context, tasks.LoadOptions) ([]Doc, []string, error) {
+	return func(_ context.Context, opt tasks.LoadOptions) ([]Doc, []string, error) {
 		path, err := findData(opt, rel)
 		if err != nil {
-			return nil, fmt.Errorf("corpus %s: %w", source, err)
+			return nil, nil, fmt.Errorf("corpus %s: %w", source, err)
 		}
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var docs []Doc
 		for _, para := range strings.Split(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n\n") {
@@ -136,28 +142,28 @@ func textFile(rel, source string) func(context.Context, tasks.LoadOptions) ([]Do
 				docs = append(docs, Doc{source, p})
 			}
 		}
-		return docs, nil
+		return docs, []string{path}, nil
 	}
 }
 
-func sotu(_ context.Context, opt tasks.LoadOptions) ([]Doc, error) {
+func sotu(_ context.Context, opt tasks.LoadOptions) ([]Doc, []string, error) {
 	path, err := findData(opt, "corpora/sotu.jsonl.gz")
 	if err != nil {
-		return nil, fmt.Errorf("corpus sotu: %w", err)
+		return nil, nil, fmt.Errorf("corpus sotu: %w", err)
 	}
 	recs, err := records.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("corpus sotu: %w", err)
+		return nil, nil, fmt.Errorf("corpus sotu: %w", err)
 	}
 	var docs []Doc
 	for i, r := range recs {
 		text, err := r.String("text")
 		if err != nil {
-			return nil, fmt.Errorf("corpus sotu: %s record %d: %w", path, i+1, err)
+			return nil, nil, fmt.Errorf("corpus sotu: %s record %d: %w", path, i+1, err)
 		}
 		docs = append(docs, Doc{"sotu", text})
 	}
-	return docs, nil
+	return docs, []string{path}, nil
 }
 
 func findData(opt tasks.LoadOptions, rel string) (string, error) {
@@ -174,9 +180,10 @@ func findData(opt tasks.LoadOptions, rel string) (string, error) {
 	return "", fmt.Errorf("%s not found in the data folders %v", rel, roots)
 }
 
-// Stats count what Load kept and dropped, per corpus.
+// Stats count what Load kept and dropped, per corpus, and name the files read.
 type Stats struct {
 	Docs, Bytes, Contaminated map[string]int
+	Files                     []string // data files read, sorted, including those of the test splits
 }
 
 // Load reads the named corpora. With decontaminate set, documents sharing
@@ -186,9 +193,11 @@ func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontamin
 	var filter *Filter
 	if decontaminate {
 		var err error
-		if filter, err = ProtectTestSplits(ctx, opt); err != nil {
+		var files []string
+		if filter, files, err = ProtectTestSplits(ctx, opt); err != nil {
 			return nil, st, err
 		}
+		st.Files = append(st.Files, files...)
 	}
 	var out []Doc
 	for _, n := range names {
@@ -196,10 +205,11 @@ func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontamin
 		if err != nil {
 			return nil, st, err
 		}
-		docs, err := c.load(ctx, opt)
+		docs, files, err := c.load(ctx, opt)
 		if err != nil {
 			return nil, st, err
 		}
+		st.Files = append(st.Files, files...)
 		for _, d := range docs {
 			if filter != nil && filter.Contaminated(d.Text) {
 				st.Contaminated[n]++
@@ -210,6 +220,8 @@ func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontamin
 			st.Bytes[n] += len(d.Text)
 		}
 	}
+	sort.Strings(st.Files)
+	st.Files = slices.Compact(st.Files)
 	return out, st, nil
 }
 
@@ -269,14 +281,16 @@ func (f *Filter) Contaminated(text string) bool {
 	return false
 }
 
-// ProtectTestSplits protects the test split of every registered task.
-func ProtectTestSplits(ctx context.Context, opt tasks.LoadOptions) (*Filter, error) {
-	var texts []string
+// ProtectTestSplits protects the test split of every registered task; it
+// returns the files it read.
+func ProtectTestSplits(ctx context.Context, opt tasks.LoadOptions) (*Filter, []string, error) {
+	var texts, files []string
 	for _, n := range tasks.Names() {
 		d, err := tasks.Load(ctx, n, opt)
 		if err != nil {
-			return nil, fmt.Errorf("decontamination: %w", err)
+			return nil, nil, fmt.Errorf("decontamination: %w", err)
 		}
+		files = append(files, d.Files...)
 		for _, e := range d.Test {
 			if e.Text != "" {
 				texts = append(texts, e.Text)
@@ -284,7 +298,7 @@ func ProtectTestSplits(ctx context.Context, opt tasks.LoadOptions) (*Filter, err
 			texts = append(texts, e.Candidates...)
 		}
 	}
-	return NewFilter(texts), nil
+	return NewFilter(texts), files, nil
 }
 
 // words lowercases text and splits it into words and punctuation marks.

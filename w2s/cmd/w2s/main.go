@@ -38,6 +38,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
-	root.AddCommand(envCmd(), trainCmd(), dataCmd())
+	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd())
 	return root
 }

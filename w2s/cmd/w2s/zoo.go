@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+func zooCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "zoo",
+		Short: "Build, list and verify the ladder of pretrained models",
+	}
+	var scale string
+	cmd.PersistentFlags().StringVar(&scale, "scale", "", "ci, cpu or gpu (default $W2S_SCALE, else cpu)")
+
+	var out string
+	var sizes []string
+	build := &cobra.Command{
+		Use:   "build",
+		Short: "Pretrain the ladder of a scale (resumes after an interrupt; finished sizes are skipped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := zoo.GetScale(scale)
+			if err != nil {
+				return err
+			}
+			b, _, err := openBackend(cmd)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = zoo.BuildDir(s.Name)
+			}
+			start := time.Now()
+			_, err = zoo.Build(cmd.Context(), s, zoo.BuildOptions{Out: out, Backend: b, Sizes: sizes, Log: cmd.ErrOrStderr(),
+				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ladder %s built in %s into %s\n\n", s.Name, time.Since(start).Round(time.Second), out)
+			return printLadder(cmd.OutOrStdout(), cmd, s.Name, out)
+		},
+	}
+	build.Flags().StringVar(&out, "out", "", "ladder folder (default: the cache's zoo/<scale>)")
+	build.Flags().StringSliceVar(&sizes, "sizes", nil, "build only these sizes")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Print the ladder of a scale: parameters, tokens, validation loss, build time",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return printLadder(cmd.OutOrStdout(), cmd, scale, "")
+		},
+	}
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every model file of the ladder against the sha256 in its build record",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			entries, err := zoo.List(cmd.Context(), scale, "")
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, e := range entries {
+				if e.Dir == "" {
+					errs = append(errs, fmt.Errorf("%s: not built", e.Size.Name))
+					continue
+				}
+				if err := zoo.Verify(e.Dir); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ok  %-3s %s (%d files)\n", e.Size.Name, e.Dir, len(e.Record.Files))
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.AddCommand(build, list, verify)
+	return cmd
+}
+
+func printLadder(w io.Writer, cmd *cobra.Command, scale, dir string) error {
+	s, err := zoo.GetScale(scale)
+	if err != nil {
+		return err
+	}
+	entries, err := zoo.List(cmd.Context(), s.Name, dir)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "model\tlayers\twidth\theads\tnon-emb params\tparams\ttokens\tvalid loss\tbits/byte\tbuild time\tfolder\t\n")
+	for _, e := range entries {
+		name := "zoo/" + s.Name + "/" + e.Size.Name
+		if e.Record == nil {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t%d\tnot built\t\t\t\t\n", name, e.Size.Layers, e.Size.Width, e.Size.Heads, s.Tokens(e.Size))
+			continue
+		}
+		r := e.Record
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.3f\t%s\t%s\t\n", name, r.Layers, r.Width, r.Heads,
+			r.NonEmbeddingParams, r.Params, r.Tokens, r.ValidLoss, r.ValidBitsPerByte,
+			(time.Duration(r.WallSeconds) * time.Second).String(), relative(e.Dir))
+	}
+	return tw.Flush()
+}
+
+func relative(dir string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && len(rel) < len(dir) {
+			return rel
+		}
+	}
+	return dir
+}

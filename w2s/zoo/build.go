@@ -1,0 +1,381 @@
+package zoo
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/pretrain"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/tokenizer"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// RecordFile is the build record in each model folder.
+const RecordFile = "build.json"
+
+// Record says how a model was built, and the sha256 of each file.
+type Record struct {
+	Name, Scale          string
+	Layers, Width, Heads int
+	Context, Vocab       int
+	Params               int
+	NonEmbeddingParams   int
+	Steps, Tokens        int
+	Batch                int
+	LR                   float64
+	Recipe               Scale
+	Mixture              map[string]float64
+	ValidLoss            float64 // nats per token on the held-out stream
+	ValidBitsPerByte     float64 // the same, per byte of text (comparable across tokenizers)
+	TrainLoss            float64 // mean over the last tenth of the steps
+	Curve                []train.Point
+	WallSeconds          float64
+	Machine              Machine
+	Command              string
+	Commit               string
+	Created              string
+	DataFiles            map[string]string // data file (relative to its data folder) → sha256
+	Files                map[string]string // file of this folder → sha256
+}
+
+// Machine describes where a build ran.
+type Machine struct {
+	Host, CPU, OS, Go, GoMLX, Backend, Device string
+	CPUs, GOMAXPROCS                          int
+}
+
+// BuildOptions control Build.
+type BuildOptions struct {
+	Out      string           // ladder folder (default Dir(scale) in the cache)
+	Backend  backends.Backend // default backend.Default()
+	Data     tasks.LoadOptions
+	Sizes    []string  // only these sizes (default all)
+	Log      io.Writer // progress lines (default os.Stderr)
+	Progress func(desc string) train.Progress
+}
+
+// Build pretrains every size of the scale into opt.Out, one folder per
+// size with config.json, model.safetensors, tokenizer.json and build.json.
+// Finished sizes are skipped; an interrupted size resumes from its saved
+// state. The result depends only on the recipe, the data and the backend:
+// on the CPU backend, building twice gives identical checkpoint bytes.
+func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
+	if opt.Out == "" {
+		opt.Out = BuildDir(s.Name)
+	}
+	if opt.Log == nil {
+		opt.Log = os.Stderr
+	}
+	b := opt.Backend
+	if b == nil {
+		var err error
+		if b, err = backend.Default(); err != nil {
+			return nil, err
+		}
+	}
+	sizes := s.Sizes
+	if len(opt.Sizes) > 0 {
+		sizes = nil
+		for _, n := range opt.Sizes {
+			z, err := s.Size(n)
+			if err != nil {
+				return nil, err
+			}
+			sizes = append(sizes, z)
+		}
+	}
+	var records []*Record
+	var todo []Size
+	for _, z := range sizes {
+		if rec, err := ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
+			if err := Verify(filepath.Join(opt.Out, z.Name)); err == nil {
+				fmt.Fprintf(opt.Log, "zoo/%s/%s: already built (%s)\n", s.Name, z.Name, filepath.Join(opt.Out, z.Name))
+				records = append(records, rec)
+				continue
+			}
+		}
+		todo = append(todo, z)
+	}
+	if len(todo) == 0 {
+		return records, nil
+	}
+	start := time.Now()
+	fmt.Fprintf(opt.Log, "zoo/%s: reading and decontaminating the corpora, training the tokenizer…\n", s.Name)
+	data, err := s.LoadData(ctx, opt.Data)
+	if err != nil {
+		return records, err
+	}
+	fmt.Fprintf(opt.Log, "zoo/%s: %d training and %d validation tokens ready in %s\n", s.Name, len(data.Train), len(data.Valid), time.Since(start).Round(time.Second))
+	dataSums, err := dataChecksums(data.Files, opt.Data.Roots)
+	if err != nil {
+		return records, err
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return records, err
+	}
+	if err := data.Tokenizer.Save(filepath.Join(opt.Out, tokenizer.FileName)); err != nil {
+		return records, err
+	}
+	for _, z := range todo {
+		rec, err := s.buildOne(ctx, z, data, dataSums, b, opt)
+		if err != nil {
+			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
+		}
+		records = append(records, rec)
+	}
+	return records, nil
+}
+
+func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[string]string, b backends.Backend, opt BuildOptions) (*Record, error) {
+	dir := filepath.Join(opt.Out, z.Name)
+	cfg := s.Config(z)
+	m, err := model.New(cfg, s.Seed, dtypes.Float32)
+	if err != nil {
+		return nil, err
+	}
+	steps := s.Steps(z)
+	tc := train.Config{
+		Steps: steps, LR: s.LR(z), Warmup: int(s.Warmup * float64(steps)), MinLR: s.MinLR,
+		WeightDecay: s.WeightDecay, ClipNorm: s.Clip, EvalEvery: (steps + 1) / 2, SaveEvery: max(1, steps/10),
+		Dir: filepath.Join(dir, "state"), Seed: s.Seed,
+	}
+	ev, err := pretrain.NewEvaluator(b, m, data.Valid, s.Batch, s.Context, 0)
+	if err != nil {
+		return nil, err
+	}
+	var progress train.Progress
+	if opt.Progress != nil {
+		progress = opt.Progress(fmt.Sprintf("zoo/%s/%s", s.Name, z.Name))
+	}
+	tr := &train.Trainer{Backend: b, Ctx: m.Ctx, Loss: pretrain.LossFn(cfg), Config: tc, Progress: progress,
+		Eval: func(int) (map[string]float64, error) {
+			l, err := ev.Loss()
+			return map[string]float64{"valid_loss": l}, err
+		}}
+	total, nonEmb := cfg.NumParams()
+	fmt.Fprintf(opt.Log, "zoo/%s/%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
+		s.Name, z.Name, z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
+	start := time.Now()
+	res, err := tr.Run(ctx, s.batches(data.Train))
+	wall := time.Since(start).Seconds()
+	if err != nil {
+		if os.MkdirAll(filepath.Join(dir, "state"), 0o755) == nil {
+			atomicfile.WriteBytes(filepath.Join(dir, wallFile), []byte(fmt.Sprint(priorWall(dir)+wall)))
+		}
+		return nil, err
+	}
+	if res.ResumedFrom > 0 {
+		fmt.Fprintf(opt.Log, "zoo/%s/%s: resumed from step %d\n", s.Name, z.Name, res.ResumedFrom)
+	}
+	eos := int(data.Tokenizer.EOS())
+	if err := checkpoint.Save(dir, m, checkpoint.Options{EOS: &eos}); err != nil {
+		return nil, err
+	}
+	if err := data.Tokenizer.Save(filepath.Join(dir, tokenizer.FileName)); err != nil {
+		return nil, err
+	}
+	last := res.Curve[len(res.Curve)-1]
+	validLoss := last.Metrics["valid_loss"]
+	validBytes := len(data.Tokenizer.Decode(data.Valid[:len(data.Valid)-1]))
+	tail := max(1, len(res.Curve)/10)
+	var trainLoss float64
+	for _, p := range res.Curve[len(res.Curve)-tail:] {
+		trainLoss += p.Loss / float64(tail)
+	}
+	mix := map[string]float64{}
+	for _, x := range Mixture {
+		mix[x.Corpus] = x.Weight
+	}
+	rec := &Record{
+		Name: z.Name, Scale: s.Name, Layers: z.Layers, Width: z.Width, Heads: z.Heads,
+		Context: s.Context, Vocab: s.Vocab, Params: total, NonEmbeddingParams: nonEmb,
+		Steps: steps, Tokens: s.Tokens(z), Batch: s.Batch, LR: tc.LR, Recipe: *s, Mixture: mix,
+		ValidLoss: validLoss, ValidBitsPerByte: validLoss * float64(len(data.Valid)-1) / float64(validBytes) / 0.6931471805599453,
+		TrainLoss: trainLoss, Curve: sparseCurve(res.Curve, 50), WallSeconds: priorWall(dir) + wall,
+		Machine: machine(b), Command: strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " "), Commit: commit(), Created: time.Now().UTC().Format(time.RFC3339),
+		DataFiles: dataSums, Files: map[string]string{},
+	}
+	for _, f := range []string{checkpoint.ConfigFile, checkpoint.WeightsFile, tokenizer.FileName} {
+		sum, err := sha256File(filepath.Join(dir, f))
+		if err != nil {
+			return nil, err
+		}
+		rec.Files[f] = sum
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, RecordFile), append(js, '\n')); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(opt.Log, "zoo/%s/%s: validation loss %.4f nats/token (%.3f bits/byte) after %d tokens, %s\n",
+		s.Name, z.Name, validLoss, rec.ValidBitsPerByte, rec.Tokens, time.Duration(wall*float64(time.Second)).Round(time.Second))
+	return rec, nil
+}
+
+// wallFile keeps the time spent by interrupted attempts at a size.
+const wallFile = "state/wall_seconds"
+
+// priorWall is the wall time earlier, interrupted attempts at dir spent.
+func priorWall(dir string) float64 {
+	raw, err := os.ReadFile(filepath.Join(dir, wallFile))
+	if err != nil {
+		return 0
+	}
+	var s float64
+	fmt.Sscan(string(raw), &s)
+	return s
+}
+
+// sparseCurve keeps about n points of a curve, always the evaluations.
+func sparseCurve(c []train.Point, n int) []train.Point {
+	every := max(1, len(c)/n)
+	var out []train.Point
+	for i, p := range c {
+		if i%every == every-1 || p.Metrics != nil || i == len(c)-1 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// BuildDir is where `w2s zoo build` puts a scale's ladder.
+func BuildDir(scale string) string { return filepath.Join(paths.Cache(), "zoo", scale) }
+
+// ReadRecord reads dir/build.json.
+func ReadRecord(dir string) (*Record, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RecordFile), err)
+	}
+	return &r, nil
+}
+
+// Verify checks the files of a model folder against its build record.
+func Verify(dir string) error {
+	rec, err := ReadRecord(dir)
+	if err != nil {
+		return err
+	}
+	if len(rec.Files) == 0 {
+		return fmt.Errorf("%s: the build record lists no files", dir)
+	}
+	var bad []string
+	for f, want := range rec.Files {
+		got, err := sha256File(filepath.Join(dir, f))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
+		} else if got != want {
+			bad = append(bad, fmt.Sprintf("%s: sha256 %s, record says %s", f, got[:12], want[:12]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: %s", dir, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// dataChecksums names each data file relative to the data folder it lies
+// in, with its sha256.
+func dataChecksums(files []string, roots []string) (map[string]string, error) {
+	if roots == nil {
+		roots = paths.Data()
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		name := f
+		for _, r := range roots {
+			if rel, err := filepath.Rel(r, f); err == nil && !strings.HasPrefix(rel, "..") {
+				name = rel
+				break
+			}
+		}
+		sum, err := sha256File(f)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = sum
+	}
+	return out, nil
+}
+
+func machine(b backends.Backend) Machine {
+	info := backend.Describe(b)
+	host, _ := os.Hostname()
+	return Machine{Host: host, CPU: cpuModel(), OS: info.OS, Go: info.Go, GoMLX: info.GoMLX,
+		Backend: info.Backend, Device: info.Device, CPUs: info.CPUs, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// commit is the git commit of the source tree, with "+dirty" when it has
+// uncommitted changes, or "unknown" outside a git checkout.
+func commit() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "unknown"
+	}
+	dir := filepath.Dir(file)
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += "+dirty"
+	}
+	return c
+}

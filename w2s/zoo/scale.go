@@ -1,0 +1,160 @@
+// Package zoo builds and serves the ladder of pretrained GPT models of
+// increasing size that weak-to-strong experiments need. No pretrained
+// weights can be downloaded here, so the project pretrains its own ladder
+// with one recipe on the decontaminated corpora of package corpus; it also
+// loads Hugging Face GPT-2 checkpoints (a local folder, or an HF id fetched
+// into the cache) for users who have them.
+//
+// A ladder belongs to a scale: ci (seconds, for tests), cpu (the default:
+// what two cores build in under an hour; shipped in this repository) and gpu
+// (larger, for an accelerator). Names zoo/xs … zoo/xl resolve to the
+// checkpoints of the active scale.
+package zoo
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/model"
+)
+
+// Size is one rung of a ladder.
+type Size struct {
+	Name                 string
+	Layers, Width, Heads int
+}
+
+// Scale is a ladder and the one recipe that builds all its sizes.
+type Scale struct {
+	Name  string
+	Sizes []Size
+
+	Vocab          int // tokenizer size (256 bytes, merges, end-of-text)
+	TokenizerBytes int // text the tokenizer is trained on
+	Context        int
+	Batch          int // sequences per optimizer step
+
+	// Token budget: tokens(size) = BaseTokens × (N / N₀)^TokenExponent,
+	// rounded up to whole steps, N the non-embedding parameters and N₀ those
+	// of the smallest size. Every size reads the same token stream from its
+	// start, so smaller models see a prefix of what larger ones see.
+	BaseTokens    int
+	TokenExponent float64
+
+	// Learning rate: LR0 × √(128 / width), with Warmup (a fraction of the
+	// steps) of linear warm-up, then cosine decay to MinLR × peak.
+	LR0, Warmup, MinLR float64
+	WeightDecay, Clip  float64
+
+	ValidTokens int    // held-out tokens for the validation loss
+	Seed        uint64 // data order, initialisation, tokenizer sample
+}
+
+// Mixture is the share of pretraining bytes each corpus contributes.
+var Mixture = []struct {
+	Corpus string
+	Weight float64
+}{
+	{"reviews", 0.50}, {"dialogues", 0.15}, {"news", 0.10}, {"passages", 0.10},
+	{"shakespeare", 0.05}, {"moby_dick", 0.05}, {"sotu", 0.05},
+}
+
+var scales = map[string]*Scale{
+	"ci": {
+		Name: "ci",
+		Sizes: []Size{
+			{"xs", 1, 16, 2}, {"s", 1, 32, 2}, {"m", 2, 32, 2}, {"l", 2, 48, 3}, {"xl", 3, 64, 4},
+		},
+		Vocab: 512, TokenizerBytes: 300_000, Context: 32, Batch: 8,
+		BaseTokens: 16_384, TokenExponent: 1.0 / 3,
+		LR0: 3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		ValidTokens: 4096, Seed: 1,
+	},
+	"cpu": {
+		Name: "cpu",
+		Sizes: []Size{
+			{"xs", 1, 48, 2}, {"s", 2, 64, 2}, {"m", 2, 96, 3}, {"l", 3, 128, 4}, {"xl", 4, 160, 5},
+		},
+		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 128, Batch: 8,
+		BaseTokens: 229_376, TokenExponent: 1.0 / 3,
+		LR0: 5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		ValidTokens: 16_384, Seed: 1,
+	},
+	"gpu": {
+		Name: "gpu",
+		Sizes: []Size{
+			{"xs", 2, 128, 4}, {"s", 4, 256, 4}, {"m", 6, 384, 6}, {"l", 8, 512, 8}, {"xl", 12, 768, 12},
+		},
+		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 256, Batch: 32,
+		BaseTokens: 20_000_000, TokenExponent: 1.0 / 3,
+		LR0: 1e-3, Warmup: 0.02, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		ValidTokens: 262_144, Seed: 1,
+	},
+}
+
+// ScaleNames lists the scales.
+var ScaleNames = []string{"ci", "cpu", "gpu"}
+
+// GetScale returns the named scale ("" means the active one).
+func GetScale(name string) (*Scale, error) {
+	if name == "" {
+		name = ActiveScale()
+	}
+	s, ok := scales[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown scale %q (want %s)", name, strings.Join(ScaleNames, ", "))
+	}
+	return s, nil
+}
+
+// ActiveScale is $W2S_SCALE, else "cpu".
+func ActiveScale() string {
+	if s := os.Getenv("W2S_SCALE"); s != "" {
+		return s
+	}
+	return "cpu"
+}
+
+// Config is the model configuration of a size.
+func (s *Scale) Config(z Size) model.Config {
+	return model.Small(s.Vocab, s.Context, z.Width, z.Layers, z.Heads)
+}
+
+// Size returns the named size.
+func (s *Scale) Size(name string) (Size, error) {
+	var names []string
+	for _, z := range s.Sizes {
+		if z.Name == name {
+			return z, nil
+		}
+		names = append(names, z.Name)
+	}
+	return Size{}, fmt.Errorf("scale %s has no size %q (sizes: %s)", s.Name, name, strings.Join(names, ", "))
+}
+
+// Steps is the number of optimizer steps of a size (its token budget
+// divided by the tokens of a step, rounded up).
+func (s *Scale) Steps(z Size) int {
+	_, n0 := s.Config(s.Sizes[0]).NumParams()
+	_, n := s.Config(z).NumParams()
+	tokens := float64(s.BaseTokens) * math.Pow(float64(n)/float64(n0), s.TokenExponent)
+	perStep := s.Batch * s.Context
+	return int(math.Ceil(tokens / float64(perStep)))
+}
+
+// Tokens is the number of training tokens a size reads.
+func (s *Scale) Tokens(z Size) int { return s.Steps(z) * s.Batch * s.Context }
+
+// LR is the peak learning rate of a size.
+func (s *Scale) LR(z Size) float64 { return s.LR0 * math.Sqrt(128/float64(z.Width)) }
+
+// maxTokens is the longest stream any size reads.
+func (s *Scale) maxTokens() int {
+	m := 0
+	for _, z := range s.Sizes {
+		m = max(m, s.Tokens(z))
+	}
+	return m
+}

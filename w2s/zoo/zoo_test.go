@@ -1,0 +1,179 @@
+package zoo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/corpus"
+	"github.com/w2s-lab/w2s/w2s/tokenizer"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+func TestRecipe(t *testing.T) {
+	for _, name := range ScaleNames {
+		s, err := GetScale(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Sizes) < 5 {
+			t.Errorf("%s: %d sizes", name, len(s.Sizes))
+		}
+		_, first := s.Config(s.Sizes[0]).NumParams()
+		_, last := s.Config(s.Sizes[len(s.Sizes)-1]).NumParams()
+		if last < 30*first {
+			t.Errorf("%s: non-embedding parameters span %.1f×, want ≥ 30×", name, float64(last)/float64(first))
+		}
+		prevN, prevTokens := 0, 0
+		for _, z := range s.Sizes {
+			if err := s.Config(z).Validate(); err != nil {
+				t.Errorf("%s/%s: %v", name, z.Name, err)
+			}
+			_, n := s.Config(z).NumParams()
+			if n <= prevN || s.Tokens(z) < prevTokens {
+				t.Errorf("%s/%s: parameters and token budgets must grow with size", name, z.Name)
+			}
+			prevN, prevTokens = n, s.Tokens(z)
+		}
+	}
+	if _, err := GetScale("tpu"); err == nil {
+		t.Error("unknown scale accepted")
+	}
+}
+
+func TestMixerFollowsWeights(t *testing.T) {
+	// Corpus 0 has short documents, corpus 1 long ones; bytes follow weights.
+	var a, b []corpus.Doc
+	for range 100 {
+		a = append(a, corpus.Doc{Source: "a", Text: "x"})
+	}
+	for range 10 {
+		b = append(b, corpus.Doc{Source: "b", Text: strings.Repeat("y", 50)})
+	}
+	m := newMixer([][]corpus.Doc{a, b}, []float64{0.75, 0.25}, 1)
+	counts := [2]int{}
+	for range 2000 {
+		d := m.Next()
+		counts[d.Source[0]-'a'] += len(d.Text)
+	}
+	share := float64(counts[0]) / float64(counts[0]+counts[1])
+	if share < 0.72 || share > 0.78 {
+		t.Errorf("corpus a has %.2f of the bytes, want 0.75", share)
+	}
+}
+
+// TestCIBuildDeterministicAndResumable builds the ci ladder, then rebuilds
+// two sizes — one straight, one interrupted and resumed — and checks the
+// checkpoint bytes are identical; then resolves and loads zoo names.
+func TestCIBuildDeterministicAndResumable(t *testing.T) {
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	if testing.Short() {
+		t.Skip("builds the ci ladder")
+	}
+	s, _ := GetScale("ci")
+	ctx := context.Background()
+	b := backend.MustDefault()
+	first := filepath.Join(t.TempDir(), "first")
+	recs, err := Build(ctx, s, BuildOptions{Out: first, Backend: b, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(s.Sizes) {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, r := range recs {
+		if r.Commit == "" || len(r.DataFiles) == 0 || r.Tokens != s.Tokens(mustSize(t, s, r.Name)) || r.ValidLoss <= 0 || r.WallSeconds <= 0 {
+			t.Errorf("incomplete record for %s: %+v", r.Name, r)
+		}
+		if err := Verify(filepath.Join(first, r.Name)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Straight rebuild of xs; interrupted and resumed rebuild of m.
+	second := filepath.Join(t.TempDir(), "second")
+	if _, err := Build(ctx, s, BuildOptions{Out: second, Backend: b, Log: io.Discard, Sizes: []string{"xs"}}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	stopAt := s.Steps(mustSize(t, s, "m")) / 2
+	_, err = Build(cctx, s, BuildOptions{Out: second, Backend: b, Log: io.Discard, Sizes: []string{"m"},
+		Progress: func(string) train.Progress { return cancelAt{stopAt, cancel} }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted build: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(second, "m", "state", train.StateJSON)); err != nil {
+		t.Fatalf("no resumable state after the interrupt: %v", err)
+	}
+	if _, err := Build(ctx, s, BuildOptions{Out: second, Backend: b, Log: io.Discard, Sizes: []string{"m"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []string{"xs", "m"} {
+		for _, f := range []string{checkpoint.WeightsFile, checkpoint.ConfigFile, tokenizer.FileName} {
+			a, _ := os.ReadFile(filepath.Join(first, size, f))
+			c, _ := os.ReadFile(filepath.Join(second, size, f))
+			if len(a) == 0 || !bytes.Equal(a, c) {
+				t.Errorf("%s/%s differs between two builds", size, f)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(second, "m", "state")); !os.IsNotExist(err) {
+		t.Error("training state left behind after a finished build")
+	}
+
+	// A tampered file fails verification.
+	tampered := filepath.Join(second, "xs", checkpoint.ConfigFile)
+	os.WriteFile(tampered, []byte("{}"), 0o644)
+	if err := Verify(filepath.Join(second, "xs")); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("tampered config: %v", err)
+	}
+
+	// Names resolve through W2S_ZOO_DIR, and load with their tokenizer.
+	t.Setenv("W2S_ZOO_DIR", filepath.Dir(first))
+	os.Rename(first, filepath.Join(filepath.Dir(first), "ci"))
+	t.Setenv("W2S_SCALE", "ci")
+	m, tok, err := Load(ctx, "zoo/xl", checkpoint.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.NEmbd != 64 || tok.VocabSize() != s.Vocab {
+		t.Errorf("zoo/xl: width %d, vocabulary %d", m.Config.NEmbd, tok.VocabSize())
+	}
+	if _, err := Resolve(ctx, "zoo/xxl"); err == nil || !strings.Contains(err.Error(), "sizes: xs") {
+		t.Errorf("unknown size: %v", err)
+	}
+	if _, err := Resolve(ctx, "zoo/gpu/xl"); err == nil || !strings.Contains(err.Error(), "zoo build --scale gpu") {
+		t.Errorf("unbuilt scale: %v", err)
+	}
+}
+
+func mustSize(t *testing.T, s *Scale, name string) Size {
+	z, err := s.Size(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// cancelAt cancels a build once a step is reached.
+type cancelAt struct {
+	step   int
+	cancel func()
+}
+
+func (c cancelAt) Start(int, int) {}
+func (c cancelAt) Update(done int, _ train.Point) {
+	if done == c.step {
+		c.cancel()
+	}
+}
+func (c cancelAt) Done() {}
