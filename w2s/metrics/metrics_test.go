@@ -1,0 +1,90 @@
+package metrics
+
+import (
+	"math"
+	"testing"
+)
+
+func TestAccuracyAndArgmax(t *testing.T) {
+	pred := Argmax([][]float64{{0.9, 0.1}, {0.2, 0.8}, {0.5, 0.5}, {0.1, 0.3, 0.6}})
+	if pred[0] != 0 || pred[1] != 1 || pred[2] != 0 || pred[3] != 2 {
+		t.Errorf("argmax %v", pred)
+	}
+	if a := Accuracy([]int{1, 0, 1, 1}, []int{1, 1, 1, 0}); a != 0.5 {
+		t.Errorf("accuracy %g", a)
+	}
+	if !math.IsNaN(Accuracy(nil, nil)) {
+		t.Error("accuracy of nothing must be NaN")
+	}
+}
+
+func TestAUROC(t *testing.T) {
+	cases := []struct {
+		scores []float64
+		labels []int
+		want   float64
+	}{
+		{[]float64{0.1, 0.4, 0.35, 0.8}, []int{0, 0, 1, 1}, 0.75}, // sklearn's example
+		{[]float64{1, 2, 3, 4}, []int{0, 0, 1, 1}, 1},
+		{[]float64{4, 3, 2, 1}, []int{0, 0, 1, 1}, 0},
+		{[]float64{0.5, 0.5, 0.5, 0.5}, []int{0, 1, 0, 1}, 0.5}, // ties count half
+		{[]float64{0.2, 0.2, 0.9}, []int{0, 1, 1}, 0.75},
+	}
+	for _, c := range cases {
+		if got := AUROC(c.scores, c.labels); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("AUROC(%v, %v) = %g, want %g", c.scores, c.labels, got, c.want)
+		}
+	}
+	if !math.IsNaN(AUROC([]float64{1, 2}, []int{1, 1})) {
+		t.Error("AUROC with one class must be NaN")
+	}
+}
+
+func TestPGR(t *testing.T) {
+	p := ComputePGR(0.6, 0.7, 0.8)
+	if !p.Defined || math.Abs(p.Value-0.5) > 1e-12 {
+		t.Errorf("PGR %+v", p)
+	}
+	if p := ComputePGR(0.6, 0.55, 0.8); p.Value >= 0 {
+		t.Errorf("a student below the weak model has negative PGR: %+v", p)
+	}
+	for _, ceiling := range []float64{0.6, 0.5} {
+		p := ComputePGR(0.6, 0.7, ceiling)
+		if p.Defined || !math.IsNaN(p.Value) || p.String()[:9] != "undefined" {
+			t.Errorf("ceiling %g ≤ weak 0.6: %+v %s", ceiling, p, p)
+		}
+	}
+}
+
+func TestMedianAndBootstrap(t *testing.T) {
+	if m := Median([]float64{3, 1, math.NaN(), 2, 10}); m != 2.5 {
+		t.Errorf("median %g", m)
+	}
+	if !math.IsNaN(Median([]float64{math.NaN()})) {
+		t.Error("median of nothing")
+	}
+	iv := Bootstrap([]float64{0.2, 0.4, 0.6, 0.8, math.NaN()}, 0.95, 2000, 1)
+	if iv.N != 4 || math.Abs(iv.Estimate-0.5) > 1e-12 || !(iv.Low < 0.5 && iv.High > 0.5) || iv.Low < 0.2 || iv.High > 0.8 {
+		t.Errorf("bootstrap %+v", iv)
+	}
+	if again := Bootstrap([]float64{0.2, 0.4, 0.6, 0.8}, 0.95, 2000, 1); again != iv {
+		t.Errorf("bootstrap not deterministic: %+v vs %+v", again, iv)
+	}
+	one := Bootstrap([]float64{0.3}, 0.95, 100, 1)
+	if one.Low != 0.3 || one.High != 0.3 || one.String() != "0.300 (1 seed)" {
+		t.Errorf("one value: %+v %s", one, one)
+	}
+}
+
+func TestAgreement(t *testing.T) {
+	gold := []int{0, 0, 1, 1, 1, 0}
+	sup := []int{0, 1, 1, 0, 1, 1}     // right on 0, 2, 4; wrong on 1, 3, 5
+	student := []int{0, 1, 0, 1, 1, 1} // agrees on 0, 1, 4, 5
+	a := ComputeAgreement(student, sup, gold)
+	if math.Abs(a.All-4.0/6) > 1e-12 || math.Abs(a.SupervisorRight-2.0/3) > 1e-12 || math.Abs(a.SupervisorWrong-2.0/3) > 1e-12 {
+		t.Errorf("agreement %+v", a)
+	}
+	if a.NRight != 3 || a.NWrong != 3 || a.ErrorInheritance != a.SupervisorWrong {
+		t.Errorf("agreement counts %+v", a)
+	}
+}

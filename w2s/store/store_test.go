@@ -1,0 +1,201 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type spec struct {
+	Task  string
+	Seed  int
+	Extra map[string]float64
+}
+
+func TestDoOnceAndKeys(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Log = &bytes.Buffer{}
+	calls := 0
+	fill := func(dir string) error {
+		calls++
+		return WriteJSON(dir, "result.json", map[string]int{"answer": 42})
+	}
+	ctx := context.Background()
+	sp := spec{"sst2", 1, map[string]float64{"b": 2, "a": 1}}
+	a, err := s.Do(ctx, "labels", 1, sp, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Do(ctx, "labels", 1, spec{"sst2", 1, map[string]float64{"a": 1, "b": 2}}, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || a.Dir != b.Dir {
+		t.Fatalf("computed %d times; dirs %s %s", calls, a.Dir, b.Dir)
+	}
+	var got map[string]int
+	if err := b.ReadJSON("result.json", &got); err != nil || got["answer"] != 42 {
+		t.Fatalf("read back %v %v", got, err)
+	}
+	// Anything that determines the result changes the key.
+	k1, _, _ := Key("labels", 1, sp)
+	k2, _, _ := Key("labels", 2, sp)
+	k3, _, _ := Key("labels", 1, spec{"sst2", 2, nil})
+	k4, _, _ := Key("preds", 1, sp)
+	if k1 == k2 || k1 == k3 || k1 == k4 {
+		t.Error("version, spec or kind did not change the key")
+	}
+}
+
+func TestFailedFillLeavesNothing(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	boom := errors.New("boom")
+	_, err := s.Do(context.Background(), "ckpt", 1, spec{Task: "x"}, func(dir string) error {
+		os.WriteFile(filepath.Join(dir, "half.bin"), []byte("half"), 0o644)
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v", err)
+	}
+	entries, _ := s.List("")
+	for _, e := range entries {
+		if !e.Leftover {
+			t.Errorf("a failed computation left an artifact: %+v", e)
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(s.Root, "ckpt", ".tmp-*"))
+	if len(matches) != 0 {
+		t.Errorf("temporary folders left: %v", matches)
+	}
+}
+
+func TestCorruptArtifactIsRecomputed(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	var log bytes.Buffer
+	s.Log = &log
+	calls := 0
+	fill := func(dir string) error {
+		calls++
+		return os.WriteFile(filepath.Join(dir, "w.bin"), []byte("weights"), 0o644)
+	}
+	a, _ := s.Do(context.Background(), "ckpt", 1, spec{Task: "y"}, fill)
+	os.WriteFile(a.Path("w.bin"), []byte("weightz"), 0o644)
+	s2, _ := Open(s.Root) // a new process: nothing verified yet
+	s2.Log = &log
+	if _, ok := s2.Get("ckpt", a.Key); ok {
+		t.Fatal("corrupt artifact returned")
+	}
+	if !strings.Contains(log.String(), "corrupt artifact") || !strings.Contains(log.String(), "w.bin") {
+		t.Errorf("corruption not reported: %q", log.String())
+	}
+	b, err := s2.Do(context.Background(), "ckpt", 1, spec{Task: "y"}, fill)
+	if err != nil || calls != 2 {
+		t.Fatalf("recompute: calls %d, %v", calls, err)
+	}
+	if raw, _ := os.ReadFile(b.Path("w.bin")); string(raw) != "weights" {
+		t.Errorf("recomputed content %q", raw)
+	}
+}
+
+func TestConcurrentDoComputesOnce(t *testing.T) {
+	root := t.TempDir()
+	var mu sync.Mutex
+	calls := 0
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, _ := Open(root) // separate stores, as separate processes would have
+			_, err := s.Do(context.Background(), "labels", 1, spec{Task: "z"}, func(dir string) error {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				time.Sleep(200 * time.Millisecond)
+				return os.WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if calls != 1 {
+		t.Errorf("computed %d times", calls)
+	}
+}
+
+// TestTwoProcesses runs the same stage in two processes at once.
+func TestTwoProcesses(t *testing.T) {
+	if root := os.Getenv("STORE_CHILD_ROOT"); root != "" {
+		s, _ := Open(root)
+		_, err := s.Do(context.Background(), "labels", 1, spec{Task: "proc"}, func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(root, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			f.WriteString("call\n")
+			f.Close()
+			time.Sleep(300 * time.Millisecond)
+			return os.WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	root := t.TempDir()
+	var cmds []*exec.Cmd
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTwoProcesses$")
+		cmd.Env = append(os.Environ(), "STORE_CHILD_ROOT="+root)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(root, "calls.log"))
+	if n := strings.Count(string(log), "call"); n != 1 {
+		t.Errorf("two processes computed the artifact %d times", n)
+	}
+}
+
+func TestListAndGC(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	s.Log = &bytes.Buffer{}
+	ctx := context.Background()
+	good, _ := s.Do(ctx, "metrics", 1, spec{Task: "a"}, func(dir string) error { return WriteJSON(dir, "m.json", 1) })
+	bad, _ := s.Do(ctx, "metrics", 1, spec{Task: "b"}, func(dir string) error { return WriteJSON(dir, "m.json", 2) })
+	os.WriteFile(bad.Path("m.json"), []byte("3"), 0o644)
+	os.MkdirAll(filepath.Join(s.Root, "metrics", ".tmp-deadbeef-123"), 0o755)
+	entries, err := s.List("")
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("list: %d entries, %v", len(entries), err)
+	}
+	removed, err := s.GC(0)
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("gc removed %d: %v", len(removed), err)
+	}
+	if _, ok := s.Get("metrics", good.Key); !ok {
+		t.Error("gc removed a good artifact")
+	}
+	removed, _ = s.GC(time.Nanosecond)
+	if len(removed) != 1 {
+		t.Errorf("gc by age removed %d", len(removed))
+	}
+}
