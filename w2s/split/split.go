@@ -27,11 +27,17 @@ type Config struct {
 	// equal class counts.
 	Balance bool
 	Seed    uint64
+	// NExtra more halves the size of B, drawn after the validation slice
+	// (fresh data for each link of a bootstrapping chain). A, B, Val and
+	// Test do not depend on NExtra, and extra half k does not depend on how
+	// many were asked for.
+	NExtra int
 }
 
 // Splits are the sets of one experiment.
 type Splits struct {
 	A, B, Val, Test []tasks.Example
+	Extra           [][]tasks.Example // Config.NExtra halves like B
 	Counts          Counts
 }
 
@@ -54,7 +60,7 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 	if len(test) == 0 {
 		return nil, fmt.Errorf("split: empty test set")
 	}
-	if c.NDocs < 0 || c.NVal < 0 || c.NTest < 0 {
+	if c.NDocs < 0 || c.NVal < 0 || c.NTest < 0 || c.NExtra < 0 {
 		return nil, fmt.Errorf("split: negative size in %+v", c)
 	}
 	s := &Splits{}
@@ -141,6 +147,13 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 		if s.Val, err = take(c.NVal, quotas(c.NVal)); err != nil {
 			return nil, fmt.Errorf("%w (validation slice)", err)
 		}
+	}
+	for k := range c.NExtra {
+		extra, err := take(nDocs-half, quotas(nDocs-half))
+		if err != nil {
+			return nil, fmt.Errorf("%w (extra half %d)", err, k+1)
+		}
+		s.Extra = append(s.Extra, extra)
 	}
 	s.Counts.Unused = len(clean)
 	s.Counts.A, s.Counts.B, s.Counts.Val, s.Counts.Test = len(s.A), len(s.B), len(s.Val), len(s.Test)

@@ -66,6 +66,27 @@ func TestDeterministicDisjointHalves(t *testing.T) {
 	}
 }
 
+func TestExtraHalvesLeaveTheRestAlone(t *testing.T) {
+	pool, test := synthetic(2000, "p", 2), synthetic(100, "t", 2)
+	c := Config{NDocs: 200, NVal: 50, Seed: 4}
+	plain, _ := Make(pool, test, 2, c)
+	c.NExtra = 2
+	two, err := Make(pool, test, 2, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.NExtra = 1
+	one, _ := Make(pool, test, 2, c)
+	if !reflect.DeepEqual(plain.A, two.A) || !reflect.DeepEqual(plain.B, two.B) || !reflect.DeepEqual(plain.Val, two.Val) {
+		t.Error("extra halves changed A, B or the validation slice")
+	}
+	if len(two.Extra) != 2 || len(two.Extra[1]) != 100 || !reflect.DeepEqual(one.Extra[0], two.Extra[0]) {
+		t.Errorf("extra halves: %d, first equal %v", len(two.Extra), reflect.DeepEqual(one.Extra[0], two.Extra[0]))
+	}
+	all := append(append([]tasks.Example{}, two.Extra[0]...), two.Extra[1]...)
+	assertDisjoint(t, &Splits{A: two.A, B: two.B, Val: all, Test: two.Test})
+}
+
 func TestBalance(t *testing.T) {
 	// 3:1 imbalance; balanced halves of 100 need 50 of each class.
 	var pool []tasks.Example

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/nanjson"
 	"github.com/w2s-lab/w2s/w2s/paths"
 )
 
@@ -91,9 +92,10 @@ func (a *Artifact) ReadJSON(name string, v any) error {
 	return nil
 }
 
-// WriteJSON writes v as dir/name, for fill functions.
+// WriteJSON writes v as dir/name, for fill functions; non-finite floats
+// become null.
 func WriteJSON(dir, name string, v any) error {
-	js, err := json.MarshalIndent(v, "", " ")
+	js, err := nanjson.MarshalIndent(v, "", " ")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,10 @@
 //	w2s env     where and how computations run
 //	w2s train   a short GPT language-model training run that prints its loss curve
 //	w2s data    tasks, their sources and split counts; pretraining corpora
+//	w2s zoo     build, list and verify the ladder of pretrained models
+//	w2s run     one weak→strong experiment
+//	w2s sweep   weak→strong pairs × losses × seeds, with a summary table
+//	w2s cache   list, size and clean the artifact store
 package main
 
 import (
@@ -38,6 +42,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
-	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd())
+	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd(), runCmd(), sweepCmd(), cacheCmd())
 	return root
 }

@@ -1,0 +1,120 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+)
+
+func models(t *testing.T) []string {
+	t.Helper()
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	dirs, err := tinymodels.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
+}
+
+func runnerFactory(t *testing.T, root string) NewRunner {
+	st, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Log = io.Discard
+	return func(task, scale string, seed uint64) (*stage.Runner, error) {
+		b := stage.Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
+			LR: 3e-3, ProbeLR: 3e-2, Warmup: 0.1, Evals: 3}
+		return &stage.Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: backend.MustDefault(),
+			Data: tasks.LoadOptions{NoDownload: true}, Log: io.Discard}, nil
+	}
+}
+
+func TestSweepOutputs(t *testing.T) {
+	ms := models(t)
+	spec := SweepSpec{Task: "sst2", Scale: "test", Models: ms, Losses: []string{"xent", "logconf"}, Seeds: []uint64{0, 1}}
+	rows := 0
+	sw, err := RunSweep(context.Background(), spec, runnerFactory(t, t.TempDir()), func(*stage.Result) { rows++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3*2*2 || len(sw.Rows) != rows || len(sw.Summary) != 6 {
+		t.Fatalf("%d rows, %d summary lines", rows, len(sw.Summary))
+	}
+	for _, s := range sw.Summary {
+		if s.Seeds != 2 || s.PGR.N+s.UndefinedPGR != 2 {
+			t.Errorf("summary %+v", s)
+		}
+	}
+	var table bytes.Buffer
+	sw.Table(&table)
+	for _, want := range []string{"PGR [95% CI]", "agree|weak wrong", "logconf", "tiny-d16"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	dir := t.TempDir()
+	if err := sw.WriteCSV(filepath.Join(dir, "r.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.WriteJSON(filepath.Join(dir, "r.json")); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(filepath.Join(dir, "r.csv"))
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(recs) != 13 || recs[0][7] != "weak_acc" {
+		t.Errorf("csv: %d records, %v", len(recs), err)
+	}
+	var js map[string]any
+	raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err := json.Unmarshal(raw, &js); err != nil || js["Rows"] == nil || js["Spec"] == nil {
+		t.Errorf("json: %v", err)
+	}
+}
+
+func TestEarlyStoppingAndBootstrapping(t *testing.T) {
+	ms := models(t)
+	newRunner := runnerFactory(t, t.TempDir())
+	r, _ := newRunner("sst2", "test", 0)
+	es, err := RunEarlyStopping(context.Background(), r, ms[0], ms[2], "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es.Curve) != 3 {
+		t.Errorf("%d evaluations, want 3", len(es.Curve))
+	}
+	if es.Cheating.TestAcc < es.Final.TestAcc || es.Cheating.TestAcc < es.Honest.TestAcc {
+		t.Errorf("cheating early stopping must be the best test accuracy: %+v", es)
+	}
+	r2, _ := newRunner("sst2", "test", 0)
+	bs, err := RunBootstrapping(context.Background(), r2, ms, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs.Links) != 2 || bs.Links[0].Set != "B1" || bs.Links[1].Set != "B2" {
+		t.Errorf("links %+v", bs.Links)
+	}
+	for _, v := range []float64{bs.WeakAcc, bs.ChainAcc, bs.DirectAcc, bs.CeilingAcc} {
+		if v < 0 || v > 1 {
+			t.Errorf("accuracy %v", v)
+		}
+	}
+	if _, err := RunBootstrapping(context.Background(), r2, ms[:2], "xent"); err == nil {
+		t.Error("a two-model chain accepted")
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// experimentFlags are shared by run and sweep.
+type experimentFlags struct {
+	task, scale, out string
+	seeds            []uint
+	probe            bool
+}
+
+func (f *experimentFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.task, "task", "sst2", "task (see `w2s data`)")
+	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
+	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
+	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
+	cmd.Flags().StringVar(&f.out, "out", "", "folder for results.csv and results.json (default runs/<command>-<task>-<scale>)")
+}
+
+// resolve expands zoo/SIZE to the flag's scale.
+func (f *experimentFlags) model(name string) string {
+	if rest, ok := strings.CutPrefix(name, "zoo/"); ok && !strings.Contains(rest, "/") {
+		return "zoo/" + f.scale + "/" + rest
+	}
+	return name
+}
+
+func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
+	if f.scale == "" {
+		f.scale = zoo.ActiveScale()
+	}
+	budget, err := stage.BudgetFor(f.scale)
+	if err != nil {
+		return err
+	}
+	b, _, err := openBackend(cmd)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open("")
+	if err != nil {
+		return err
+	}
+	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
+	for i, m := range spec.Models {
+		spec.Models[i] = f.model(m)
+	}
+	spec.Seeds = budget.Seeds
+	if len(f.seeds) > 0 {
+		spec.Seeds = nil
+		for _, s := range f.seeds {
+			spec.Seeds = append(spec.Seeds, uint64(s))
+		}
+	}
+	w := cmd.OutOrStdout()
+	mode := "full finetuning"
+	if f.probe {
+		mode = "linear probes"
+	}
+	fmt.Fprintf(w, "%s: task %s, scale %s (%s; %d training rows, %d test rows), models %s, losses %s, seeds %v\n",
+		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
+	start := time.Now()
+	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) {
+		r, err := stage.NewRunner(task, scale, seed)
+		if err != nil {
+			return nil, err
+		}
+		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
+		r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
+		return r, nil
+	}
+	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f PGR %s (%s)\n",
+			r.Weak, r.Strong, r.Loss, r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy,
+			r.PGR, time.Since(start).Round(time.Second))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := sw.Table(w); err != nil {
+		return err
+	}
+	if r := sw.Rows[0]; true {
+		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, val %d, test %d; inputs longer than %d tokens truncated (%s side): %d in the first student's half\n",
+			r.Seed, r.Counts.A, r.Counts.B, r.Counts.Val, r.Counts.Test, budget.MaxLen, budget.Truncate, r.Truncated)
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", name, f.task, f.scale))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := sw.WriteCSV(filepath.Join(out, "results.csv")); err != nil {
+		return err
+	}
+	if err := sw.WriteJSON(filepath.Join(out, "results.json")); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
+	return nil
+}
+
+func runCmd() *cobra.Command {
+	var f experimentFlags
+	var weak, strong, loss string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "One weak→strong experiment: supervisor, weak labels, student, ceiling, PGR",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: []string{loss}})
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor model")
+	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student model")
+	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss: xent, hard_xent, logconf[(alpha=…,warmup=…,buffer=…)], product")
+	return cmd
+}
+
+func sweepCmd() *cobra.Command {
+	var f experimentFlags
+	var models, lossNames []string
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Every weak→strong pair of the models × losses × seeds, with a summary table",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: lossNames})
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models from weakest to strongest")
+	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
+	return cmd
+}
+
+func cacheCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "cache", Short: "List, size and clean the artifact store"}
+	var kind string
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List stored artifacts (and leftovers of interrupted stages)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := st.List(kind)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "kind\tkey\tsize\tcreated\tstate\tspec")
+			for _, e := range entries {
+				state := "ok"
+				if e.Leftover {
+					state = "leftover"
+				} else if e.Err != nil {
+					state = "corrupt: " + e.Err.Error()
+				}
+				spec := string(e.Spec)
+				if len(spec) > 100 {
+					spec = spec[:100] + "…"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), state, spec)
+			}
+			return tw.Flush()
+		},
+	}
+	ls.Flags().StringVar(&kind, "kind", "", "only this kind (features, trained, predictions)")
+	du := &cobra.Command{
+		Use:   "du",
+		Short: "Disk use of the artifact store, per kind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := st.List("")
+			if err != nil {
+				return err
+			}
+			sizes, counts := map[string]int64{}, map[string]int{}
+			var kinds []string
+			var total int64
+			for _, e := range entries {
+				if _, ok := sizes[e.Kind]; !ok {
+					kinds = append(kinds, e.Kind)
+				}
+				sizes[e.Kind] += e.Bytes
+				counts[e.Kind]++
+				total += e.Bytes
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+			for _, k := range kinds {
+				fmt.Fprintf(tw, "%s\t%d artifacts\t%s\t\n", k, counts[k], humanize.IBytes(uint64(sizes[k])))
+			}
+			fmt.Fprintf(tw, "total\t%d artifacts\t%s\t\n", len(entries), humanize.IBytes(uint64(total)))
+			fmt.Fprintf(tw, "store\t%s\t\t\n", st.Root)
+			return tw.Flush()
+		},
+	}
+	var olderThan time.Duration
+	gc := &cobra.Command{
+		Use:   "gc",
+		Short: "Remove corrupt artifacts, leftovers of interrupted stages, and (with --older-than) old artifacts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			removed, err := st.GC(olderThan)
+			var freed int64
+			for _, e := range removed {
+				freed += e.Bytes
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d removed, %s freed\n", len(removed), humanize.IBytes(uint64(freed)))
+			return err
+		},
+	}
+	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
+	cmd.AddCommand(ls, du, gc)
+	return cmd
+}

@@ -1,0 +1,66 @@
+// Package stage holds the experiment stages researchers call, one per
+// notebook cell: train the weak supervisor on gold half A; label half B,
+// the validation slice and the test set with soft probabilities; train the
+// strong student on the weak labels with any loss; train the strong ceiling
+// on gold half B; evaluate. Each stage persists its result in the artifact
+// store under a key hashed from everything that determines it, so asking
+// again returns at once, and an interrupted training resumes.
+//
+// Models are finetuned whole, or as linear probes on frozen features
+// (features are computed once per model and split, and cached).
+package stage
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/tokenizer"
+)
+
+// Budget sets sizes and training budgets; a scale changes these, never the
+// code path.
+type Budget struct {
+	Scale       string  // its name, part of every key
+	NDocs       int     // training rows, halved into A (supervisor) and B (student, ceiling)
+	NVal        int     // validation rows, labelled by the supervisor (honest early stopping)
+	NTest       int     // test rows
+	Balance     bool    // undersample classes in A, B and validation
+	MaxLen      int     // tokens per input; longer inputs are truncated and counted
+	Truncate    string  // "left" keeps the end of a long input (the question), "right" its start
+	Probe       bool    // linear probes on frozen features instead of full finetuning
+	Epochs      float64 // passes over the training half
+	Batch       int     // examples per step
+	LR          float64 // peak learning rate (finetuning)
+	ProbeLR     float64 // peak learning rate (linear probe)
+	WeightDecay float64
+	Warmup      float64 // fraction of steps
+	Evals       int     // evaluations during training (for curves and early stopping); 0: at the end only
+	Seeds       []uint64
+}
+
+// Budgets of the scales. cpu finetunes the shipped ladder on short inputs
+// in minutes per model on 2 cores; gpu is paper-like.
+var budgets = map[string]Budget{
+	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
+		LR: 1e-3, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1}},
+	"cpu": {Scale: "cpu", NDocs: 2000, NVal: 200, NTest: 1000, MaxLen: 64, Truncate: "left", Epochs: 2, Batch: 16,
+		LR: 5e-4, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 4, Seeds: []uint64{0, 1}},
+	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 5000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
+		LR: 5e-5, ProbeLR: 1e-2, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2}},
+}
+
+// BudgetFor returns the budget of a scale.
+func BudgetFor(scale string) (Budget, error) {
+	b, ok := budgets[scale]
+	if !ok {
+		return b, fmt.Errorf("unknown scale %q (want ci, cpu or gpu)", scale)
+	}
+	return b, nil
+}
+
+func (b Budget) truncateSide() tokenizer.Side {
+	if strings.EqualFold(b.Truncate, "right") {
+		return tokenizer.Right
+	}
+	return tokenizer.Left
+}

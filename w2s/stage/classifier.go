@@ -1,0 +1,230 @@
+package stage
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/tokenizer"
+)
+
+// encoded holds the token ids of a set of examples: K rows per example (1
+// for classification, 2 candidates for preference pairs).
+type encoded struct {
+	rows      [][]int32
+	k         int
+	labels    []int
+	ids       []string
+	truncated int // rows longer than the budget's MaxLen
+}
+
+func encode(tok tokenizer.Tokenizer, exs []tasks.Example, maxLen int, side tokenizer.Side) *encoded {
+	e := &encoded{k: 1}
+	if len(exs) > 0 && len(exs[0].Candidates) > 0 {
+		e.k = len(exs[0].Candidates)
+	}
+	add := func(text string) {
+		ids := tok.Encode(text)
+		if len(ids) == 0 {
+			ids = []int32{tok.EOS()} // the model needs one real token
+		}
+		if len(ids) > maxLen {
+			e.truncated++
+			if side == tokenizer.Left {
+				ids = ids[len(ids)-maxLen:]
+			} else {
+				ids = ids[:maxLen]
+			}
+		}
+		e.rows = append(e.rows, ids)
+	}
+	for _, ex := range exs {
+		if e.k == 1 {
+			add(ex.Text)
+		} else {
+			for _, c := range ex.Candidates {
+				add(c)
+			}
+		}
+		e.labels = append(e.labels, ex.Label)
+		e.ids = append(e.ids, ex.ID)
+	}
+	return e
+}
+
+func (e *encoded) n() int { return len(e.labels) }
+
+// batch pads the rows of examples idx to a width that is a multiple of 16
+// (so few shapes get compiled): ids and mask [len(idx), K, T].
+func (e *encoded) batch(idx []int, pad int32) (ids, mask *tensors.Tensor) {
+	T := 0
+	for _, i := range idx {
+		for k := range e.k {
+			T = max(T, len(e.rows[i*e.k+k]))
+		}
+	}
+	T = (T + 15) / 16 * 16
+	var seqs [][]int32
+	for _, i := range idx {
+		seqs = append(seqs, e.rows[i*e.k:(i+1)*e.k]...)
+	}
+	b, err := tokenizer.Pad(seqs, T, pad, tokenizer.Right, tokenizer.Right)
+	if err != nil {
+		panic(err) // rows are never empty
+	}
+	return tensors.FromFlatDataAndDimensions(b.IDs, len(idx), e.k, T), tensors.FromFlatDataAndDimensions(b.Mask, len(idx), e.k, T)
+}
+
+// finetuneLogits maps ids and mask [B, K, T] to logits [B, C]: class
+// logits (K = 1) or the rewards of the K candidates (reward head).
+func finetuneLogits(ctx *context.Context, cfg model.Config, ids, mask *Node, train bool) *Node {
+	d := ids.Shape().Dimensions
+	B, K, T := d[0], d[1], d[2]
+	ids2, mask2 := Reshape(ids, B*K, T), Reshape(mask, B*K, T)
+	feats := model.LastToken(model.Hidden(ctx, cfg, ids2, mask2, train), mask2)
+	return headLogits(ctx, cfg, feats, B, K)
+}
+
+// headLogits applies the score head to features [B·K, d].
+func headLogits(ctx *context.Context, cfg model.Config, feats *Node, B, K int) *Node {
+	out := model.HeadOutput(ctx, cfg, feats)
+	if cfg.Head == model.HeadReward {
+		return Reshape(out, B, K)
+	}
+	return out
+}
+
+// probeLogits maps frozen features [B, K, d] to logits through the head.
+func probeLogits(ctx *context.Context, cfg model.Config, feats *Node) *Node {
+	d := feats.Shape().Dimensions
+	return headLogits(ctx, cfg, Reshape(feats, d[0]*d[1], d[2]), d[0], d[1])
+}
+
+// classifier is what a stage trains and predicts with: a whole model, or a
+// probe (a head over cached features).
+type classifier struct {
+	cfg   model.Config
+	ctx   *context.Context
+	probe bool
+	enc   map[string]*encoded  // finetune: the encoded sets
+	feats map[string]*features // probe: the features of each set
+	pad   int32
+}
+
+// features are frozen features [N, K, d], row-major.
+type features struct {
+	data    []float32
+	n, k, d int
+}
+
+// inputs returns the input tensors of examples idx of a set.
+func (c *classifier) inputs(set string, idx []int) []*tensors.Tensor {
+	if c.probe {
+		f := c.feats[set]
+		row := f.k * f.d
+		out := make([]float32, 0, len(idx)*row)
+		for _, i := range idx {
+			out = append(out, f.data[i*row:(i+1)*row]...)
+		}
+		return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(out, len(idx), f.k, f.d)}
+	}
+	ids, mask := c.enc[set].batch(idx, c.pad)
+	return []*tensors.Tensor{ids, mask}
+}
+
+func (c *classifier) size(set string) int {
+	if c.probe {
+		return c.feats[set].n
+	}
+	return c.enc[set].n()
+}
+
+// logits builds the logits of one batch of inputs.
+func (c *classifier) logits(ctx *context.Context, in []*Node, train bool) *Node {
+	if c.probe {
+		return probeLogits(ctx, c.cfg, in[0])
+	}
+	return finetuneLogits(ctx, c.cfg, in[0], in[1], train)
+}
+
+// predictor computes class probabilities for whole sets.
+type predictor struct {
+	c    *classifier
+	exec *context.Exec
+}
+
+func newPredictor(b backends.Backend, c *classifier) *predictor {
+	exec := context.MustNewExec(b, c.ctx, func(ctx *context.Context, in []*Node) *Node {
+		return Softmax(ConvertDType(c.logits(ctx, in, false), dtypes.Float64), -1)
+	})
+	return &predictor{c: c, exec: exec}
+}
+
+// predict returns the probabilities of every example of a set, in order,
+// batched by length so padding stays small.
+func (p *predictor) predict(set string) ([][]float64, error) {
+	n := p.c.size(set)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if !p.c.probe {
+		e := p.c.enc[set]
+		sortByLength(order, func(i int) int { return len(e.rows[i*e.k]) })
+	}
+	out := make([][]float64, n)
+	const batch = 64
+	for start := 0; start < n; start += batch {
+		idx := order[start:min(n, start+batch)]
+		in := p.c.inputs(set, idx)
+		args := make([]any, len(in))
+		for i, t := range in {
+			args[i] = t
+		}
+		res, err := p.exec.Exec(args...)
+		if err != nil {
+			return nil, fmt.Errorf("predict %s: %w", set, err)
+		}
+		probs := res[0].Value().([][]float64)
+		for j, i := range idx {
+			out[i] = probs[j]
+		}
+	}
+	return out, nil
+}
+
+func sortByLength(order []int, length func(int) int) {
+	sort.SliceStable(order, func(a, b int) bool { return length(order[a]) < length(order[b]) })
+}
+
+// epochOrder is the order training examples are visited in: a fresh
+// shuffle (seeded) per epoch.
+func epochOrder(n, steps, batch int, seed uint64) [][]int {
+	var flat []int
+	for epoch := 0; len(flat) < steps*batch; epoch++ {
+		r := rand.New(rand.NewPCG(seed, uint64(epoch)+0xe90c))
+		flat = append(flat, r.Perm(n)...)
+	}
+	out := make([][]int, steps)
+	for s := range out {
+		out[s] = flat[s*batch : (s+1)*batch]
+	}
+	return out
+}
+
+// newProbeContext holds only the head of cfg, zero-initialised like the
+// model's head.
+func newProbeContext(cfg model.Config, dims int) *context.Context {
+	ctx := context.New()
+	ctx.InAbsPath("/score").Checked(false).VariableWithValue("weight", tensors.FromShape(shapes.Make(dtypes.Float32, dims, cfg.NumLabels)))
+	return ctx
+}

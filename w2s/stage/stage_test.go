@@ -1,0 +1,186 @@
+package stage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// tinyModels returns the weak (width 16) and strong (width 32) test models.
+func tinyModels(t *testing.T) (weak, strong string) {
+	t.Helper()
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	dirs, err := tinymodels.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs[0], dirs[1]
+}
+
+func testRunner(t *testing.T, task string, root string, probe bool) (*Runner, *bytes.Buffer) {
+	t.Helper()
+	st, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	st.Log = &log
+	b := Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
+		LR: 3e-3, ProbeLR: 3e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Probe: probe}
+	return &Runner{Task: task, Budget: b, Seed: 3, Store: st, Backend: backend.MustDefault(),
+		Data: tasks.LoadOptions{NoDownload: true}, Log: &log}, &log
+}
+
+func checkResult(t *testing.T, r *Result) {
+	t.Helper()
+	for name, v := range map[string]float64{"weak": r.WeakScores.Accuracy, "student": r.StudentScores.Accuracy,
+		"ceiling": r.CeilingScores.Accuracy, "weak labels": r.WeakLabelAccuracy, "agreement": r.Agreement.All} {
+		if !(v >= 0 && v <= 1) {
+			t.Errorf("%s = %v", name, v)
+		}
+	}
+	if r.PGR.Defined == math.IsNaN(r.PGR.Value) {
+		t.Errorf("PGR %+v", r.PGR)
+	}
+	if r.Agreement.NRight+r.Agreement.NWrong != r.Counts.Test {
+		t.Errorf("agreement covers %d of %d test examples", r.Agreement.NRight+r.Agreement.NWrong, r.Counts.Test)
+	}
+	if len(r.StudentCurve) != 2 || math.IsNaN(r.StudentCurve[0].ValAccWeak) || math.IsNaN(r.StudentCurve[0].TestAcc) {
+		t.Errorf("student curve %+v", r.StudentCurve)
+	}
+}
+
+func TestPipelineDeterministicAndStored(t *testing.T) {
+	weak, strong := tinyModels(t)
+	ctx := context.Background()
+	r1, log1 := testRunner(t, "sst2", t.TempDir(), false)
+	res1, err := r1.Run(ctx, weak, strong, "logconf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res1)
+	if n := strings.Count(log1.String(), "trained "); n != 3 {
+		t.Errorf("%d trainings logged, want 3 (supervisor, student, ceiling):\n%s", n, log1)
+	}
+	// Asking again returns the stored stages: nothing is trained or predicted.
+	log1.Reset()
+	again, err := r1.Run(ctx, weak, strong, "logconf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log1.Len() != 0 {
+		t.Errorf("second run recomputed:\n%s", log1)
+	}
+	if !reflect.DeepEqual(again, res1) {
+		t.Error("stored result differs from the computed one")
+	}
+	// Same seed in a fresh store: identical metrics.
+	r2, _ := testRunner(t, "sst2", t.TempDir(), false)
+	res2, err := r2.Run(ctx, weak, strong, "logconf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res1, res2) {
+		t.Errorf("same seed, different results:\n%+v\n%+v", res1, res2)
+	}
+	// Another loss reuses the supervisor, its labels and the ceiling.
+	log1.Reset()
+	if _, err := r1.Run(ctx, weak, strong, "xent"); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log1.String(), "trained "); n != 1 {
+		t.Errorf("a new loss trained %d models, want only the student", n)
+	}
+}
+
+// TestKilledRunResumes interrupts the student's training halfway, then
+// runs again: it resumes from the stored stages and the student's saved
+// state, and ends with the same numbers as an uninterrupted run.
+func TestKilledRunResumes(t *testing.T) {
+	weak, strong := tinyModels(t)
+	ctx := context.Background()
+	ref, _ := testRunner(t, "sst2", t.TempDir(), false)
+	want, err := ref.Run(ctx, weak, strong, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	r, log := testRunner(t, "sst2", root, false)
+	cctx, cancel := context.WithCancel(ctx)
+	r.Progress = func(desc string) train.Progress {
+		if strings.Contains(desc, "/B") && strings.Contains(desc, filepath.Base(strong)) && !strings.Contains(log.String(), "trained "+strong) {
+			return killAt{step: 5, cancel: cancel}
+		}
+		return nil
+	}
+	if _, err := r.Run(cctx, weak, strong, "xent"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	work, _ := filepath.Glob(filepath.Join(root, "trained", ".work-*", "state", train.StateJSON))
+	if len(work) != 1 {
+		t.Fatalf("expected the student's saved state, found %v", work)
+	}
+	r2, log2 := testRunner(t, "sst2", root, false)
+	got, err := r2.Run(ctx, weak, strong, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(log2.String(), "trained ") != 2 { // the student (resumed) and the ceiling
+		t.Errorf("restart trained:\n%s", log2)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed run differs:\n%+v\n%+v", got, want)
+	}
+}
+
+type killAt struct {
+	step   int
+	cancel func()
+}
+
+func (k killAt) Start(int, int) {}
+func (k killAt) Update(done int, _ train.Point) {
+	if done == k.step {
+		k.cancel()
+	}
+}
+func (k killAt) Done() {}
+
+func TestProbeAndPreferencePipelines(t *testing.T) {
+	weak, strong := tinyModels(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	r, log := testRunner(t, "sst2", root, true)
+	res, err := r.Run(ctx, weak, strong, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res)
+	if n := strings.Count(log.String(), "features of "); n != 2 {
+		t.Errorf("features computed %d times, want once per model:\n%s", n, log)
+	}
+	pr, _ := testRunner(t, "hh_harmless", root, false)
+	pr.Budget.NDocs, pr.Budget.NTest = 32, 24
+	res, err = pr.Run(ctx, weak, strong, "logconf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res)
+	if math.IsNaN(res.CeilingScores.AUROC) {
+		t.Error("pairwise AUROC missing")
+	}
+}
