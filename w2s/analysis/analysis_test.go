@@ -118,3 +118,48 @@ func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 		t.Error("a two-model chain accepted")
 	}
 }
+
+func TestPromptingAndGenerativeComparisons(t *testing.T) {
+	ms := models(t)
+	newRunner := runnerFactory(t, t.TempDir())
+	r, _ := newRunner("sst2", "test", 0)
+	pc, err := RunPromptingComparison(context.Background(), r, ms[0], ms[1:], 2, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pc.Rows) != 2 {
+		t.Fatalf("%d rows", len(pc.Rows))
+	}
+	for _, row := range pc.Rows {
+		for _, v := range []float64{row.ZeroShot, row.FewShotGold, row.FewShotWeak, row.FinetuneWeak, row.FinetuneGold} {
+			if v < 0 || v > 1 {
+				t.Errorf("row %+v", row)
+			}
+		}
+		if row.DemosGold < 0 || row.DemosGold > 2 { // the tiny models' 32-token context fits few
+			t.Errorf("demonstrations that fit: %v", row.DemosGold)
+		}
+	}
+	var buf bytes.Buffer
+	pc.Table(&buf)
+	if !strings.Contains(buf.String(), "few-shot weak") {
+		t.Error(buf.String())
+	}
+	r.Budget.GenEpochs, r.Budget.GenLR = 2, 3e-3
+	gc, err := RunGenerativeComparison(context.Background(), r, ms[0], ms[1], "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The generative finetune lowers the LM loss on its own text.
+	if !(gc.StrongInfo.LossAfter < gc.StrongInfo.LossBefore) || !(gc.WeakInfo.LossAfter < gc.WeakInfo.LossBefore) {
+		t.Errorf("generative finetuning did not lower the LM loss: %+v %+v", gc.WeakInfo, gc.StrongInfo)
+	}
+	if !strings.HasSuffix(gc.Generative.Strong, "+genft") {
+		t.Errorf("generative run used %s", gc.Generative.Strong)
+	}
+	buf.Reset()
+	gc.Table(&buf)
+	if !strings.Contains(buf.String(), "cheating ES") {
+		t.Error(buf.String())
+	}
+}

@@ -218,3 +218,23 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// TestPairwise: for a reward model the logits of a pair are its two rewards,
+// so xent is the Bradley–Terry loss −log σ(r_preferred − r_other), soft
+// weak labels give its expectation, and the prediction is the pair member
+// with the higher reward.
+func TestPairwise(t *testing.T) {
+	rewards := [][]float64{{1, 2}, {3, 0}, {-0.5, 0.5}}
+	prefs := [][]float64{{0, 1}, {1, 0}, {0.25, 0.75}}
+	got, grad := eval(t, XEnt{}, context.New(), rewards, prefs, 0)
+	sigmoid := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	want := (-math.Log(sigmoid(2-1)) - math.Log(sigmoid(3-0)) -
+		0.75*math.Log(sigmoid(0.5-(-0.5))) - 0.25*math.Log(sigmoid(-0.5-0.5))) / 3
+	if !near(got, want) {
+		t.Errorf("Bradley–Terry loss %.12f, want %.12f", got, want)
+	}
+	// d/dr_B of −log σ(r_B − r_A) is −(1 − σ(r_B − r_A)), over a batch of 3.
+	if g := -(1 - sigmoid(1)) / 3; !near(grad[0][1], g) || !near(grad[0][0], -g) {
+		t.Errorf("gradient %v, want ±%g", grad[0], g)
+	}
+}

@@ -88,3 +88,12 @@ func TestAgreement(t *testing.T) {
 		t.Errorf("agreement counts %+v", a)
 	}
 }
+
+func TestPairAccuracy(t *testing.T) {
+	// Rewards of (first, second) candidates; gold is the preferred index.
+	rewards := [][]float64{{1, 2}, {3, 0}, {0.2, 0.1}, {-1, 4}}
+	gold := []int{1, 0, 1, 1}
+	if a := Accuracy(Argmax(rewards), gold); a != 0.75 {
+		t.Errorf("pair accuracy %g, want 0.75 (chosen scored higher in 3 of 4)", a)
+	}
+}

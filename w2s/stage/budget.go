@@ -36,17 +36,19 @@ type Budget struct {
 	Warmup      float64 // fraction of steps
 	Evals       int     // evaluations during training (for curves and early stopping); 0: at the end only
 	Seeds       []uint64
+	GenEpochs   float64 // generative finetuning: passes over the task's unlabelled text
+	GenLR       float64
 }
 
 // Budgets of the scales. cpu finetunes the shipped ladder on short inputs
 // in minutes per model on 2 cores; gpu is paper-like.
 var budgets = map[string]Budget{
 	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
-		LR: 1e-3, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1}},
+		LR: 1e-3, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1}, GenEpochs: 1, GenLR: 1e-3},
 	"cpu": {Scale: "cpu", NDocs: 2000, NVal: 200, NTest: 1000, MaxLen: 64, Truncate: "left", Epochs: 2, Batch: 16,
-		LR: 5e-4, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 4, Seeds: []uint64{0, 1}},
+		LR: 5e-4, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 4, Seeds: []uint64{0, 1}, GenEpochs: 1, GenLR: 1e-3},
 	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 5000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
-		LR: 5e-5, ProbeLR: 1e-2, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2}},
+		LR: 5e-5, ProbeLR: 1e-2, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2}, GenEpochs: 1, GenLR: 1e-4},
 }
 
 // BudgetFor returns the budget of a scale.

@@ -183,8 +183,15 @@ type ModelRef struct {
 }
 
 func (r *Runner) modelRef(ctx context.Context, name string) (ModelRef, string, error) {
-	dir, err := zoo.Resolve(ctx, name)
-	if err != nil {
+	var dir string
+	var err error
+	if base, ok := baseName(name); ok {
+		a, _, err := r.GenerativeFinetune(ctx, base)
+		if err != nil {
+			return ModelRef{}, "", err
+		}
+		dir = a.Dir
+	} else if dir, err = zoo.Resolve(ctx, name); err != nil {
 		return ModelRef{}, "", err
 	}
 	r.mu.Lock()

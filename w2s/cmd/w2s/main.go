@@ -7,6 +7,7 @@
 //	w2s run     one weak→strong experiment
 //	w2s sweep   weak→strong pairs × losses × seeds, with a summary table
 //	w2s cache   list, size and clean the artifact store
+//	w2s earlystop, bootstrap, prompting, generative, reward   the analyses
 package main
 
 import (
@@ -42,6 +43,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
-	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd(), runCmd(), sweepCmd(), cacheCmd())
+	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd(), runCmd(), sweepCmd(), cacheCmd(),
+		earlyStopCmd(), bootstrapCmd(), promptingCmd(), generativeCmd(), rewardCmd())
 	return root
 }

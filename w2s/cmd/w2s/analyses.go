@@ -1,0 +1,212 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// runner makes the stage runner of the analysis commands (first seed).
+func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
+	if f.scale == "" {
+		f.scale = zoo.ActiveScale()
+	}
+	budget, err := stage.BudgetFor(f.scale)
+	if err != nil {
+		return nil, err
+	}
+	seed := budget.Seeds[0]
+	if len(f.seeds) > 0 {
+		seed = uint64(f.seeds[0])
+	}
+	r, err := stage.NewRunner(f.task, f.scale, seed)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := openBackend(cmd)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open("")
+	if err != nil {
+		return nil, err
+	}
+	r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
+	r.Budget.Probe = f.probe
+	r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
+	return r, nil
+}
+
+func promptingCmd() *cobra.Command {
+	var f experimentFlags
+	var weak, loss string
+	var models []string
+	var k int
+	cmd := &cobra.Command{
+		Use:   "prompting",
+		Short: "Zero-shot vs few-shot (gold, weak labels) vs finetuning (weak, gold), per model size",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd)
+			if err != nil {
+				return err
+			}
+			for i := range models {
+				models[i] = f.model(models[i])
+			}
+			start := time.Now()
+			pc, err := analysis.RunPromptingComparison(cmd.Context(), r, f.model(weak), models, k, loss)
+			if err != nil {
+				return err
+			}
+			if err := pc.Table(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "seed %d, scale %s, %s\n", r.Seed, f.scale, time.Since(start).Round(time.Second))
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor whose labels the weak demonstrations and the student use")
+	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/m", "zoo/l", "zoo/xl"}, "models to prompt and finetune")
+	cmd.Flags().IntVar(&k, "k", 5, "demonstrations per prompt")
+	cmd.Flags().StringVar(&loss, "loss", "xent", "loss of the weak-label finetuning")
+	return cmd
+}
+
+func generativeCmd() *cobra.Command {
+	var f experimentFlags
+	var weak, strong, loss string
+	cmd := &cobra.Command{
+		Use:   "generative",
+		Short: "A weak→strong experiment with and without generative finetuning on the task's text first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			gc, err := analysis.RunGenerativeComparison(cmd.Context(), r, f.model(weak), f.model(strong), loss)
+			if err != nil {
+				return err
+			}
+			if err := gc.Table(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "seed %d, scale %s, %s\n", r.Seed, f.scale, time.Since(start).Round(time.Second))
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor")
+	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student")
+	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
+	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
+	cmd.Flags().Set("task", "hh_harmless")
+	return cmd
+}
+
+func rewardCmd() *cobra.Command {
+	var f experimentFlags
+	var models, lossNames []string
+	cmd := &cobra.Command{
+		Use:   "reward",
+		Short: "Reward modelling on hh_harmless: weak→strong pairs × losses, accuracy = chosen scored above rejected",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.sweep(cmd, "reward", analysis.SweepSpec{Models: models, Losses: lossNames})
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().Set("task", "hh_harmless")
+	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
+	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models from weakest to strongest")
+	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses (on pairs: Bradley–Terry with soft labels, and its confidence variant)")
+	return cmd
+}
+
+func earlyStopCmd() *cobra.Command {
+	var f experimentFlags
+	var weak, strong, loss string
+	cmd := &cobra.Command{
+		Use:   "earlystop",
+		Short: "The student's test accuracy during training: final, honest early stopping, and (cheating) best-on-test",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd)
+			if err != nil {
+				return err
+			}
+			es, err := analysis.RunEarlyStopping(cmd.Context(), r, f.model(weak), f.model(strong), loss)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "task %s: %s → %s, %s; weak %.3f, ceiling %.3f\n", f.task, weak, strong, loss, es.WeakAcc, es.CeilingAcc)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "step\ttrain loss\ttest acc\tval acc vs weak\tval xent vs weak\t")
+			for _, p := range es.Curve {
+				fmt.Fprintf(tw, "%d\t%.4f\t%.3f\t%.3f\t%.4f\t\n", p.Step, p.Loss, p.TestAcc, p.ValAccWeak, p.ValXentWeak)
+			}
+			tw.Flush()
+			fmt.Fprintf(w, "\nfinal (step %d): test %.3f, PGR %s\nhonest early stopping (step %d, lowest val xent vs weak labels): test %.3f, PGR %s\ncheating early stopping (step %d, best TEST accuracy — not available to a real supervisor): test %.3f, PGR %s\n",
+				es.Final.Step, es.Final.TestAcc, es.Final.PGR, es.Honest.Step, es.Honest.TestAcc, es.Honest.PGR, es.Cheating.Step, es.Cheating.TestAcc, es.Cheating.PGR)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor")
+	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student")
+	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
+	return cmd
+}
+
+func bootstrapCmd() *cobra.Command {
+	var f experimentFlags
+	var chain []string
+	var loss string
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "A chain of sizes, each student labelling fresh data for the next, against direct weak→strong",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd)
+			if err != nil {
+				return err
+			}
+			for i := range chain {
+				chain[i] = f.model(chain[i])
+			}
+			bs, err := analysis.RunBootstrapping(cmd.Context(), r, chain, loss)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "task %s, chain %s, loss %s\n", f.task, strings.Join(chain, " → "), bs.Loss)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "supervisor\tstudent\ttrained on\tlabel acc\tstudent test acc\t")
+			for _, l := range bs.Links {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t\n", l.Supervisor, l.Student, l.Set, l.LabelAcc, l.StudentAcc)
+			}
+			tw.Flush()
+			fmt.Fprintf(w, "\nweak %.3f, ceiling %.3f\nbootstrapped: %.3f (PGR %s)\ndirect:       %.3f (PGR %s)\n",
+				bs.WeakAcc, bs.CeilingAcc, bs.ChainAcc, bs.ChainPGR, bs.DirectAcc, bs.DirectPGR)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringSliceVar(&chain, "chain", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models of the chain, weakest first")
+	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
+	return cmd
+}
