@@ -22,7 +22,8 @@ type PromptRow struct {
 type PromptingComparison struct {
 	Task, Weak, Loss string
 	K                int
-	WeakAcc          float64
+	Examples         int     // test examples scored (the first of the test set)
+	WeakAcc          float64 // on those examples
 	Rows             []PromptRow
 }
 
@@ -38,7 +39,7 @@ func RunPromptingComparison(ctx context.Context, r *stage.Runner, weak string, m
 	if err != nil {
 		return nil, err
 	}
-	pc := &PromptingComparison{Task: r.Task, Weak: weak, K: k, WeakAcc: stage.Score(labels.Sets[stage.SetTest]).Accuracy}
+	pc := &PromptingComparison{Task: r.Task, Weak: weak, K: k}
 	for _, m := range models {
 		row := PromptRow{Model: m}
 		zero, err := r.Prompt(ctx, m, 0, nil)
@@ -55,20 +56,45 @@ func RunPromptingComparison(ctx context.Context, r *stage.Runner, weak string, m
 		}
 		row.ZeroShot, row.FewShotGold, row.FewShotWeak = stage.Score(zero.Test).Accuracy, stage.Score(gold.Test).Accuracy, stage.Score(weakP.Test).Accuracy
 		row.DemosGold, row.DemosWeak = gold.Info.MeanDemos, weakP.Info.MeanDemos
-		res, err := r.Run(ctx, weak, m, loss)
+		pc.Examples = len(zero.Test.IDs)
+		// Finetuned models, scored on the same test examples as the prompts.
+		student, err := r.TrainStudent(ctx, m, labels, loss)
 		if err != nil {
 			return nil, err
 		}
-		pc.Loss = res.Loss
-		row.FinetuneWeak, row.FinetuneGold = res.StudentScores.Accuracy, res.CeilingScores.Accuracy
+		pc.Loss = student.Spec.Loss
+		ceiling, err := r.TrainCeiling(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range []struct {
+			t   *stage.Trained
+			acc *float64
+		}{{student, &row.FinetuneWeak}, {ceiling, &row.FinetuneGold}} {
+			p, err := r.Predict(ctx, x.t, stage.SetTest)
+			if err != nil {
+				return nil, err
+			}
+			*x.acc = stage.Score(firstN(p.Sets[stage.SetTest], pc.Examples)).Accuracy
+		}
 		pc.Rows = append(pc.Rows, row)
 	}
+	pc.WeakAcc = stage.Score(firstN(labels.Sets[stage.SetTest], pc.Examples)).Accuracy
 	return pc, nil
+}
+
+// firstN keeps the first n examples of a set's predictions.
+func firstN(p stage.SetProbs, n int) stage.SetProbs {
+	if n <= 0 || n >= len(p.IDs) {
+		return p
+	}
+	return stage.SetProbs{IDs: p.IDs[:n], Probs: p.Probs[:n], Gold: p.Gold[:n]}
 }
 
 // Table prints the comparison.
 func (pc *PromptingComparison) Table(w io.Writer) error {
-	fmt.Fprintf(w, "task %s; weak supervisor %s (test accuracy %.3f); %d-shot prompts; finetuning loss %s\n", pc.Task, short(pc.Weak), pc.WeakAcc, pc.K, shortLoss(pc.Loss))
+	fmt.Fprintf(w, "task %s; weak supervisor %s (accuracy %.3f); %d-shot prompts; finetuning loss %s; accuracies on the first %d test examples\n",
+		pc.Task, short(pc.Weak), pc.WeakAcc, pc.K, shortLoss(pc.Loss), pc.Examples)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tzero-shot\tfew-shot gold\tfew-shot weak\tfinetune weak\tfinetune gold\tdemos fit (gold/weak)\t")
 	for _, r := range pc.Rows {

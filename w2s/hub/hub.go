@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/w2s-lab/w2s/w2s/atomicfile"
 )
 
 // Client talks to a hub endpoint.
@@ -109,11 +111,11 @@ func (c *Client) ModelFileURL(repo, revision, file string) string {
 	return fmt.Sprintf("%s/%s/resolve/%s/%s", c.Endpoint, repo, url.PathEscape(revision), file)
 }
 
-// Download fetches rawURL into dest atomically: the bytes go to a
-// temporary file beside dest, which becomes dest only when the whole body
-// arrived (and matches Content-Length when the server sent one). On any
-// failure nothing is left at dest or beside it.
-func (c *Client) Download(ctx context.Context, rawURL, dest string) (err error) {
+// Download fetches rawURL into dest atomically (see package atomicfile):
+// dest appears only when the whole body arrived, and matches
+// Content-Length when the server sent one; on any failure nothing is left
+// at dest or beside it, and an existing dest is untouched.
+func (c *Client) Download(ctx context.Context, rawURL, dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
@@ -122,42 +124,24 @@ func (c *Client) Download(ctx context.Context, rawURL, dest string) (err error) 
 		return err
 	}
 	defer resp.Body.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return atomicfile.Write(dest, func(w io.Writer) error {
+		if c.Progress != nil {
+			bar := progressbar.NewOptions64(resp.ContentLength,
+				progressbar.OptionSetWriter(c.Progress),
+				progressbar.OptionSetDescription("download "+filepath.Base(dest)),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionClearOnFinish())
+			defer bar.Finish()
+			w = io.MultiWriter(w, bar)
 		}
-	}()
-	var w io.Writer = tmp
-	if c.Progress != nil {
-		bar := progressbar.NewOptions64(resp.ContentLength,
-			progressbar.OptionSetWriter(c.Progress),
-			progressbar.OptionSetDescription("download "+filepath.Base(dest)),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish())
-		defer bar.Finish()
-		w = io.MultiWriter(tmp, bar)
-	}
-	n, err := io.Copy(w, resp.Body)
-	if err != nil {
-		return fmt.Errorf("hub: download %s: %w", rawURL, err)
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return fmt.Errorf("hub: download %s: got %d of %d bytes", rawURL, n, resp.ContentLength)
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dest)
+		n, err := io.Copy(w, resp.Body)
+		if err != nil {
+			return fmt.Errorf("hub: download %s: %w", rawURL, err)
+		}
+		if resp.ContentLength >= 0 && n != resp.ContentLength {
+			return fmt.Errorf("hub: download %s: got %d of %d bytes", rawURL, n, resp.ContentLength)
+		}
+		return nil
+	})
 }

@@ -22,6 +22,7 @@ import (
 type Budget struct {
 	Scale       string  // its name, part of every key
 	NDocs       int     // training rows, halved into A (supervisor) and B (student, ceiling)
+	PairNDocs   int     // NDocs for preference tasks, whose examples are two texts (0: NDocs)
 	NVal        int     // validation rows, labelled by the supervisor (honest early stopping)
 	NTest       int     // test rows
 	Balance     bool    // undersample classes in A, B and validation
@@ -32,23 +33,36 @@ type Budget struct {
 	Batch       int     // examples per step
 	LR          float64 // peak learning rate (finetuning)
 	ProbeLR     float64 // peak learning rate (linear probe)
+	ProbeEpochs float64 // passes for linear probes (cheap on cached features)
 	WeightDecay float64
 	Warmup      float64 // fraction of steps
-	Evals       int     // evaluations during training (for curves and early stopping); 0: at the end only
-	Seeds       []uint64
-	GenEpochs   float64 // generative finetuning: passes over the task's unlabelled text
-	GenLR       float64
+	// Evals is how many times a student is evaluated during training, on
+	// the first CurveTest test examples (0: all) and the weak-labelled
+	// validation slice, for training curves and early stopping. Models
+	// trained on gold labels are evaluated only at the end.
+	Evals     int
+	CurveTest int
+	// PromptTest is how many test examples prompting scores (0: all);
+	// prompts are long, and comparisons use the same examples.
+	PromptTest int
+	Seeds      []uint64
+	GenEpochs  float64 // generative finetuning: passes over the task's unlabelled text…
+	GenTokens  int     // …but at most this many tokens (0: no cap)
+	GenLR      float64
 }
 
 // Budgets of the scales. cpu finetunes the shipped ladder on short inputs
 // in minutes per model on 2 cores; gpu is paper-like.
 var budgets = map[string]Budget{
 	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
-		LR: 1e-3, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1}, GenEpochs: 1, GenLR: 1e-3},
-	"cpu": {Scale: "cpu", NDocs: 2000, NVal: 200, NTest: 1000, MaxLen: 64, Truncate: "left", Epochs: 2, Batch: 16,
-		LR: 5e-4, ProbeLR: 1e-2, WeightDecay: 0.01, Warmup: 0.1, Evals: 4, Seeds: []uint64{0, 1}, GenEpochs: 1, GenLR: 1e-3},
+		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 10, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1},
+		PromptTest: 60, GenEpochs: 1, GenTokens: 8192, GenLR: 1e-3},
+	"cpu": {Scale: "cpu", NDocs: 2000, PairNDocs: 800, NVal: 200, NTest: 1000, MaxLen: 64, Truncate: "left", Epochs: 2, Batch: 16,
+		LR: 5e-4, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 4, CurveTest: 300, Seeds: []uint64{0, 1},
+		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3},
 	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 5000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
-		LR: 5e-5, ProbeLR: 1e-2, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2}, GenEpochs: 1, GenLR: 1e-4},
+		LR: 5e-5, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2},
+		GenEpochs: 1, GenLR: 1e-4},
 }
 
 // BudgetFor returns the budget of a scale.

@@ -172,7 +172,12 @@ func newPredictor(b backends.Backend, c *classifier) *predictor {
 // predict returns the probabilities of every example of a set, in order,
 // batched by length so padding stays small.
 func (p *predictor) predict(set string) ([][]float64, error) {
-	n := p.c.size(set)
+	return p.predictFirst(set, p.c.size(set))
+}
+
+// predictFirst is predict on the first n examples of a set.
+func (p *predictor) predictFirst(set string, n int) ([][]float64, error) {
+	n = min(n, p.c.size(set))
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i

@@ -23,12 +23,13 @@ const GenSuffix = "+genft"
 
 // GenerativeSpec identifies a generative finetune.
 type GenerativeSpec struct {
-	Split  SplitSpec
-	Model  ModelRef
-	Sets   []string // whose inputs are the text (never the test set)
-	Epochs float64
-	LR     float64
-	Batch  int
+	Split     SplitSpec
+	Model     ModelRef
+	Sets      []string // whose inputs are the text (never the test set)
+	Epochs    float64
+	MaxTokens int
+	LR        float64
+	Batch     int
 }
 
 // GenerativeInfo reports a generative finetune.
@@ -49,7 +50,7 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 		return nil, nil, err
 	}
 	b := r.Budget
-	spec := GenerativeSpec{Split: r.splitSpec(), Model: ref, Sets: []string{SetA, SetB, SetVal}, Epochs: b.GenEpochs, LR: b.GenLR, Batch: b.Batch}
+	spec := GenerativeSpec{Split: r.splitSpec(), Model: ref, Sets: []string{SetA, SetB, SetVal}, Epochs: b.GenEpochs, MaxTokens: b.GenTokens, LR: b.GenLR, Batch: b.Batch}
 	key, _, err := store.Key("genft", versionGenerative, spec)
 	if err != nil {
 		return nil, nil, err
@@ -84,7 +85,11 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 		if len(stream) < 2*T+2 {
 			return fmt.Errorf("stage: %d tokens of task text are too few for generative finetuning at context %d", len(stream), T)
 		}
-		steps := max(1, int(spec.Epochs*float64(len(stream))/float64(spec.Batch*T)))
+		tokens := spec.Epochs * float64(len(stream))
+		if spec.MaxTokens > 0 {
+			tokens = min(tokens, float64(spec.MaxTokens))
+		}
+		steps := max(1, int(tokens/float64(spec.Batch*T)))
 		ev, err := pretrain.NewEvaluator(r.Backend, m, stream, spec.Batch, T, 64*T)
 		if err != nil {
 			return err

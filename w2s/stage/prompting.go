@@ -26,6 +26,7 @@ type PromptSpec struct {
 	K          int    // demonstrations per query
 	DemoSet    string // the half demonstrations come from
 	DemoLabels string // Gold, or the key of the weak labels shown
+	Test       int    // the first Test test examples are scored (0: all)
 }
 
 // PromptInfo summarises how prompts fitted the context.
@@ -54,7 +55,7 @@ func (r *Runner) Prompt(ctx context.Context, modelName string, k int, weak *Labe
 	if err != nil {
 		return nil, err
 	}
-	spec := PromptSpec{Split: r.splitSpec(), Model: ref, K: k, DemoSet: SetB, DemoLabels: Gold}
+	spec := PromptSpec{Split: r.splitSpec(), Model: ref, K: k, DemoSet: SetB, DemoLabels: Gold, Test: r.Budget.PromptTest}
 	if weak != nil {
 		spec.DemoLabels = weak.Artifact.Key
 	}
@@ -88,6 +89,9 @@ func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *
 	test, err := r.set(ctx, SetTest)
 	if err != nil {
 		return err
+	}
+	if spec.Test > 0 && spec.Test < len(test) {
+		test = test[:spec.Test]
 	}
 	demos, err := r.set(ctx, SetB)
 	if err != nil {

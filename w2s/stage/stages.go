@@ -2,8 +2,6 @@ package stage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/checksum"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/model"
@@ -110,7 +109,15 @@ type SplitSpec struct {
 
 func (r *Runner) splitSpec() SplitSpec {
 	b := r.Budget
-	return SplitSpec{r.Task, b.NDocs, b.NVal, b.NTest, b.Balance, r.Seed}
+	return SplitSpec{r.Task, r.nDocs(), b.NVal, b.NTest, b.Balance, r.Seed}
+}
+
+// nDocs is the training rows asked for: PairNDocs for preference tasks.
+func (r *Runner) nDocs() int {
+	if t, err := tasks.Get(r.Task); err == nil && t.Kind == tasks.Preference && r.Budget.PairNDocs > 0 {
+		return r.Budget.PairNDocs
+	}
+	return r.Budget.NDocs
 }
 
 // Splits loads the task and makes its splits (deterministic; computed once
@@ -129,8 +136,11 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 		r.data = d
 	}
 	b := r.Budget
+	// A small pool gives what it has (the same for every run of this data).
+	// Rows needed: nDocs (A and B) + NVal + Extra halves of nDocs/2.
+	nDocs := min(r.nDocs(), 2*(len(r.data.Pool)-b.NVal)/(2+r.Extra)/2*2)
 	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
-		NDocs: b.NDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra})
+		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", r.Task, err)
 	}
@@ -201,7 +211,7 @@ func (r *Runner) modelRef(ctx context.Context, name string) (ModelRef, string, e
 	sum, ok := r.sums[dir]
 	r.mu.Unlock()
 	if !ok {
-		if sum, err = sha256File(filepath.Join(dir, checkpoint.WeightsFile)); err != nil {
+		if sum, _, err = checksum.File(filepath.Join(dir, checkpoint.WeightsFile)); err != nil {
 			return ModelRef{}, "", err
 		}
 		r.mu.Lock()
@@ -209,19 +219,6 @@ func (r *Runner) modelRef(ctx context.Context, name string) (ModelRef, string, e
 		r.mu.Unlock()
 	}
 	return ModelRef{Name: name, SHA256: sum}, dir, nil
-}
-
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // head returns the head kind and width of the runner's task.
@@ -334,20 +331,21 @@ func loadFeatures(a *store.Artifact) (map[string]*features, error) {
 
 // TrainSpec identifies a trained classifier.
 type TrainSpec struct {
-	Split    SplitSpec
-	Model    ModelRef
-	Half     string // the set trained on: A (supervisor) or B (student, ceiling)
-	Labels   string // Gold, or the key of the predictions used as weak labels
-	Loss     string
-	Probe    bool
-	Epochs   float64
-	Batch    int
-	LR       float64
-	Decay    float64
-	Warmup   float64
-	MaxLen   int
-	Truncate string
-	Evals    int
+	Split     SplitSpec
+	Model     ModelRef
+	Half      string // the set trained on: A (supervisor) or B (student, ceiling)
+	Labels    string // Gold, or the key of the predictions used as weak labels
+	Loss      string
+	Probe     bool
+	Epochs    float64
+	Batch     int
+	LR        float64
+	Decay     float64
+	Warmup    float64
+	MaxLen    int
+	Truncate  string
+	Evals     int // evaluations during training (students only)
+	CurveTest int // test examples of those evaluations (0: all)
 }
 
 // Trained is a trained classifier artifact.
@@ -414,12 +412,16 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	b := r.Budget
 	spec := TrainSpec{Split: r.splitSpec(), Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
 		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
-		MaxLen: b.MaxLen, Truncate: b.Truncate, Evals: b.Evals}
+		MaxLen: b.MaxLen, Truncate: b.Truncate}
 	if b.Probe {
 		spec.LR = b.ProbeLR
+		if b.ProbeEpochs > 0 {
+			spec.Epochs = b.ProbeEpochs
+		}
 	}
 	if labels != nil {
 		spec.Labels = labels.Artifact.Key
+		spec.Evals, spec.CurveTest = b.Evals, b.CurveTest
 	}
 	key, _, err := store.Key("trained", versionTrained, spec)
 	if err != nil {
@@ -520,7 +522,7 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 		return loss.Build(ctx, logits, in[len(in)-1], progress)
 	}
 	pred := newPredictor(r.Backend, c)
-	eval := r.evaluator(ctx, pred, labels)
+	eval := r.evaluator(ctx, pred, labels, spec.CurveTest)
 	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
 		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: r.Seed}
 	if spec.Evals > 0 {
@@ -574,16 +576,20 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 }
 
 // evaluator measures a model during training: gold accuracy (and AUROC for
-// two classes) on the test set and, given weak labels with a validation
-// slice, agreement with and cross-entropy against those weak labels.
-func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels) train.EvalFn {
+// two classes) on the first limit test examples (0: all) and, given weak
+// labels with a validation slice, agreement with and cross-entropy against
+// those weak labels.
+func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, limit int) train.EvalFn {
 	return func(int) (map[string]float64, error) {
 		out := map[string]float64{}
 		test, err := r.set(ctx, SetTest)
 		if err != nil {
 			return nil, err
 		}
-		probs, err := pred.predict(SetTest)
+		if limit > 0 && limit < len(test) {
+			test = test[:limit]
+		}
+		probs, err := pred.predictFirst(SetTest, len(test))
 		if err != nil {
 			return nil, err
 		}
@@ -594,7 +600,7 @@ func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels)
 		}
 		if labels != nil {
 			if v, ok := labels.Sets[SetVal]; ok && len(v.IDs) > 0 && pred.c.size(SetVal) == len(v.IDs) {
-				vp, err := pred.predict(SetVal)
+				vp, err := pred.predictFirst(SetVal, len(v.IDs))
 				if err != nil {
 					return nil, err
 				}

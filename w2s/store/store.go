@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/checksum"
 	"github.com/w2s-lab/w2s/w2s/nanjson"
 	"github.com/w2s-lab/w2s/w2s/paths"
 )
@@ -173,17 +174,8 @@ func (s *Store) load(dir string) (*Artifact, error) {
 }
 
 func fileInfo(path string) (FileInfo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return FileInfo{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return FileInfo{}, err
-	}
-	return FileInfo{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	sum, n, err := checksum.File(path)
+	return FileInfo{Size: n, SHA256: sum}, err
 }
 
 // Do returns the artifact for (kind, version, spec), computing it with fill

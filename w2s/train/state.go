@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/checksum"
 	"github.com/w2s-lab/w2s/w2s/safetensors"
 )
 
@@ -105,7 +106,7 @@ func (t *Trainer) restore() ([]Point, error) {
 		return nil, fmt.Errorf("train: %s holds state of a different run (config %+v, this run %+v); remove the folder to start afresh", t.cfg.Dir, rec.Config, t.cfg)
 	}
 	path := filepath.Join(t.cfg.Dir, StateTensors)
-	sum, err := fileSHA256(path)
+	sum, _, err := checksum.File(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: resume: %w", err)
 	}
@@ -145,17 +146,4 @@ func (t *Trainer) restore() ([]Point, error) {
 		return nil, fmt.Errorf("train: resume: %s records %d steps but a curve of %d", jsPath, rec.Steps, len(rec.Curve))
 	}
 	return rec.Curve, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

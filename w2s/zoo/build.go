@@ -3,8 +3,6 @@ package zoo
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/checksum"
 	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/paths"
 	"github.com/w2s-lab/w2s/w2s/pretrain"
@@ -215,7 +214,7 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 		DataFiles: dataSums, Files: map[string]string{},
 	}
 	for _, f := range []string{checkpoint.ConfigFile, checkpoint.WeightsFile, tokenizer.FileName} {
-		sum, err := sha256File(filepath.Join(dir, f))
+		sum, _, err := checksum.File(filepath.Join(dir, f))
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +288,7 @@ func Verify(dir string) error {
 	}
 	var bad []string
 	for f, want := range rec.Files {
-		got, err := sha256File(filepath.Join(dir, f))
+		got, _, err := checksum.File(filepath.Join(dir, f))
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
 		} else if got != want {
@@ -300,19 +299,6 @@ func Verify(dir string) error {
 		return fmt.Errorf("%s: %s", dir, strings.Join(bad, "; "))
 	}
 	return nil
-}
-
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // dataChecksums names each data file relative to the data folder it lies
@@ -330,7 +316,7 @@ func dataChecksums(files []string, roots []string) (map[string]string, error) {
 				break
 			}
 		}
-		sum, err := sha256File(f)
+		sum, _, err := checksum.File(f)
 		if err != nil {
 			return nil, err
 		}

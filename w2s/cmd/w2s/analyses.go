@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -11,17 +10,11 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/stage"
-	"github.com/w2s-lab/w2s/w2s/store"
-	"github.com/w2s-lab/w2s/w2s/train"
-	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
-// runner makes the stage runner of the analysis commands (first seed).
+// runner makes the stage runner of the analysis commands: the first seed.
 func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
-	if f.scale == "" {
-		f.scale = zoo.ActiveScale()
-	}
-	budget, err := stage.BudgetFor(f.scale)
+	newRunner, budget, err := f.setup(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -29,22 +22,7 @@ func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
 	if len(f.seeds) > 0 {
 		seed = uint64(f.seeds[0])
 	}
-	r, err := stage.NewRunner(f.task, f.scale, seed)
-	if err != nil {
-		return nil, err
-	}
-	b, _, err := openBackend(cmd)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open("")
-	if err != nil {
-		return nil, err
-	}
-	r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
-	r.Budget.Probe = f.probe
-	r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
-	return r, nil
+	return newRunner(f.task, f.scale, seed)
 }
 
 func promptingCmd() *cobra.Command {

@@ -41,19 +41,38 @@ func (f *experimentFlags) model(name string) string {
 	return name
 }
 
-func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
+// setup resolves the scale and returns a maker of stage runners on the
+// command's backend and the default store, with progress on the terminal.
+func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.Budget, error) {
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
 	}
 	budget, err := stage.BudgetFor(f.scale)
 	if err != nil {
-		return err
+		return nil, budget, err
 	}
 	b, _, err := openBackend(cmd)
 	if err != nil {
-		return err
+		return nil, budget, err
 	}
 	st, err := store.Open("")
+	if err != nil {
+		return nil, budget, err
+	}
+	return func(task, scale string, seed uint64) (*stage.Runner, error) {
+		r, err := stage.NewRunner(task, scale, seed)
+		if err != nil {
+			return nil, err
+		}
+		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
+		r.Budget.Probe = f.probe
+		r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
+		return r, nil
+	}, budget, nil
+}
+
+func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
+	newRunner, budget, err := f.setup(cmd)
 	if err != nil {
 		return err
 	}
@@ -76,15 +95,6 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 	fmt.Fprintf(w, "%s: task %s, scale %s (%s; %d training rows, %d test rows), models %s, losses %s, seeds %v\n",
 		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
 	start := time.Now()
-	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) {
-		r, err := stage.NewRunner(task, scale, seed)
-		if err != nil {
-			return nil, err
-		}
-		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
-		r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
-		return r, nil
-	}
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f PGR %s (%s)\n",
 			r.Weak, r.Strong, r.Loss, r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -86,7 +87,60 @@ func zooCmd() *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	cmd.AddCommand(build, list, verify)
+	var task string
+	var seed uint64
+	probe := &cobra.Command{
+		Use:   "probe",
+		Short: "Sanity of the ladder: validation loss and linear-probe accuracy (frozen features) per size",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := zoo.GetScale(scale)
+			if err != nil {
+				return err
+			}
+			r, err := stage.NewRunner(task, s.Name, seed)
+			if err != nil {
+				return err
+			}
+			b, _, err := openBackend(cmd)
+			if err != nil {
+				return err
+			}
+			r.Backend, r.Log, r.Budget.Probe = b, cmd.ErrOrStderr(), true
+			entries, err := zoo.List(cmd.Context(), s.Name, "")
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "model\tnon-emb params\ttokens\tvalid loss\tbits/byte\t%s probe acc\t%s probe AUROC\t\n", task, task)
+			for _, e := range entries {
+				if e.Record == nil {
+					continue
+				}
+				name := "zoo/" + s.Name + "/" + e.Size.Name
+				t, err := r.TrainCeiling(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
+				p, err := r.Predict(cmd.Context(), t, stage.SetTest)
+				if err != nil {
+					return err
+				}
+				sc := stage.Score(p.Sets[stage.SetTest])
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.3f\t%.3f\t%.3f\t\n", name, e.Record.NonEmbeddingParams, e.Record.Tokens,
+					e.Record.ValidLoss, e.Record.ValidBitsPerByte, sc.Accuracy, sc.AUROC)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "probes: logistic regression on the last-token features, trained on gold half B (%d rows), tested on %d rows; seed %d\n",
+				r.Budget.NDocs/2, r.Budget.NTest, seed)
+			return nil
+		},
+	}
+	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
+	probe.Flags().Uint64Var(&seed, "seed", 0, "split seed")
+	cmd.AddCommand(build, list, verify, probe)
 	return cmd
 }
 
