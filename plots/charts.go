@@ -94,7 +94,7 @@ func AccuracyVsSize(sw *analysis.Sweep, loss string) (*Figure, error) {
 		}
 	}
 	series = append(series, Series{Name: "strong ceiling (gold labels)", Y: ceiling, Dashed: true, Color: color.Black})
-	return Lines(fmt.Sprintf("%s: students of each weak supervisor (%s)", sw.Spec.Task, LossName(loss)), "strong model", "test accuracy", xs, series)
+	return Lines(fmt.Sprintf("%s: students of each weak model (%s)", sw.Spec.Task, LossName(loss)), "strong model", "test accuracy", xs, series)
 }
 
 // PGRBars shows mean PGR per (weak → strong) pair, one bar per loss.
@@ -126,7 +126,7 @@ func PGRBars(sw *analysis.Sweep) (*Figure, error) {
 		}
 		series = append(series, Series{Name: LossName(loss), Y: y})
 	}
-	return Bars(sw.Spec.Task+": performance gap recovered by loss (mean over seeds)", "weak → strong", "PGR", pairs, series)
+	return Bars(sw.Spec.Task+": PGR by loss (mean over seeds)", "weak → strong", "PGR", pairs, series)
 }
 
 // AgreementVsSize shows, for students of one weak supervisor, how often
@@ -205,6 +205,7 @@ func TrainingCurve(es *analysis.EarlyStopping) (*Figure, error) {
 	}
 	mark(es.Honest, "honest early stop", Palette[1], draw.BoxGlyph{})
 	mark(es.Cheating, "cheating early stop (test labels)", Palette[3], draw.TriangleGlyph{})
+	f.headroom(6)
 	return f, nil
 }
 
@@ -232,17 +233,18 @@ func PromptingChart(pc *analysis.PromptingComparison) (*Figure, error) {
 // GenerativeChart compares accuracies and PGR with and without generative
 // finetuning.
 func GenerativeChart(gc *analysis.GenerativeComparison) (*Figure, error) {
+	// All five on the examples of the training curves (see EarlyStopping).
 	groups := []string{"weak", "student", "ceiling", "student, honest ES", "student, cheating ES"}
-	row := func(r *stage.Result, es *analysis.EarlyStopping) []float64 {
-		return []float64{r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy, es.Honest.TestAcc, es.Cheating.TestAcc}
+	row := func(_ *stage.Result, es *analysis.EarlyStopping) []float64 {
+		return []float64{es.WeakAcc, es.Final.TestAcc, es.CeilingAcc, es.Honest.TestAcc, es.Cheating.TestAcc}
 	}
-	f, err := Bars(fmt.Sprintf("%s: %s → %s with and without generative finetuning", gc.Task, Short(gc.Weak), Short(gc.Strong)),
+	f, err := Bars(fmt.Sprintf("%s: %s → %s, with/without generative finetuning", gc.Task, Short(gc.Weak), Short(gc.Strong)),
 		"", "test accuracy", groups, []Series{{Name: "base models", Y: row(gc.Plain, gc.PlainES)},
 			{Name: "generatively finetuned", Y: row(gc.Generative, gc.GenerativeES)}})
 	if err != nil {
 		return nil, err
 	}
-	f.Width = 7 * vg.Inch
+	f.Width = 8 * vg.Inch
 	return f, nil
 }
 

@@ -42,10 +42,12 @@ func newFigure(title, x, y string) *Figure {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = false // bottom right: where rising curves leave room
-	p.Legend.Left = false
+	p.Legend.Top = true
+	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
-	return &Figure{Plot: p, Width: 6 * vg.Inch, Height: 4 * vg.Inch}
+	// Browsers draw the SVG's text in their own fonts, often wider than the
+	// metrics gonum lays out with: leave room.
+	return &Figure{Plot: p, Width: 7 * vg.Inch, Height: 4.2 * vg.Inch}
 }
 
 // SVG renders the figure.
@@ -147,7 +149,20 @@ func (f *Figure) lines(xs []string, series []Series) error {
 // Lines is a chart of series over nominal x labels.
 func Lines(title, xLabel, yLabel string, xs []string, series []Series) (*Figure, error) {
 	f := newFigure(title, xLabel, yLabel)
-	return f, f.lines(xs, series)
+	if err := f.lines(xs, series); err != nil {
+		return nil, err
+	}
+	f.headroom(len(series))
+	return f, nil
+}
+
+// headroom raises the top of the y axis so a legend of n entries in the
+// top-left corner does not cover the data.
+func (f *Figure) headroom(n int) {
+	lo, hi := f.Plot.Y.Min, f.Plot.Y.Max
+	if hi > lo {
+		f.Plot.Y.Max = hi + (hi-lo)*(0.12*float64(n)+0.05)
+	}
 }
 
 // Bars is a grouped bar chart: groups along x, one bar per series.
@@ -173,6 +188,8 @@ func Bars(title, xLabel, yLabel string, groups []string, series []Series) (*Figu
 		f.Plot.Legend.Add(s.Name, b)
 	}
 	f.Plot.Add(zeroLine(len(groups)))
+	f.Plot.Y.Min = math.Min(f.Plot.Y.Min, 0)
+	f.headroom(len(series))
 	return f, nil
 }
 

@@ -33,7 +33,7 @@ func fakeSweep() *analysis.Sweep {
 func TestCharts(t *testing.T) {
 	sw := fakeSweep()
 	es, _ := analysis.EarlyStoppingFrom(&stage.Result{Weak: "zoo/cpu/xs", Strong: "zoo/cpu/xl", Loss: "xent",
-		WeakScores: stage.Scores{Accuracy: 0.6}, CeilingScores: stage.Scores{Accuracy: 0.8},
+		WeakCurveAcc: 0.6, CeilingCurveAcc: 0.8,
 		StudentCurve: []stage.CurvePoint{{Step: 10, TestAcc: 0.65, ValAccWeak: 0.8, ValXentWeak: 0.5}, {Step: 20, TestAcc: 0.7, ValAccWeak: 0.85, ValXentWeak: 0.45}, {Step: 30, TestAcc: 0.68, ValAccWeak: 0.9, ValXentWeak: 0.47}}})
 	pc := &analysis.PromptingComparison{Task: "sst2", Weak: "zoo/cpu/xs", K: 5, WeakAcc: 0.6, Rows: []analysis.PromptRow{
 		{Model: "zoo/cpu/m", ZeroShot: 0.5, FewShotGold: 0.55, FewShotWeak: 0.53, FinetuneWeak: 0.65, FinetuneGold: 0.7},

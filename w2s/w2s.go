@@ -38,6 +38,10 @@ func Scale() string { return zoo.ActiveScale() }
 // Model names a ladder model of the active scale: Model("xl") is zoo/<scale>/xl.
 func Model(size string) string { return "zoo/" + Scale() + "/" + size }
 
+// Ladder is the three sizes experiments use by default at the active
+// scale, weakest first (see stage.DefaultModels).
+func Ladder() []string { return stage.DefaultModels(Scale()) }
+
 // Models names several ladder sizes.
 func Models(sizes ...string) []string {
 	out := make([]string, len(sizes))

@@ -23,6 +23,7 @@ type StopPoint struct {
 // test accuracy (an upper bound no real experiment could use).
 type EarlyStopping struct {
 	Weak, Strong, Loss      string
+	Examples                int // test examples of the curve and of every accuracy here (0: all)
 	WeakAcc, CeilingAcc     float64
 	Curve                   []stage.CurvePoint
 	Final, Honest, Cheating StopPoint
@@ -43,8 +44,10 @@ func EarlyStoppingFrom(res *stage.Result) (*EarlyStopping, error) {
 	if len(res.StudentCurve) == 0 {
 		return nil, fmt.Errorf("early stopping: the student of %s → %s has no evaluations (set Budget.Evals)", res.Weak, res.Strong)
 	}
-	es := &EarlyStopping{Weak: res.Weak, Strong: res.Strong, Loss: res.Loss, WeakAcc: res.WeakScores.Accuracy,
-		CeilingAcc: res.CeilingScores.Accuracy, Curve: res.StudentCurve}
+	// The curve was measured on the first CurveTest test examples: compare
+	// with the weak model and the ceiling on those same examples.
+	es := &EarlyStopping{Weak: res.Weak, Strong: res.Strong, Loss: res.Loss, WeakAcc: res.WeakCurveAcc,
+		CeilingAcc: res.CeilingCurveAcc, Curve: res.StudentCurve, Examples: res.CurveTest}
 	point := func(p stage.CurvePoint) StopPoint {
 		return StopPoint{Step: p.Step, TestAcc: p.TestAcc, PGR: metrics.ComputePGR(es.WeakAcc, p.TestAcc, es.CeilingAcc)}
 	}

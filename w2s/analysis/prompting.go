@@ -147,7 +147,7 @@ func (gc *GenerativeComparison) Table(w io.Writer) error {
 	fmt.Fprintf(w, "generative finetuning, next-token loss on the task text: weak %.3f → %.3f, strong %.3f → %.3f\n",
 		gc.WeakInfo.LossBefore, gc.WeakInfo.LossAfter, gc.StrongInfo.LossBefore, gc.StrongInfo.LossAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "models\tweak acc\tstudent acc\tceiling acc\tPGR\tPGR(AUROC)\tPGR honest ES\tPGR cheating ES (uses test labels)\t")
+	fmt.Fprintln(tw, "models\tweak acc\tstudent acc\tceiling acc\tPGR\tPGR(AUROC)\tPGR honest ES*\tPGR cheating ES* (uses test labels)\t")
 	for _, x := range []struct {
 		name string
 		r    *stage.Result
@@ -156,5 +156,11 @@ func (gc *GenerativeComparison) Table(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t\n", x.name, x.r.WeakScores.Accuracy, x.r.StudentScores.Accuracy,
 			x.r.CeilingScores.Accuracy, x.r.PGR, x.r.PGRAUROC, x.es.Honest.PGR, x.es.Cheating.PGR)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if gc.PlainES.Examples > 0 {
+		fmt.Fprintf(w, "* early stopping is judged on the first %d test examples, where the training curves were measured\n", gc.PlainES.Examples)
+	}
+	return nil
 }

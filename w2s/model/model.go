@@ -301,3 +301,12 @@ func LMLoss(ctx *context.Context, cfg Config, ids, mask, targets, targetMask *No
 	w := ConvertDType(targetMask, nll.DType())
 	return Div(ReduceAllSum(Mul(nll, w)), MaxScalar(ReduceAllSum(w), 1))
 }
+
+// MeanTokens averages the hidden states of the real tokens (mask non-zero):
+// [batch, width]. The paper's head reads the last token (LastToken); mean
+// pooling is offered for diagnostic probes of representations.
+func MeanTokens(hidden, mask *Node) *Node {
+	w := ConvertDType(GreaterThan(ConvertDType(mask, dtypes.Int32), ScalarZero(hidden.Graph(), dtypes.Int32)), hidden.DType())
+	sum := ReduceSum(Mul(hidden, ExpandAxes(w, -1)), 1)
+	return Div(sum, ExpandAxes(MaxScalar(ReduceSum(w, 1), 1), -1))
+}

@@ -69,6 +69,12 @@ func TestLastTokenFromMaskNotTokenIDs(t *testing.T) {
 			t.Errorf("sequence %d pooled position %v, want %v", i, got[i], want[i])
 		}
 	}
+	mean := MustExecOnce(b, func(h, m *Node) *Node { return MeanTokens(h, m) }, hidden, masks).Value().([][]float32)
+	for i, w := range []float32{2, 0.5, 2.5} { // mean of the real positions
+		if mean[i][0] != w || mean[i][1] != 10*w {
+			t.Errorf("sequence %d mean %v, want %v", i, mean[i], w)
+		}
+	}
 }
 
 func TestHeadsStartAtZeroAndProbeFreezes(t *testing.T) {

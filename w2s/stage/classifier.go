@@ -86,12 +86,21 @@ func (e *encoded) batch(idx []int, pad int32) (ids, mask *tensors.Tensor) {
 
 // finetuneLogits maps ids and mask [B, K, T] to logits [B, C]: class
 // logits (K = 1) or the rewards of the K candidates (reward head).
-func finetuneLogits(ctx *context.Context, cfg model.Config, ids, mask *Node, train bool) *Node {
+func finetuneLogits(ctx *context.Context, cfg model.Config, ids, mask *Node, pool string, train bool) *Node {
 	d := ids.Shape().Dimensions
 	B, K, T := d[0], d[1], d[2]
 	ids2, mask2 := Reshape(ids, B*K, T), Reshape(mask, B*K, T)
-	feats := model.LastToken(model.Hidden(ctx, cfg, ids2, mask2, train), mask2)
+	feats := pooled(model.Hidden(ctx, cfg, ids2, mask2, train), mask2, pool)
 	return headLogits(ctx, cfg, feats, B, K)
+}
+
+// pooled reads the head's input from hidden states: the last real token,
+// or the mean over real tokens.
+func pooled(hidden, mask *Node, pool string) *Node {
+	if pool == "mean" {
+		return model.MeanTokens(hidden, mask)
+	}
+	return model.LastToken(hidden, mask)
 }
 
 // headLogits applies the score head to features [B·K, d].
@@ -118,6 +127,7 @@ type classifier struct {
 	enc   map[string]*encoded  // finetune: the encoded sets
 	feats map[string]*features // probe: the features of each set
 	pad   int32
+	pool  string
 }
 
 // features are frozen features [N, K, d], row-major.
@@ -153,7 +163,7 @@ func (c *classifier) logits(ctx *context.Context, in []*Node, train bool) *Node 
 	if c.probe {
 		return probeLogits(ctx, c.cfg, in[0])
 	}
-	return finetuneLogits(ctx, c.cfg, in[0], in[1], train)
+	return finetuneLogits(ctx, c.cfg, in[0], in[1], c.pool, train)
 }
 
 // predictor computes class probabilities for whole sets.

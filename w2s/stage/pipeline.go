@@ -39,9 +39,13 @@ type Result struct {
 	Agreement metrics.Agreement
 	Counts    split.Counts
 	// StudentCurve is the student's training curve (gold test accuracy and
-	// weak-validation metrics at each evaluation).
-	StudentCurve []CurvePoint
-	Truncated    int // inputs truncated in the student's training half
+	// weak-validation metrics at each evaluation), measured on the first
+	// CurveTest test examples (0: all); WeakCurveAcc and CeilingCurveAcc are
+	// the weak model's and the ceiling's accuracies on those same examples.
+	StudentCurve                  []CurvePoint
+	CurveTest                     int
+	WeakCurveAcc, CeilingCurveAcc float64
+	Truncated                     int // inputs truncated in the student's training half
 }
 
 // CurvePoint is one evaluation during training.
@@ -120,6 +124,13 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	res.PGRAUROC = metrics.ComputePGR(res.WeakScores.AUROC, res.StudentScores.AUROC, res.CeilingScores.AUROC)
 	b := weakLabels.Sets[SetB]
 	res.WeakLabelAccuracy = metrics.Accuracy(metrics.Argmax(b.Probs), b.Gold)
+	res.CurveTest = student.Spec.CurveTest
+	n := len(wt.IDs)
+	if res.CurveTest > 0 && res.CurveTest < n {
+		n = res.CurveTest
+	}
+	res.WeakCurveAcc = metrics.Accuracy(metrics.Argmax(wt.Probs[:n]), wt.Gold[:n])
+	res.CeilingCurveAcc = metrics.Accuracy(metrics.Argmax(ct.Probs[:n]), ct.Gold[:n])
 	res.Agreement = metrics.ComputeAgreement(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs), wt.Gold)
 	return res, nil
 }

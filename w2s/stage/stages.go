@@ -148,6 +148,14 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 	return s, nil
 }
 
+// pool is the head's input: "" (the last token, the default) or "mean".
+func (r *Runner) pool() string {
+	if r.Budget.Pool == "mean" {
+		return "mean"
+	}
+	return ""
+}
+
 // setNames lists the sets of the split.
 func (r *Runner) setNames() []string {
 	names := []string{SetA, SetB, SetVal, SetTest}
@@ -248,6 +256,7 @@ type FeaturesSpec struct {
 	Sets     []string
 	MaxLen   int
 	Truncate string
+	Pool     string `json:",omitempty"` // omitted for the default, so older keys stay valid
 }
 
 // Features returns the frozen last-token features of a base model on every
@@ -257,7 +266,7 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 	if err != nil {
 		return nil, err
 	}
-	spec := FeaturesSpec{r.splitSpec(), ref, r.setNames(), r.Budget.MaxLen, r.Budget.Truncate}
+	spec := FeaturesSpec{r.splitSpec(), ref, r.setNames(), r.Budget.MaxLen, r.Budget.Truncate, r.pool()}
 	return r.Store.Do(ctx, "features", versionFeatures, spec, func(out string) error {
 		start := time.Now()
 		m, tok, err := r.loadBase(dir)
@@ -268,7 +277,7 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 		exec := mlctx.MustNewExec(r.Backend, m.Ctx, func(ctx *mlctx.Context, ids, mask *Node) *Node {
 			d := ids.Shape().Dimensions
 			ids2, mask2 := Reshape(ids, d[0]*d[1], d[2]), Reshape(mask, d[0]*d[1], d[2])
-			return Reshape(model.Features(ctx, cfg, ids2, mask2), d[0], d[1], cfg.NEmbd)
+			return Reshape(pooled(model.Hidden(ctx, cfg, ids2, mask2, false), mask2, spec.Pool), d[0], d[1], cfg.NEmbd)
 		})
 		var ts []safetensors.Tensor
 		truncated := 0
@@ -344,8 +353,9 @@ type TrainSpec struct {
 	Warmup    float64
 	MaxLen    int
 	Truncate  string
-	Evals     int // evaluations during training (students only)
-	CurveTest int // test examples of those evaluations (0: all)
+	Pool      string `json:",omitempty"` // "" is the last token
+	Evals     int    // evaluations during training (students only)
+	CurveTest int    // test examples of those evaluations (0: all)
 }
 
 // Trained is a trained classifier artifact.
@@ -412,7 +422,7 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	b := r.Budget
 	spec := TrainSpec{Split: r.splitSpec(), Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
 		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
-		MaxLen: b.MaxLen, Truncate: b.Truncate}
+		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
 	if b.Probe {
 		spec.LR = b.ProbeLR
 		if b.ProbeEpochs > 0 {
@@ -450,7 +460,7 @@ func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &classifier{cfg: m.Config, pad: tok.EOS()}
+	c := &classifier{cfg: m.Config, pad: tok.EOS(), pool: spec.Pool}
 	if spec.Probe {
 		fa, err := r.Features(ctx, spec.Model.Name)
 		if err != nil {

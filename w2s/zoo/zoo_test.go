@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/corpus"
+	"github.com/w2s-lab/w2s/w2s/hub"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
@@ -177,3 +180,43 @@ func (c cancelAt) Update(done int, _ train.Point) {
 	}
 }
 func (c cancelAt) Done() {}
+
+// TestDownloadHF fetches a GPT-2 checkpoint by HF id from a local server in
+// the hub's layout, into the cache, and loads it with its tokenizer.
+func TestDownloadHF(t *testing.T) {
+	src := "../checkpoint/testdata/tiny-gpt2"
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		name := strings.TrimPrefix(r.URL.Path, "/org/tiny-gpt2/resolve/main/")
+		if name == r.URL.Path || name == tokenizer.FileName { // this repository has no tokenizer.json
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeFile(w, r, filepath.Join(src, name))
+	}))
+	defer srv.Close()
+	t.Setenv("W2S_CACHE", t.TempDir())
+	c := &hub.Client{Endpoint: srv.URL, Progress: io.Discard}
+	dir, err := DownloadHF(context.Background(), c, "org/tiny-gpt2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.VocabSize != 96 {
+		t.Errorf("vocabulary %d", m.Config.VocabSize)
+	}
+	before := requests
+	if _, err := DownloadHF(context.Background(), c, "org/tiny-gpt2"); err != nil {
+		t.Fatal(err)
+	}
+	if requests != before+1 { // only the optional, absent tokenizer is asked again
+		t.Errorf("a second resolve made %d requests", requests-before)
+	}
+	if _, err := DownloadHF(context.Background(), c, "org/missing"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing repository: %v", err)
+	}
+}

@@ -25,6 +25,18 @@ func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
 	return newRunner(f.task, f.scale, seed)
 }
 
+// pair fills the weak and strong defaults: the ladder's first and last.
+func pair(scale, weak, strong string) (string, string) {
+	ladder := stage.DefaultModels(scale)
+	if weak == "" {
+		weak = ladder[0]
+	}
+	if strong == "" {
+		strong = ladder[len(ladder)-1]
+	}
+	return weak, strong
+}
+
 func promptingCmd() *cobra.Command {
 	var f experimentFlags
 	var weak, loss string
@@ -38,6 +50,13 @@ func promptingCmd() *cobra.Command {
 			r, err := f.runner(cmd)
 			if err != nil {
 				return err
+			}
+			ladder := stage.DefaultModels(f.scale)
+			if weak == "" {
+				weak = ladder[0]
+			}
+			if len(models) == 0 {
+				models = ladder[1:]
 			}
 			for i := range models {
 				models[i] = f.model(models[i])
@@ -55,8 +74,8 @@ func promptingCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor whose labels the weak demonstrations and the student use")
-	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/m", "zoo/l", "zoo/xl"}, "models to prompt and finetune")
+	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor whose labels the weak demonstrations and the student use (default: the ladder's first)")
+	cmd.Flags().StringSliceVar(&models, "models", nil, "models to prompt and finetune (default: the rest of the ladder; see sweep)")
 	cmd.Flags().IntVar(&k, "k", 5, "demonstrations per prompt")
 	cmd.Flags().StringVar(&loss, "loss", "xent", "loss of the weak-label finetuning")
 	return cmd
@@ -74,6 +93,7 @@ func generativeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			weak, strong := pair(f.scale, weak, strong)
 			start := time.Now()
 			gc, err := analysis.RunGenerativeComparison(cmd.Context(), r, f.model(weak), f.model(strong), loss)
 			if err != nil {
@@ -87,8 +107,8 @@ func generativeCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor")
-	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student")
+	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor (default: the ladder's first)")
+	cmd.Flags().StringVar(&strong, "strong", "", "strong student (default: the ladder's last)")
 	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
 	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
 	cmd.Flags().Set("task", "hh_harmless")
@@ -109,7 +129,7 @@ func rewardCmd() *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().Set("task", "hh_harmless")
 	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
-	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models from weakest to strongest")
+	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default as for sweep)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses (on pairs: Bradley–Terry with soft labels, and its confidence variant)")
 	return cmd
 }
@@ -126,12 +146,17 @@ func earlyStopCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			weak, strong := pair(f.scale, weak, strong)
 			es, err := analysis.RunEarlyStopping(cmd.Context(), r, f.model(weak), f.model(strong), loss)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "task %s: %s → %s, %s; weak %.3f, ceiling %.3f\n", f.task, weak, strong, loss, es.WeakAcc, es.CeilingAcc)
+			on := "the whole test set"
+			if es.Examples > 0 {
+				on = fmt.Sprintf("the first %d test examples", es.Examples)
+			}
+			fmt.Fprintf(w, "task %s: %s → %s, %s; weak %.3f, ceiling %.3f; accuracies on %s\n", f.task, weak, strong, loss, es.WeakAcc, es.CeilingAcc, on)
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "step\ttrain loss\ttest acc\tval acc vs weak\tval xent vs weak\t")
 			for _, p := range es.Curve {
@@ -144,8 +169,8 @@ func earlyStopCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor")
-	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student")
+	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor (default: the ladder's first)")
+	cmd.Flags().StringVar(&strong, "strong", "", "strong student (default: the ladder's last)")
 	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
 	return cmd
 }
@@ -162,6 +187,9 @@ func bootstrapCmd() *cobra.Command {
 			r, err := f.runner(cmd)
 			if err != nil {
 				return err
+			}
+			if len(chain) == 0 {
+				chain = stage.DefaultModels(f.scale)
 			}
 			for i := range chain {
 				chain[i] = f.model(chain[i])
@@ -184,7 +212,7 @@ func bootstrapCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringSliceVar(&chain, "chain", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models of the chain, weakest first")
+	cmd.Flags().StringSliceVar(&chain, "chain", nil, "models of the chain, weakest first (default: the ladder, as for sweep)")
 	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
 	return cmd
 }

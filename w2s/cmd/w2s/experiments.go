@@ -11,6 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
@@ -23,6 +24,7 @@ type experimentFlags struct {
 	task, scale, out string
 	seeds            []uint
 	probe            bool
+	plots            string
 }
 
 func (f *experimentFlags) add(cmd *cobra.Command) {
@@ -31,6 +33,7 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
 	cmd.Flags().StringVar(&f.out, "out", "", "folder for results.csv and results.json (default runs/<command>-<task>-<scale>)")
+	cmd.Flags().StringVar(&f.plots, "plots", "", "also save the charts (accuracy per loss, PGR by loss) as PNG and SVG in this folder")
 }
 
 // resolve expands zoo/SIZE to the flag's scale.
@@ -77,6 +80,9 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 		return err
 	}
 	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
+	if len(spec.Models) == 0 {
+		spec.Models = stage.DefaultModels(f.scale)
+	}
 	for i, m := range spec.Models {
 		spec.Models[i] = f.model(m)
 	}
@@ -91,6 +97,9 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 	mode := "full finetuning"
 	if f.probe {
 		mode = "linear probes"
+	}
+	if budget.Pool == "mean" {
+		mode += ", head on the mean over tokens"
 	}
 	fmt.Fprintf(w, "%s: task %s, scale %s (%s; %d training rows, %d test rows), models %s, losses %s, seeds %v\n",
 		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
@@ -125,6 +134,24 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 		return err
 	}
 	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
+	if f.plots != "" {
+		figs := map[string]func() (*plots.Figure, error){"pgr": func() (*plots.Figure, error) { return plots.PGRBars(sw) }}
+		for _, loss := range spec.Losses {
+			figs["accuracy-"+loss] = func() (*plots.Figure, error) { return plots.AccuracyVsSize(sw, loss) }
+		}
+		for name, mk := range figs {
+			fig, err := mk()
+			if err != nil {
+				return err
+			}
+			for _, ext := range []string{".png", ".svg"} {
+				if err := fig.Save(filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, f.task, f.scale, ext))); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Fprintf(w, "charts in %s\n", f.plots)
+	}
 	return nil
 }
 
@@ -136,12 +163,16 @@ func runCmd() *cobra.Command {
 		Short: "One weak→strong experiment: supervisor, weak labels, student, ceiling, PGR",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.scale == "" {
+				f.scale = zoo.ActiveScale()
+			}
+			weak, strong := pair(f.scale, weak, strong)
 			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: []string{loss}})
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "zoo/xs", "weak supervisor model")
-	cmd.Flags().StringVar(&strong, "strong", "zoo/xl", "strong student model")
+	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor model (default: the ladder's first, see sweep)")
+	cmd.Flags().StringVar(&strong, "strong", "", "strong student model (default: the ladder's last)")
 	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss: xent, hard_xent, logconf[(alpha=…,warmup=…,buffer=…)], product")
 	return cmd
 }
@@ -158,7 +189,7 @@ func sweepCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringSliceVar(&models, "models", []string{"zoo/xs", "zoo/m", "zoo/xl"}, "models from weakest to strongest")
+	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: zoo xs, s, m at scale cpu; xs, m, xl otherwise)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
 	return cmd
 }

@@ -87,7 +87,7 @@ func zooCmd() *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	var task string
+	var task, pool string
 	var seed uint64
 	probe := &cobra.Command{
 		Use:   "probe",
@@ -106,7 +106,7 @@ func zooCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r.Backend, r.Log, r.Budget.Probe = b, cmd.ErrOrStderr(), true
+			r.Backend, r.Log, r.Budget.Probe, r.Budget.Pool = b, cmd.ErrOrStderr(), true, pool
 			entries, err := zoo.List(cmd.Context(), s.Name, "")
 			if err != nil {
 				return err
@@ -133,12 +133,13 @@ func zooCmd() *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "probes: logistic regression on the last-token features, trained on gold half B (%d rows), tested on %d rows; seed %d\n",
-				r.Budget.NDocs/2, r.Budget.NTest, seed)
+			fmt.Fprintf(cmd.OutOrStdout(), "probes: logistic regression on the %s-token features, trained on gold half B (%d rows), tested on %d rows; seed %d\n",
+				pool, r.Budget.NDocs/2, r.Budget.NTest, seed)
 			return nil
 		},
 	}
 	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
+	probe.Flags().StringVar(&pool, "pool", "last", "features: the last real token (as the paper's head) or the mean over tokens")
 	probe.Flags().Uint64Var(&seed, "seed", 0, "split seed")
 	cmd.AddCommand(build, list, verify, probe)
 	return cmd
