@@ -126,7 +126,23 @@ func PGRBars(sw *analysis.Sweep) (*Figure, error) {
 		}
 		series = append(series, Series{Name: LossName(loss), Y: y})
 	}
-	return Bars(sw.Spec.Task+": PGR by loss (mean over seeds)", "weak → strong", "PGR", pairs, series)
+	defined, all := 0, 0
+	for _, s := range series {
+		for _, v := range s.Y {
+			all++
+			if !math.IsNaN(v) {
+				defined++
+			}
+		}
+	}
+	title := sw.Spec.Task + ": PGR by loss (mean over seeds)"
+	switch {
+	case defined == 0:
+		title += "\nall undefined: no ceiling beat its supervisor"
+	case defined < all:
+		title += "\nno bar: PGR undefined (ceiling ≤ weak)"
+	}
+	return Bars(title, "weak → strong", "PGR", pairs, series)
 }
 
 // AgreementVsSize shows, for students of one weak supervisor, how often

@@ -86,3 +86,18 @@ func TestCharts(t *testing.T) {
 	}
 	Show(Text("outside a notebook Show is a no-op"))
 }
+
+// TestPGRBarsSaysWhenUndefined: a chart with no bar says why.
+func TestPGRBarsSaysWhenUndefined(t *testing.T) {
+	sw := fakeSweep()
+	sw.Summary[0].PGR.Estimate = math.NaN()
+	if f, _ := PGRBars(sw); f == nil || !strings.Contains(f.Plot.Title.Text, "no bar: PGR undefined") {
+		t.Errorf("one undefined PGR: title %q", f.Plot.Title.Text)
+	}
+	for i := range sw.Summary {
+		sw.Summary[i].PGR.Estimate = math.NaN()
+	}
+	if f, _ := PGRBars(sw); f == nil || !strings.Contains(f.Plot.Title.Text, "all undefined:") {
+		t.Errorf("all undefined: title %q", f.Plot.Title.Text)
+	}
+}

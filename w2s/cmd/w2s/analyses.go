@@ -25,6 +25,13 @@ func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
 	return newRunner(f.task, f.scale, seed)
 }
 
+// addPairFlags declares --weak, --strong and --loss.
+func addPairFlags(cmd *cobra.Command, weak, strong, loss *string) {
+	cmd.Flags().StringVar(weak, "weak", "", "weak supervisor (default: the ladder's first, see sweep)")
+	cmd.Flags().StringVar(strong, "strong", "", "strong student (default: the ladder's last)")
+	cmd.Flags().StringVar(loss, "loss", "xent", "student loss: xent, hard_xent, logconf[(alpha=…,warmup=…,buffer=…)], product")
+}
+
 // pair fills the weak and strong defaults: the ladder's first and last.
 func pair(scale, weak, strong string) (string, string) {
 	ladder := stage.DefaultModels(scale)
@@ -107,9 +114,7 @@ func generativeCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor (default: the ladder's first)")
-	cmd.Flags().StringVar(&strong, "strong", "", "strong student (default: the ladder's last)")
-	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
+	addPairFlags(cmd, &weak, &strong, &loss)
 	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
 	cmd.Flags().Set("task", "hh_harmless")
 	return cmd
@@ -169,9 +174,7 @@ func earlyStopCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor (default: the ladder's first)")
-	cmd.Flags().StringVar(&strong, "strong", "", "strong student (default: the ladder's last)")
-	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss")
+	addPairFlags(cmd, &weak, &strong, &loss)
 	return cmd
 }
 

@@ -171,9 +171,7 @@ func runCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&weak, "weak", "", "weak supervisor model (default: the ladder's first, see sweep)")
-	cmd.Flags().StringVar(&strong, "strong", "", "strong student model (default: the ladder's last)")
-	cmd.Flags().StringVar(&loss, "loss", "xent", "student loss: xent, hard_xent, logconf[(alpha=…,warmup=…,buffer=…)], product")
+	addPairFlags(cmd, &weak, &strong, &loss)
 	return cmd
 }
 
