@@ -90,20 +90,7 @@ func TestCommittedNotebooksHaveOutputs(t *testing.T) {
 // TestNotebooksExecute runs every notebook headless at scale ci with
 // kernel/run and checks the executed notebooks and their HTML exports.
 func TestNotebooksExecute(t *testing.T) {
-	home, _ := os.UserHomeDir()
-	dataDir := os.Getenv("JUPYTER_DATA_DIR")
-	if dataDir == "" {
-		dataDir = filepath.Join(home, ".local", "share", "jupyter")
-	}
-	_, errKernel := os.Stat(filepath.Join(dataDir, "kernels", "w2s", "kernel.json"))
-	_, errJupyter := exec.LookPath("jupyter")
-	if errKernel != nil || errJupyter != nil || os.Getenv("W2S_DATA") == "" {
-		msg := "needs kernel/setup, jupyter on PATH and W2S_DATA"
-		if os.Getenv("W2S_REQUIRE_NOTEBOOKS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	needKernel(t)
 	if testing.Short() {
 		t.Skip("executes every notebook")
 	}
@@ -131,4 +118,81 @@ func TestNotebooksExecute(t *testing.T) {
 			t.Errorf("%s.html: no inline SVG figure", name)
 		}
 	}
+}
+
+// needKernel skips the test (or fails it, in CI) when the kernel cannot run.
+func needKernel(t *testing.T) {
+	t.Helper()
+	home, _ := os.UserHomeDir()
+	dataDir := os.Getenv("JUPYTER_DATA_DIR")
+	if dataDir == "" {
+		dataDir = filepath.Join(home, ".local", "share", "jupyter")
+	}
+	_, errKernel := os.Stat(filepath.Join(dataDir, "kernels", "w2s", "kernel.json"))
+	_, errJupyter := exec.LookPath("jupyter")
+	if errKernel != nil || errJupyter != nil || os.Getenv("W2S_DATA") == "" {
+		msg := "needs kernel/setup, jupyter on PATH and W2S_DATA"
+		if os.Getenv("W2S_REQUIRE_NOTEBOOKS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// TestRunReportsCellErrors: a failing cell stops kernel/run with a non-zero
+// exit that shows the cell's panic, the notebook so far is saved, and a
+// relative W2S_DATA reaches the cells as an absolute path.
+func TestRunReportsCellErrors(t *testing.T) {
+	needKernel(t)
+	dir := t.TempDir()
+	cell := func(src string) map[string]any {
+		return map[string]any{"cell_type": "code", "execution_count": nil, "metadata": map[string]any{}, "outputs": []any{}, "source": src}
+	}
+	nb := map[string]any{
+		"cells": []any{
+			cell("import (\n\t\"fmt\"\n\t\"os\"\n)\n\n%%\nfmt.Println(\"data:\", os.Getenv(\"W2S_DATA\"))"),
+			cell("%%\npanic(\"boom-7f3a\")"),
+			cell("%%\nfmt.Println(\"never\")"),
+		},
+		"metadata":       map[string]any{"kernelspec": map[string]any{"name": "w2s", "display_name": "Go (w2s)", "language": "go"}},
+		"nbformat":       4,
+		"nbformat_minor": 4,
+	}
+	raw, _ := json.Marshal(nb)
+	src := filepath.Join(dir, "fails.ipynb")
+	if err := os.WriteFile(src, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(filepath.Join(mustAbs(t, "."), "run"), "--scale", "ci", "--out", out, src)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "W2S_DATA=relative/data")
+	log, err := cmd.CombinedOutput()
+	t.Logf("kernel/run: %v\n%s", err, log)
+	if err == nil {
+		t.Fatalf("kernel/run passed a panicking notebook:\n%s", log)
+	}
+	if !strings.Contains(string(log), "boom-7f3a") || !strings.Contains(string(log), "cell 1 failed") {
+		t.Errorf("the failure does not show the cell and its panic:\n%s", log)
+	}
+	saved, err := os.ReadFile(filepath.Join(out, "fails.ipynb"))
+	if err != nil {
+		t.Fatalf("the notebook so far was not saved: %v", err)
+	}
+	want := "data: " + filepath.Join(dir, "relative", "data")
+	if !strings.Contains(string(saved), want) {
+		t.Errorf("saved notebook lacks %q:\n%s", want, saved)
+	}
+	if strings.Contains(string(saved), "never\\n") {
+		t.Error("a cell after the failing one was executed")
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

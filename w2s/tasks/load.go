@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/hub"
@@ -60,7 +61,10 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 		}
 		return t.read(train, test)
 	}
-	hfRoots := append(append([]string{}, roots...), cache)
+	hfRoots := append([]string{}, roots...)
+	if !slices.Contains(hfRoots, cache) {
+		hfRoots = append(hfRoots, cache)
+	}
 	train, okTrain := find(hfRoots, t.HF.Folder, t.HF.HFTrain)
 	test, okTest := find(hfRoots, t.HF.Folder, t.HF.HFTest)
 	if okTrain && okTest {

@@ -101,7 +101,7 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 	if budget.Pool == "mean" {
 		mode += ", head on the mean over tokens"
 	}
-	fmt.Fprintf(w, "%s: task %s, scale %s (%s; %d training rows, %d test rows), models %s, losses %s, seeds %v\n",
+	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
 		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
 	start := time.Now()
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {

@@ -1,0 +1,67 @@
+"""Execute one notebook headless and save it with its outputs.
+
+Usage: execute.py NOTEBOOK TARGET KERNEL TIMEOUT
+
+Used by kernel/run (run with Debian's /usr/bin/python3, which has nbclient).
+On a cell error the notebook is still saved, up to and including the
+failing cell, and that cell's error and stderr are printed: GoNB reports a
+failed cell only as "exit status 2", the reason is in the cell's stderr.
+"""
+
+import os
+import sys
+import tempfile
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+def save(nb, target):
+    """Writes the notebook atomically: a temporary file, then a rename."""
+    d = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".execute-", suffix=".ipynb", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def failed_cell(nb):
+    """Returns (index, cell) of the first cell with an error output."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return i, cell
+    return None, None
+
+
+def main():
+    src, target, kernel, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    nb = nbformat.read(src, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        save(nb, target)
+        i, cell = failed_cell(nb)
+        print(f"{src}: cell {i if i is not None else '?'} failed; the notebook so far is saved in {target}", file=sys.stderr)
+        if cell is not None:
+            print("--- cell source:\n" + "".join(cell.source)[:2000], file=sys.stderr)
+            for out in cell.outputs:
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    print("--- cell stderr:\n" + "".join(out.get("text", ""))[-4000:], file=sys.stderr)
+                elif out.get("output_type") == "error":
+                    print(f"--- cell error: {out.get('ename')}: {out.get('evalue')}", file=sys.stderr)
+        else:
+            print(str(err)[-4000:], file=sys.stderr)
+        sys.exit(1)
+    save(nb, target)
+
+
+if __name__ == "__main__":
+    main()
