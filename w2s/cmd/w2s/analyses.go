@@ -19,8 +19,12 @@ func (f *experimentFlags) runner(cmd *cobra.Command) (*stage.Runner, error) {
 		return nil, err
 	}
 	seed := budget.Seeds[0]
-	if len(f.seeds) > 0 {
+	switch len(f.seeds) {
+	case 0:
+	case 1:
 		seed = uint64(f.seeds[0])
+	default:
+		return nil, fmt.Errorf("--seeds: %s runs one seed, got %d (loop over seeds, or use sweep)", cmd.Name(), len(f.seeds))
 	}
 	return newRunner(f.task, f.scale, seed)
 }
@@ -89,20 +93,10 @@ func promptingCmd() *cobra.Command {
 }
 
 func generativeCmd() *cobra.Command {
-	var f experimentFlags
-	var weak, strong, loss string
-	cmd := &cobra.Command{
-		Use:   "generative",
-		Short: "A weak→strong experiment with and without generative finetuning on the task's text first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.runner(cmd)
-			if err != nil {
-				return err
-			}
-			weak, strong := pair(f.scale, weak, strong)
+	cmd := pairCmd("generative", "A weak→strong experiment with and without generative finetuning on the task's text first",
+		func(cmd *cobra.Command, f *experimentFlags, r *stage.Runner, weak, strong, loss string) error {
 			start := time.Now()
-			gc, err := analysis.RunGenerativeComparison(cmd.Context(), r, f.model(weak), f.model(strong), loss)
+			gc, err := analysis.RunGenerativeComparison(cmd.Context(), r, weak, strong, loss)
 			if err != nil {
 				return err
 			}
@@ -111,10 +105,7 @@ func generativeCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "seed %d, scale %s, %s\n", r.Seed, f.scale, time.Since(start).Round(time.Second))
 			return nil
-		},
-	}
-	f.add(cmd)
-	addPairFlags(cmd, &weak, &strong, &loss)
+		})
 	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
 	cmd.Flags().Set("task", "hh_harmless")
 	return cmd
@@ -132,6 +123,7 @@ func rewardCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.addOutputs(cmd)
 	cmd.Flags().Set("task", "hh_harmless")
 	cmd.Flags().Lookup("task").DefValue = "hh_harmless"
 	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default as for sweep)")
@@ -140,19 +132,9 @@ func rewardCmd() *cobra.Command {
 }
 
 func earlyStopCmd() *cobra.Command {
-	var f experimentFlags
-	var weak, strong, loss string
-	cmd := &cobra.Command{
-		Use:   "earlystop",
-		Short: "The student's test accuracy during training: final, honest early stopping, and (cheating) best-on-test",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.runner(cmd)
-			if err != nil {
-				return err
-			}
-			weak, strong := pair(f.scale, weak, strong)
-			es, err := analysis.RunEarlyStopping(cmd.Context(), r, f.model(weak), f.model(strong), loss)
+	return pairCmd("earlystop", "The student's test accuracy during training: final, honest early stopping, and (cheating) best-on-test",
+		func(cmd *cobra.Command, f *experimentFlags, r *stage.Runner, weak, strong, loss string) error {
+			es, err := analysis.RunEarlyStopping(cmd.Context(), r, weak, strong, loss)
 			if err != nil {
 				return err
 			}
@@ -171,6 +153,25 @@ func earlyStopCmd() *cobra.Command {
 			fmt.Fprintf(w, "\nfinal (step %d): test %.3f, PGR %s\nhonest early stopping (step %d, lowest val xent vs weak labels): test %.3f, PGR %s\ncheating early stopping (step %d, best TEST accuracy — not available to a real supervisor): test %.3f, PGR %s\n",
 				es.Final.Step, es.Final.TestAcc, es.Final.PGR, es.Honest.Step, es.Honest.TestAcc, es.Honest.PGR, es.Cheating.Step, es.Cheating.TestAcc, es.Cheating.PGR)
 			return nil
+		})
+}
+
+// pairCmd is a command on one weak→strong pair (--weak, --strong, --loss
+// and the experiment flags): run gets the runner and the resolved models.
+func pairCmd(use, short string, run func(cmd *cobra.Command, f *experimentFlags, r *stage.Runner, weak, strong, loss string) error) *cobra.Command {
+	var f experimentFlags
+	var weak, strong, loss string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd)
+			if err != nil {
+				return err
+			}
+			w, s := pair(f.scale, weak, strong)
+			return run(cmd, &f, r, f.model(w), f.model(s), loss)
 		},
 	}
 	f.add(cmd)

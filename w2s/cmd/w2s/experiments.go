@@ -32,6 +32,10 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
+}
+
+// addOutputs declares where the sweep-like commands write their results.
+func (f *experimentFlags) addOutputs(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.out, "out", "", "folder for results.csv and results.json (default runs/<command>-<task>-<scale>)")
 	cmd.Flags().StringVar(&f.plots, "plots", "", "also save the charts (accuracy per loss, PGR by loss) as PNG and SVG in this folder")
 }
@@ -171,6 +175,7 @@ func runCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.addOutputs(cmd)
 	addPairFlags(cmd, &weak, &strong, &loss)
 	return cmd
 }
@@ -187,6 +192,7 @@ func sweepCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.addOutputs(cmd)
 	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: zoo xs, s, m at scale cpu; xs, m, xl otherwise)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
 	return cmd
