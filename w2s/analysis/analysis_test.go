@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -161,5 +163,47 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	gc.Table(&buf)
 	if !strings.Contains(buf.String(), "cheating ES") {
 		t.Error(buf.String())
+	}
+}
+
+func TestMedianOverTasks(t *testing.T) {
+	nan := math.NaN()
+	sweep := func(task string, pgrs ...float64) *Sweep {
+		sw := &Sweep{Spec: SweepSpec{Task: task}}
+		for i, p := range pgrs {
+			sw.Summary = append(sw.Summary, Summary{Weak: "zoo/ci/xs", Strong: "zoo/ci/m", Loss: []string{"xent", "logconf"}[i],
+				Weak_: 0.6, Student: 0.6 + 0.1*p, Ceiling: 0.7, PGR: metrics.Interval{Estimate: p}, Agreement: 0.8, AgreeWrong: 0.5})
+		}
+		return sw
+	}
+	ms, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, nan), sweep("imdb", 0.6, 0.5), sweep("boolq", 0.3, nan)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 {
+		t.Fatalf("%d rows", len(ms))
+	}
+	if x := ms[0]; x.PGR != 0.3 || x.PGRTasks != 3 || x.MinPGR != 0.2 || x.MaxPGR != 0.6 || x.StudentAboveWeak != 3 || x.Tasks[1] != "imdb" {
+		t.Errorf("xent: %+v", x)
+	}
+	if x := ms[1]; x.PGR != 0.5 || x.PGRTasks != 1 || x.UndefinedPGRTasks != 2 || x.StudentAboveWeak != 1 {
+		t.Errorf("logconf: %+v", x)
+	}
+	var b strings.Builder
+	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "(2 of 3 tasks undefined)") || !strings.Contains(b.String(), "tasks: sst2, imdb, boolq") {
+		t.Errorf("table %v:\n%s", err, b.String())
+	}
+	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, 0.1), sweep("imdb", 0.6)}); err == nil || !strings.Contains(err.Error(), "imdb has no") {
+		t.Errorf("a missing cell: %v", err)
+	}
+	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2), sweep("sst2", 0.6)}); err == nil {
+		t.Error("the same task twice")
+	}
+	path := filepath.Join(t.TempDir(), "medians.json")
+	if err := WriteTaskMedians(path, ms); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); !strings.Contains(string(raw), "null") {
+		t.Errorf("undefined PGR not written as null: %s", raw)
 	}
 }

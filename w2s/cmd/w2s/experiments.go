@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -79,9 +80,16 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 }
 
 func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
+	_, err := f.sweepResults(cmd, name, spec)
+	return err
+}
+
+// sweepResults runs the sweep of f.task, prints its table and writes its
+// results (and charts, with --plots).
+func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec) (*analysis.Sweep, error) {
 	newRunner, budget, err := f.setup(cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
 	if len(spec.Models) == 0 {
@@ -114,11 +122,11 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 			r.PGR, time.Since(start).Round(time.Second))
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintln(w)
 	if err := sw.Table(w); err != nil {
-		return err
+		return nil, err
 	}
 	if r := sw.Rows[0]; true {
 		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, val %d, test %d; inputs longer than %d tokens truncated (%s side): %d in the first student's half\n",
@@ -129,13 +137,13 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", name, f.task, f.scale))
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.WriteCSV(filepath.Join(out, "results.csv")); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.WriteJSON(filepath.Join(out, "results.json")); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
 	if f.plots != "" {
@@ -146,17 +154,17 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 		for name, mk := range figs {
 			fig, err := mk()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, ext := range []string{".png", ".svg"} {
 				if err := fig.Save(filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, f.task, f.scale, ext))); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 		fmt.Fprintf(w, "charts in %s\n", f.plots)
 	}
-	return nil
+	return sw, nil
 }
 
 func runCmd() *cobra.Command {
@@ -188,14 +196,67 @@ func sweepCmd() *cobra.Command {
 		Short: "Every weak→strong pair of the models × losses × seeds, with a summary table",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: lossNames})
+			taskNames := strings.Split(f.task, ",")
+			if len(taskNames) == 1 {
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: lossNames})
+			}
+			return f.sweepTasks(cmd, taskNames, models, lossNames)
 		},
 	}
 	f.add(cmd)
 	f.addOutputs(cmd)
 	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: zoo xs, s, m at scale cpu; xs, m, xl otherwise)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
+	cmd.Flags().Lookup("task").Usage = "task, or tasks separated by commas: each is swept, then the medians over tasks are printed (see `w2s data`)"
 	return cmd
+}
+
+// sweepTasks sweeps each task in turn, then prints and writes the medians
+// over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
+func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, lossNames []string) error {
+	for i, task := range taskNames {
+		taskNames[i] = strings.TrimSpace(task)
+		if slices.Contains(taskNames[:i], taskNames[i]) {
+			return fmt.Errorf("--task: %s twice", taskNames[i])
+		}
+	}
+	var sweeps []*analysis.Sweep
+	out := f.out
+	for _, task := range taskNames {
+		g := *f
+		g.task = task
+		if out != "" {
+			g.out = filepath.Join(out, g.task)
+		}
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: lossNames})
+		if err != nil {
+			return err
+		}
+		f.scale = g.scale
+		sweeps = append(sweeps, sw)
+		fmt.Fprintln(cmd.OutOrStdout())
+	}
+	ms, err := analysis.MedianOverTasks(sweeps)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "medians over %d tasks (each task: mean over seeds)\n", len(sweeps))
+	if err := analysis.TaskMedianTable(w, ms); err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("sweep-%d-tasks-%s", len(sweeps), f.scale))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(out, "medians.json")
+	if err := analysis.WriteTaskMedians(path, ms); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "medians in %s\n", path)
+	return nil
 }
 
 func cacheCmd() *cobra.Command {

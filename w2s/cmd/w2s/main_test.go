@@ -69,3 +69,35 @@ func TestTrainPrintsCurveAndResumes(t *testing.T) {
 		t.Error("missing corpus accepted")
 	}
 }
+
+// TestSweepOverTasks: a sweep of several tasks writes each task's results
+// and the medians over tasks.
+func TestSweepOverTasks(t *testing.T) {
+	if os.Getenv("W2S_DATA") == "" {
+		t.Skip("W2S_DATA not set")
+	}
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	dir := t.TempDir()
+	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
+	out, err := run(t, "sweep", "--scale", "ci", "--task", "sst2,rotten_tomatoes", "--models", "zoo/xs,zoo/m",
+		"--losses", "xent", "--seeds", "0", "--out", filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"sweep: task sst2", "sweep: task rotten_tomatoes", "medians over 2 tasks", "tasks: sst2, rotten_tomatoes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"sst2/results.csv", "rotten_tomatoes/results.json", "medians.json"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := run(t, "sweep", "--scale", "ci", "--task", "sst2,sst2", "--models", "zoo/xs,zoo/m", "--losses", "xent", "--seeds", "0",
+		"--out", filepath.Join(dir, "out2")); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("the same task twice: %v", err)
+	}
+}
