@@ -118,13 +118,13 @@ func RunBootstrapping(ctx context.Context, r *stage.Runner, chain []string, loss
 			return nil, err
 		}
 		bs.Loss = student.Spec.Loss
-		sp, err := r.Predict(ctx, student, stage.SetTest)
+		acc, err := testAccuracy(ctx, r, student, 0)
 		if err != nil {
 			return nil, err
 		}
 		lb := labels.Sets[set]
 		bs.Links = append(bs.Links, Link{Supervisor: chain[i-1], Student: chain[i], Set: set,
-			LabelAcc: metrics.Accuracy(metrics.Argmax(lb.Probs), lb.Gold), StudentAcc: stage.Score(sp.Sets[stage.SetTest]).Accuracy})
+			LabelAcc: metrics.Accuracy(metrics.Argmax(lb.Probs), lb.Gold), StudentAcc: acc})
 	}
 	bs.ChainAcc = bs.Links[len(bs.Links)-1].StudentAcc
 
@@ -142,17 +142,23 @@ func RunBootstrapping(ctx context.Context, r *stage.Runner, chain []string, loss
 	if err != nil {
 		return nil, err
 	}
-	for _, x := range []struct {
-		t   *stage.Trained
-		acc *float64
-	}{{ds, &bs.DirectAcc}, {ceiling, &bs.CeilingAcc}} {
-		p, err := r.Predict(ctx, x.t, stage.SetTest)
-		if err != nil {
-			return nil, err
-		}
-		*x.acc = stage.Score(p.Sets[stage.SetTest]).Accuracy
+	if bs.DirectAcc, err = testAccuracy(ctx, r, ds, 0); err != nil {
+		return nil, err
+	}
+	if bs.CeilingAcc, err = testAccuracy(ctx, r, ceiling, 0); err != nil {
+		return nil, err
 	}
 	bs.ChainPGR = metrics.ComputePGR(bs.WeakAcc, bs.ChainAcc, bs.CeilingAcc)
 	bs.DirectPGR = metrics.ComputePGR(bs.WeakAcc, bs.DirectAcc, bs.CeilingAcc)
 	return bs, nil
+}
+
+// testAccuracy is a trained model's accuracy on the first n test examples
+// (0: all); its predictions are stored like every stage's.
+func testAccuracy(ctx context.Context, r *stage.Runner, t *stage.Trained, n int) (float64, error) {
+	p, err := r.Predict(ctx, t, stage.SetTest)
+	if err != nil {
+		return 0, err
+	}
+	return stage.Score(p.Sets[stage.SetTest].First(n)).Accuracy, nil
 }

@@ -67,28 +67,16 @@ func RunPromptingComparison(ctx context.Context, r *stage.Runner, weak string, m
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range []struct {
-			t   *stage.Trained
-			acc *float64
-		}{{student, &row.FinetuneWeak}, {ceiling, &row.FinetuneGold}} {
-			p, err := r.Predict(ctx, x.t, stage.SetTest)
-			if err != nil {
-				return nil, err
-			}
-			*x.acc = stage.Score(firstN(p.Sets[stage.SetTest], pc.Examples)).Accuracy
+		if row.FinetuneWeak, err = testAccuracy(ctx, r, student, pc.Examples); err != nil {
+			return nil, err
+		}
+		if row.FinetuneGold, err = testAccuracy(ctx, r, ceiling, pc.Examples); err != nil {
+			return nil, err
 		}
 		pc.Rows = append(pc.Rows, row)
 	}
-	pc.WeakAcc = stage.Score(firstN(labels.Sets[stage.SetTest], pc.Examples)).Accuracy
+	pc.WeakAcc = stage.Score(labels.Sets[stage.SetTest].First(pc.Examples)).Accuracy
 	return pc, nil
-}
-
-// firstN keeps the first n examples of a set's predictions.
-func firstN(p stage.SetProbs, n int) stage.SetProbs {
-	if n <= 0 || n >= len(p.IDs) {
-		return p
-	}
-	return stage.SetProbs{IDs: p.IDs[:n], Probs: p.Probs[:n], Gold: p.Gold[:n]}
 }
 
 // Table prints the comparison.

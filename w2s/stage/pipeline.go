@@ -125,12 +125,8 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	b := weakLabels.Sets[SetB]
 	res.WeakLabelAccuracy = metrics.Accuracy(metrics.Argmax(b.Probs), b.Gold)
 	res.CurveTest = student.Spec.CurveTest
-	n := len(wt.IDs)
-	if res.CurveTest > 0 && res.CurveTest < n {
-		n = res.CurveTest
-	}
-	res.WeakCurveAcc = metrics.Accuracy(metrics.Argmax(wt.Probs[:n]), wt.Gold[:n])
-	res.CeilingCurveAcc = metrics.Accuracy(metrics.Argmax(ct.Probs[:n]), ct.Gold[:n])
+	res.WeakCurveAcc = Score(wt.First(res.CurveTest)).Accuracy
+	res.CeilingCurveAcc = Score(ct.First(res.CurveTest)).Accuracy
 	res.Agreement = metrics.ComputeAgreement(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs), wt.Gold)
 	return res, nil
 }

@@ -388,6 +388,15 @@ type SetProbs struct {
 	Gold  []int
 }
 
+// First keeps the first n examples (all of them when n is 0 or more than
+// there are).
+func (p SetProbs) First(n int) SetProbs {
+	if n <= 0 || n >= len(p.IDs) {
+		return p
+	}
+	return SetProbs{IDs: p.IDs[:n], Probs: p.Probs[:n], Gold: p.Gold[:n]}
+}
+
 // TrainSupervisor finetunes (or probes) the weak model on gold half A.
 func (r *Runner) TrainSupervisor(ctx context.Context, weak string) (*Trained, error) {
 	return r.Train(ctx, weak, SetA, nil, "xent")
