@@ -25,6 +25,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 
+	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
@@ -104,24 +105,10 @@ func runSweep(spec analysis.SweepSpec) *analysis.Sweep {
 	return Must(analysis.RunSweep(Context(), spec, newRunner, func(r *stage.Result) {
 		if time.Since(last) > time.Second { // computed, not read from the store
 			note(fmt.Sprintf("%s → %s, %s, seed %d: weak %.3f, student %.3f, ceiling %.3f, PGR %s",
-				short(r.Weak), short(r.Strong), shortLoss(r.Loss), r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy, r.PGR))
+				plots.Short(r.Weak), plots.Short(r.Strong), plots.LossName(r.Loss), r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy, r.PGR))
 		}
 		last = time.Now()
 	}))
-}
-
-func short(m string) string {
-	if i := strings.LastIndexByte(m, '/'); i >= 0 && strings.HasPrefix(m, "zoo/") {
-		return m[i+1:]
-	}
-	return m
-}
-
-func shortLoss(l string) string {
-	if strings.HasPrefix(l, "logconf(alpha=0.5,warmup=0.2,buffer=64)") {
-		return "logconf"
-	}
-	return l
 }
 
 // note shows a line of progress: in the notebook as text, else on stderr.
