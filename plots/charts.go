@@ -12,7 +12,6 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/metrics"
-	"github.com/w2s-lab/w2s/w2s/stage"
 )
 
 // Short names a model for axes: zoo/cpu/xl → xl.
@@ -33,12 +32,16 @@ func LossName(loss string) string {
 
 // hline marks a horizontal reference over n nominal positions.
 func (f *Figure) hline(y float64, n int, name string, c color.Color, dashed bool) {
+	f.hlineFrom(y, -0.3, float64(n)-0.7, name, c, dashed)
+}
+
+// hlineFrom marks a horizontal reference from x0 to x1, in the legend
+// under name unless it is empty; NaN draws nothing.
+func (f *Figure) hlineFrom(y, x0, x1 float64, name string, c color.Color, dashed bool) {
 	if math.IsNaN(y) {
 		return
 	}
-	l, _ := plotter.NewLine(plotter.XYs{{X: -0.3, Y: y}, {X: float64(n) - 0.7, Y: y}})
-	l.Color = c
-	l.Width = vg.Points(1)
+	l := horizontal(y, x0, x1, c, vg.Points(1))
 	if dashed {
 		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 	}
@@ -205,14 +208,8 @@ func TrainingCurve(es *analysis.EarlyStopping) (*Figure, error) {
 		return nil, err
 	}
 	x0, x1 := acc[0].X, acc[len(acc)-1].X
-	ref := func(y float64, name string, c color.Color) {
-		l, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
-		l.Color, l.Dashes = c, []vg.Length{vg.Points(2), vg.Points(2)}
-		f.Plot.Add(l)
-		f.Plot.Legend.Add(name, l)
-	}
-	ref(es.WeakAcc, "weak supervisor", color.Gray{120})
-	ref(es.CeilingAcc, "strong ceiling", color.Black)
+	f.hlineFrom(es.WeakAcc, x0, x1, "weak supervisor", color.Gray{120}, true)
+	f.hlineFrom(es.CeilingAcc, x0, x1, "strong ceiling", color.Black, true)
 	mark := func(p analysis.StopPoint, name string, c color.Color, shape draw.GlyphDrawer) {
 		sc, _ := plotter.NewScatter(plotter.XYs{{X: float64(p.Step), Y: p.TestAcc}})
 		sc.Color, sc.Shape, sc.Radius = c, shape, vg.Points(6)
@@ -251,12 +248,12 @@ func PromptingChart(pc *analysis.PromptingComparison) (*Figure, error) {
 func GenerativeChart(gc *analysis.GenerativeComparison) (*Figure, error) {
 	// All five on the examples of the training curves (see EarlyStopping).
 	groups := []string{"weak", "student", "ceiling", "student, honest ES", "student, cheating ES"}
-	row := func(_ *stage.Result, es *analysis.EarlyStopping) []float64 {
+	row := func(es *analysis.EarlyStopping) []float64 {
 		return []float64{es.WeakAcc, es.Final.TestAcc, es.CeilingAcc, es.Honest.TestAcc, es.Cheating.TestAcc}
 	}
 	f, err := Bars(fmt.Sprintf("%s: %s → %s, with/without generative finetuning", gc.Task, Short(gc.Weak), Short(gc.Strong)),
-		"", "test accuracy", groups, []Series{{Name: "base models", Y: row(gc.Plain, gc.PlainES)},
-			{Name: "generatively finetuned", Y: row(gc.Generative, gc.GenerativeES)}})
+		"", "test accuracy", groups, []Series{{Name: "base models", Y: row(gc.PlainES)},
+			{Name: "generatively finetuned", Y: row(gc.GenerativeES)}})
 	if err != nil {
 		return nil, err
 	}

@@ -195,9 +195,13 @@ func Bars(title, xLabel, yLabel string, groups []string, series []Series) (*Figu
 
 // zeroLine marks y = 0 across n nominal positions.
 func zeroLine(n int) plot.Plotter {
-	l, _ := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 0}, {X: float64(n) - 0.5, Y: 0}})
-	l.Color = color.Gray{128}
-	l.Width = vg.Points(0.5)
+	return horizontal(0, -0.5, float64(n)-0.5, color.Gray{128}, vg.Points(0.5))
+}
+
+// horizontal is a solid line at y from x0 to x1.
+func horizontal(y, x0, x1 float64, c color.Color, width vg.Length) *plotter.Line {
+	l, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+	l.Color, l.Width = c, width
 	return l
 }
 
