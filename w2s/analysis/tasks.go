@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -75,10 +76,7 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 		m.PGR, m.PGRTasks = math.NaN(), len(pgr)
 		if len(pgr) > 0 {
 			m.PGR = metrics.Median(pgr)
-			m.MinPGR, m.MaxPGR = pgr[0], pgr[0]
-			for _, p := range pgr {
-				m.MinPGR, m.MaxPGR = math.Min(m.MinPGR, p), math.Max(m.MaxPGR, p)
-			}
+			m.MinPGR, m.MaxPGR = slices.Min(pgr), slices.Max(pgr)
 		}
 		m.Weak_, m.Student, m.Ceiling = metrics.Median(weak), metrics.Median(stu), metrics.Median(ceil)
 		m.Agreement, m.AgreeWrong = metrics.Median(ag), metrics.Median(agW)

@@ -80,17 +80,17 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 }
 
 func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
-	_, err := f.sweepResults(cmd, name, spec)
+	newRunner, budget, err := f.setup(cmd)
+	if err != nil {
+		return err
+	}
+	_, err = f.sweepResults(cmd, name, spec, newRunner, budget)
 	return err
 }
 
-// sweepResults runs the sweep of f.task, prints its table and writes its
-// results (and charts, with --plots).
-func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec) (*analysis.Sweep, error) {
-	newRunner, budget, err := f.setup(cmd)
-	if err != nil {
-		return nil, err
-	}
+// sweepResults runs the sweep of f.task with runners from newRunner, prints
+// its table and writes its results (and charts, with --plots).
+func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec, newRunner analysis.NewRunner, budget stage.Budget) (*analysis.Sweep, error) {
 	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
 	if len(spec.Models) == 0 {
 		spec.Models = stage.DefaultModels(f.scale)
@@ -220,6 +220,10 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 			return fmt.Errorf("--task: %s twice", taskNames[i])
 		}
 	}
+	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
+	if err != nil {
+		return err
+	}
 	var sweeps []*analysis.Sweep
 	out := f.out
 	for _, task := range taskNames {
@@ -228,11 +232,10 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		if out != "" {
 			g.out = filepath.Join(out, g.task)
 		}
-		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: lossNames})
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: lossNames}, newRunner, budget)
 		if err != nil {
 			return err
 		}
-		f.scale = g.scale
 		sweeps = append(sweeps, sw)
 		fmt.Fprintln(cmd.OutOrStdout())
 	}
