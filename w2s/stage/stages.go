@@ -114,7 +114,7 @@ func (r *Runner) splitSpec() SplitSpec {
 
 // nDocs is the training rows asked for: PairNDocs for preference tasks.
 func (r *Runner) nDocs() int {
-	if t, err := tasks.Get(r.Task); err == nil && t.Kind == tasks.Preference && r.Budget.PairNDocs > 0 {
+	if t := r.TaskInfo(); t != nil && t.Kind == tasks.Preference && r.Budget.PairNDocs > 0 {
 		return r.Budget.PairNDocs
 	}
 	return r.Budget.NDocs

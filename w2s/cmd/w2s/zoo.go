@@ -133,8 +133,12 @@ func zooCmd() *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			sp, err := r.Splits(cmd.Context())
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "probes: logistic regression on the %s-token features, trained on gold half B (%d rows), tested on %d rows; seed %d\n",
-				pool, r.Budget.NDocs/2, r.Budget.NTest, seed)
+				pool, sp.Counts.B, sp.Counts.Test, seed)
 			return nil
 		},
 	}
