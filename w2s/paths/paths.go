@@ -2,6 +2,7 @@
 package paths
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -26,6 +27,18 @@ func Data() []string {
 		out = append(out, d)
 	}
 	return append(out, filepath.Join(Cache(), "data"))
+}
+
+// RelativeDataHint explains, for error messages, a relative $W2S_DATA:
+// it is read from the current folder, which go test sets to each package's
+// folder and the notebook kernel to a temporary one. Empty otherwise.
+func RelativeDataHint() string {
+	d := os.Getenv("W2S_DATA")
+	if d == "" || filepath.IsAbs(d) {
+		return ""
+	}
+	wd, _ := os.Getwd()
+	return fmt.Sprintf(" (W2S_DATA=%s is relative, here to %s; give an absolute path, e.g. W2S_DATA=$PWD/%s)", d, wd, d)
 }
 
 // FindData returns the first existing path rel under the data folders.

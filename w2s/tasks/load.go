@@ -70,8 +70,8 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 	if okTrain && okTest {
 		return t.read(train, test)
 	}
-	missing := fmt.Errorf("task %s: no local data: looked for %s/%s.{jsonl,jsonl.gz,parquet} and %s/ in %v",
-		name, t.Local.Folder, t.Local.Train, t.HF.Folder, hfRoots)
+	missing := fmt.Errorf("task %s: no local data: looked for %s/%s.{jsonl,jsonl.gz,parquet} and %s/ in %v%s",
+		name, t.Local.Folder, t.Local.Train, t.HF.Folder, hfRoots, paths.RelativeDataHint())
 	if opt.NoDownload {
 		return nil, missing
 	}
