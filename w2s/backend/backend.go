@@ -1,11 +1,16 @@
-// Package backend chooses where GoMLX graphs run: GoMLX's pure-Go CPU backend
-// by default, or the XLA backend with a CUDA PJRT plugin found on this
-// machine. Nothing is ever downloaded.
+// Package backend chooses where GoMLX graphs run: XLA's CPU plugin by
+// default (installed by kernel/setup from PyPI), GoMLX's pure-Go backend
+// when asked for or when the plugin is missing, or XLA with a CUDA plugin.
+// Nothing is ever downloaded here.
 //
 // The choice comes from a spec string (a flag), else $W2S_BACKEND, else
 // $GOMLX_BACKEND, else "cpu":
 //
-//	cpu, go, go:OPTIONS       the pure-Go backend (always with parallelism=-1,
+//	cpu                       XLA's CPU plugin when one is found (see
+//	                          FindCPUPlugin), else the pure-Go backend, with
+//	                          one line on standard error saying so
+//	xla:cpu                   XLA's CPU plugin, or an error
+//	go, go:OPTIONS            the pure-Go backend (always with parallelism=-1,
 //	                          which avoids the executor deadlock of v0.26.0)
 //	gpu, cuda, xla, xla:cuda  XLA with a CUDA plugin searched for on disk
 //	xla:/abs/plugin.so        XLA with exactly that plugin
@@ -13,14 +18,15 @@ package backend
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 
+	"github.com/gomlx/go-xla/pkg/pjrt"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/backends/xla"
@@ -37,22 +43,53 @@ func Spec(explicit string) string {
 	return "cpu"
 }
 
+// Notices receives the one line printed when "cpu" falls back to the
+// pure-Go backend. Tests and embedding programs may redirect it.
+var Notices io.Writer = os.Stderr
+
+var fallbackOnce sync.Once
+
 // New creates the backend named by spec (see the package comment).
 func New(spec string) (backends.Backend, error) {
-	name, config, _ := strings.Cut(Spec(spec), ":")
+	spec = Spec(spec)
+	name, config, _ := strings.Cut(spec, ":")
 	switch strings.ToLower(name) {
-	case "cpu", "go", "simplego":
-		return newCPU(config)
-	case "gpu", "cuda", "xla", "stablehlo":
-		plugin := ""
-		if filepath.IsAbs(config) || strings.HasSuffix(config, ".so") {
-			plugin = config
-		} else if config != "" && config != "cuda" {
-			return nil, fmt.Errorf("backend %q: only the CUDA plugin is supported (use xla:cuda or xla:/abs/path/plugin.so)", spec)
+	case "cpu":
+		if config != "" {
+			return nil, fmt.Errorf("backend %q: cpu takes no options (use go:OPTIONS for the pure-Go backend)", spec)
 		}
-		return newXLA(plugin)
+		if plugin, _ := FindCPUPlugin(); plugin != "" {
+			return newXLA(plugin)
+		}
+		fallbackOnce.Do(func() {
+			fmt.Fprintf(Notices, "w2s: XLA's CPU plugin is not installed, so the pure-Go backend runs (about 10× slower); run kernel/setup to install it, or set W2S_BACKEND=go to choose pure Go and silence this line\n")
+		})
+		return newGo("")
+	case "go", "simplego":
+		return newGo(config)
+	case "gpu", "cuda", "xla", "stablehlo":
+		switch {
+		case filepath.IsAbs(config) || strings.HasSuffix(config, ".so"):
+			return newXLA(config)
+		case strings.EqualFold(config, "cpu"):
+			plugin, searched := FindCPUPlugin()
+			if plugin == "" {
+				return nil, fmt.Errorf("no XLA CPU plugin found; run kernel/setup (it installs xla-cpu-pjrt into %s), or set W2S_BACKEND=xla:/abs/path/plugin.so. Searched:\n  %s",
+					Venv(), strings.Join(searched, "\n  "))
+			}
+			return newXLA(plugin)
+		case config == "" || strings.EqualFold(config, "cuda"):
+			plugin, searched := FindCUDAPlugin()
+			if plugin == "" {
+				return nil, fmt.Errorf("no CUDA PJRT plugin found; run kernel/setup --gpu, or set W2S_BACKEND=xla:/abs/path/xla_cuda_plugin.so or PJRT_PLUGIN_LIBRARY_PATH. Searched:\n  %s",
+					strings.Join(searched, "\n  "))
+			}
+			return newXLA(plugin)
+		default:
+			return nil, fmt.Errorf("backend %q: want xla:cpu, xla:cuda or xla:/abs/path/plugin.so", spec)
+		}
 	default:
-		return nil, fmt.Errorf("unknown backend %q: want cpu, go[:options], gpu, xla[:cuda|:/abs/plugin.so]", spec)
+		return nil, fmt.Errorf("unknown backend %q: want cpu, go[:options], xla:cpu, gpu, xla[:cuda|:/abs/plugin.so]", spec)
 	}
 }
 
@@ -78,11 +115,11 @@ func MustDefault() backends.Backend {
 	return b
 }
 
-// cpuMu serialises creation of CPU backends: simplego announces its
+// goMu serialises creation of pure-Go backends: simplego announces its
 // parallelism on standard output, which we silence while it is created.
-var cpuMu sync.Mutex
+var goMu sync.Mutex
 
-func newCPU(config string) (backends.Backend, error) {
+func newGo(config string) (backends.Backend, error) {
 	var opts []string
 	hasParallelism := false
 	for _, o := range strings.Split(config, ",") {
@@ -97,8 +134,8 @@ func newCPU(config string) (backends.Backend, error) {
 	if !hasParallelism {
 		opts = append(opts, "parallelism=-1")
 	}
-	cpuMu.Lock()
-	defer cpuMu.Unlock()
+	goMu.Lock()
+	defer goMu.Unlock()
 	stdout := os.Stdout
 	if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 		os.Stdout = devnull
@@ -106,7 +143,7 @@ func newCPU(config string) (backends.Backend, error) {
 	}
 	b, err := simplego.New(strings.Join(opts, ","))
 	if err != nil {
-		return nil, fmt.Errorf("cpu backend: %w", err)
+		return nil, fmt.Errorf("go backend: %w", err)
 	}
 	return b, nil
 }
@@ -121,26 +158,25 @@ func newXLA(plugin string) (backends.Backend, error) {
 	// rewriting XLA_FLAGS with a wrong data directory.
 	os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
 	os.Setenv("GOPJRT_CUDA_CHECKS", "0")
-	if os.Getenv("XLA_FLAGS") == "" {
-		if _, err := os.Stat("/usr/local/cuda"); err == nil {
-			os.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir=/usr/local/cuda")
-		}
-	}
-	if plugin == "" {
-		found, searched := FindCUDAPlugin()
-		if found == "" {
-			return nil, fmt.Errorf("no CUDA PJRT plugin found; set GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so or PJRT_PLUGIN_LIBRARY_PATH. Searched:\n  %s",
-				strings.Join(searched, "\n  "))
-		}
-		plugin = found
-	} else if _, err := os.Stat(plugin); err != nil {
-		return nil, fmt.Errorf("CUDA PJRT plugin %s: %w", plugin, err)
+	if _, err := os.Stat(plugin); err != nil {
+		return nil, fmt.Errorf("PJRT plugin %s: %w", plugin, err)
 	}
 	abs, err := filepath.Abs(plugin)
 	if err != nil {
 		return nil, err
 	}
-	b, err := xla.New(abs)
+	cpu := isCPUPlugin(abs)
+	if !cpu && os.Getenv("XLA_FLAGS") == "" {
+		if _, err := os.Stat("/usr/local/cuda"); err == nil {
+			os.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir=/usr/local/cuda")
+		}
+	}
+	config := abs
+	if cpu {
+		// Host buffers can be shared with the CPU device instead of copied.
+		config += ",shared_buffers"
+	}
+	b, err := xla.New(config)
 	if err != nil {
 		return nil, fmt.Errorf("xla backend with plugin %s: %w", abs, err)
 	}
@@ -150,64 +186,35 @@ func newXLA(plugin string) (backends.Backend, error) {
 	return b, nil
 }
 
-// FindCUDAPlugin looks for a CUDA PJRT plugin: first in the folders of
-// $PJRT_PLUGIN_LIBRARY_PATH, then in JAX installs (site-packages or
-// dist-packages folders holding jax_plugins/xla_cuda*/xla_cuda_plugin.so).
-// It returns the first file found and every pattern it searched.
-func FindCUDAPlugin() (found string, searched []string) {
-	var patterns []string
-	for _, dir := range filepath.SplitList(os.Getenv("PJRT_PLUGIN_LIBRARY_PATH")) {
-		if dir == "" {
-			continue
-		}
-		patterns = append(patterns,
-			filepath.Join(dir, "pjrt_c_api_cuda*_plugin.so"),
-			filepath.Join(dir, "xla_cuda*_plugin.so"),
-			filepath.Join(dir, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so"))
-	}
-	var roots []string
-	if v := os.Getenv("VIRTUAL_ENV"); v != "" {
-		roots = append(roots, v)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		roots = append(roots, filepath.Join(home, ".local"))
-	}
-	roots = append(roots, "/opt/*/.venv", "/opt/*/venv", "/opt/conda", "/usr/local", "/usr")
-	for _, root := range roots {
-		for _, pkgs := range []string{"site-packages", "dist-packages"} {
-			patterns = append(patterns, filepath.Join(root, "lib", "python3*", pkgs, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so"))
-		}
-	}
-	for _, p := range patterns {
-		matches, _ := filepath.Glob(p)
-		sort.Sort(sort.Reverse(sort.StringSlice(matches))) // newest CUDA first: xla_cuda13 before xla_cuda12
-		for _, m := range matches {
-			if st, err := os.Stat(m); err == nil && !st.IsDir() {
-				return m, patterns
-			}
-		}
-	}
-	return "", patterns
+// isCPUPlugin tells a CPU plugin from a GPU one by its file name.
+func isCPUPlugin(path string) bool {
+	base := strings.ToLower(filepath.Base(path))
+	return strings.Contains(base, "cpu")
 }
 
-// Info describes a backend for `w2s env` and for build records.
+// Info describes a backend for `w2s env`, notebooks and build records.
 type Info struct {
-	Backend  string // short name: "go" or "xla"
-	Device   string // human description
-	Plugin   string // PJRT plugin path, for XLA
-	Devices  int
-	GoMLX    string
-	GoXLA    string
-	Go       string
-	OS       string
-	CPUs     int // logical CPUs of the machine
-	MaxProcs int // GOMAXPROCS: the threads Go runs on at once
+	Backend       string // short name: "go" or "xla"
+	Platform      string // "go", "cpu" or "cuda"
+	Device        string // human description
+	Plugin        string // PJRT plugin path, for XLA
+	PluginPackage string // the Python package that installed the plugin, with its version ("xla-cpu-pjrt 0.0.1")
+	PJRTVersion   string // the PJRT C API version the plugin reports ("0.81")
+	Devices       int
+	Threads       string // who runs the work, and on how many threads
+	GoMLX         string
+	GoXLA         string
+	Go            string
+	OS            string
+	CPUs          int // logical CPUs of the machine
+	MaxProcs      int // GOMAXPROCS: the threads Go runs on at once
 }
 
 // Describe reports what b is and the versions around it.
 func Describe(b backends.Backend) Info {
 	info := Info{
 		Backend:  b.String(),
+		Platform: "go",
 		Device:   b.Description(),
 		Devices:  b.NumDevices(),
 		Go:       runtime.Version(),
@@ -217,12 +224,26 @@ func Describe(b backends.Backend) Info {
 		GoMLX:    moduleVersion("github.com/gomlx/gomlx"),
 		GoXLA:    moduleVersion("github.com/gomlx/go-xla"),
 	}
+	info.Threads = fmt.Sprintf("Go: GOMAXPROCS=%d of %d CPUs", info.MaxProcs, info.CPUs)
 	pluginsMu.Lock()
 	info.Plugin = plugins[b]
 	pluginsMu.Unlock()
-	if info.Plugin != "" && info.Devices > 0 {
+	if info.Plugin == "" {
+		return info
+	}
+	info.Platform = "cuda"
+	if isCPUPlugin(info.Plugin) {
+		info.Platform = "cpu"
+		info.Threads = fmt.Sprintf("XLA's own thread pool, one thread per CPU (%d); Go: GOMAXPROCS=%d", info.CPUs, info.MaxProcs)
+	}
+	if info.Devices > 0 {
 		info.Device = b.DeviceDescription(0)
 	}
+	if p, err := pjrt.GetPlugin(info.Plugin); err == nil { // the loaded singleton
+		major, minor := p.Version()
+		info.PJRTVersion = fmt.Sprintf("%d.%d", major, minor)
+	}
+	info.PluginPackage = pluginPackage(info.Plugin)
 	return info
 }
 

@@ -51,3 +51,18 @@ func FindData(rel string) (string, bool) {
 	}
 	return "", false
 }
+
+// Venv is the Python virtual environment kernel/setup installs XLA's PJRT
+// plugins (and, for tests and benchmarks, PyTorch and transformers) into:
+// $W2S_VENV, else the user cache folder's w2s/venv (~/.cache/w2s/venv on
+// Linux). It does not follow $W2S_CACHE, so the artifact caches of CI and of
+// experiments share one installation.
+func Venv() string {
+	if d := os.Getenv("W2S_VENV"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "w2s", "venv")
+	}
+	return filepath.Join(os.TempDir(), "w2s-venv")
+}

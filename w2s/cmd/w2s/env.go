@@ -26,15 +26,18 @@ func envCmd() *cobra.Command {
 			info := backend.Describe(b)
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			row := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
-			row("backend", fmt.Sprintf("%s (spec %q)", info.Backend, spec))
+			row("backend", fmt.Sprintf("%s on %s (spec %q)", info.Backend, info.Platform, spec))
 			row("device", info.Device)
 			row("devices", fmt.Sprint(info.Devices))
-			plugin := info.Plugin
-			if plugin == "" {
-				plugin = "none (pure-Go backend)"
+			if info.Plugin == "" {
+				row("pjrt plugin", "none (pure-Go backend)")
+			} else {
+				row("pjrt plugin", info.Plugin)
+				row("plugin package", orUnknown(info.PluginPackage))
+				row("pjrt c api", orUnknown(info.PJRTVersion)+" (go-xla "+info.GoXLA+" speaks 0.83)")
 			}
-			row("pjrt plugin", plugin)
-			row("threads", fmt.Sprintf("GOMAXPROCS=%d of %d CPUs", info.MaxProcs, info.CPUs))
+			row("threads", info.Threads)
+			row("python env", paths.Venv())
 			row("go", info.Go+" "+info.OS)
 			row("gomlx", info.GoMLX)
 			row("go-xla", info.GoXLA)
@@ -54,4 +57,11 @@ func openBackend(cmd *cobra.Command) (backends.Backend, string, error) {
 	spec := backend.Spec(flag)
 	b, err := backend.New(spec)
 	return b, spec, err
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

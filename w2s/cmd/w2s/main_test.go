@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
 )
 
 // run executes the w2s command line with args and returns its output.
@@ -22,13 +24,27 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestEnv(t *testing.T) {
-	out, err := run(t, "env", "--backend", "cpu")
+	out, err := run(t, "env", "--backend", "go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"backend", "go (spec \"cpu\")", "gomlx", "threads"} {
+	for _, want := range []string{"backend", "go on go (spec \"go\")", "none (pure-Go backend)", "gomlx", "threads", "python env"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("env output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, searched := backend.FindCPUPlugin(); len(searched) == 0 {
+		t.Fatal("no plugin paths searched")
+	}
+	if plugin, _ := backend.FindCPUPlugin(); plugin != "" {
+		out, err := run(t, "env", "--backend", "xla:cpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"xla on cpu", plugin, "plugin package  xla-cpu-pjrt", "pjrt c api      0.", "XLA's own thread pool"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("env output lacks %q:\n%s", want, out)
+			}
 		}
 	}
 }
