@@ -27,6 +27,7 @@ import (
 
 	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
@@ -148,6 +149,7 @@ type notebookProgress struct {
 	id          string
 	total, from int
 	start, last time.Time
+	compile     backend.Compilation
 }
 
 func (p *notebookProgress) Start(done, total int) {
@@ -167,17 +169,19 @@ func (p *notebookProgress) show(done int, pt *train.Point) {
 	frac := float64(done) / float64(max(1, p.total))
 	msg := fmt.Sprintf("%s: step %d/%d", p.desc, done, p.total)
 	if pt != nil {
+		p.compile = pt.Compile
 		msg += fmt.Sprintf(", loss %.4f", pt.Loss)
-		if done > p.from {
-			left := time.Duration(float64(time.Since(p.start)) / float64(done-p.from) * float64(p.total-done))
+		if rate := train.StepRate(done-p.from, time.Since(p.start), pt.Compile); rate > 0 {
+			left := time.Duration(float64(p.total-done) / rate * float64(time.Second))
 			msg += fmt.Sprintf(", %s left", left.Round(time.Second))
 		}
+		msg += train.CompileNote(pt.Compile)
 	}
 	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px">`+
 		`<progress value="%.3f" max="1" style="width:200px"></progress> %s</div>`, frac, html.EscapeString(msg)))
 }
 
 func (p *notebookProgress) Done() {
-	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px;color:#555">%s: %d steps in %s</div>`,
-		html.EscapeString(p.desc), p.total-p.from, time.Since(p.start).Round(time.Second)))
+	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px;color:#555">%s: %d steps in %s%s</div>`,
+		html.EscapeString(p.desc), p.total-p.from, time.Since(p.start).Round(time.Second), html.EscapeString(train.CompileNote(p.compile))))
 }

@@ -145,7 +145,7 @@ func newGo(config string) (backends.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go backend: %w", err)
 	}
-	return b, nil
+	return &timed{b}, nil
 }
 
 var (
@@ -167,8 +167,8 @@ func newXLA(plugin string) (backends.Backend, error) {
 	}
 	cpu := isCPUPlugin(abs)
 	if !cpu && os.Getenv("XLA_FLAGS") == "" {
-		if _, err := os.Stat("/usr/local/cuda"); err == nil {
-			os.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir=/usr/local/cuda")
+		if dir := cudaDataDir(abs); dir != "" {
+			os.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir="+dir)
 		}
 	}
 	config := abs
@@ -176,14 +176,31 @@ func newXLA(plugin string) (backends.Backend, error) {
 		// Host buffers can be shared with the CPU device instead of copied.
 		config += ",shared_buffers"
 	}
-	b, err := xla.New(config)
+	x, err := xla.New(config)
 	if err != nil {
 		return nil, fmt.Errorf("xla backend with plugin %s: %w", abs, err)
 	}
+	b := &timed{x}
 	pluginsMu.Lock()
 	plugins[b] = abs
 	pluginsMu.Unlock()
 	return b, nil
+}
+
+// cudaDataDir is where XLA finds ptxas and libdevice for a CUDA plugin:
+// the NVIDIA wheels beside a pip-installed plugin (site-packages/nvidia/cu13,
+// as kernel/setup --gpu installs them), else /usr/local/cuda; "" if neither.
+func cudaDataDir(plugin string) string {
+	site := filepath.Dir(filepath.Dir(filepath.Dir(plugin))) // …/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
+	for _, dir := range []string{filepath.Join(site, "nvidia", "cu13"), "/usr/local/cuda"} {
+		if _, err := os.Stat(filepath.Join(dir, "bin", "ptxas")); err == nil {
+			return dir
+		}
+	}
+	if _, err := os.Stat("/usr/local/cuda"); err == nil {
+		return "/usr/local/cuda"
+	}
+	return ""
 }
 
 // isCPUPlugin tells a CPU plugin from a GPU one by its file name.

@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
+	"github.com/w2s-lab/w2s/w2s/internal/backendtest"
+
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -26,9 +29,8 @@ func randTensor(r *rand.Rand, dims ...int) *tensors.Tensor {
 
 // checkGradient compares the gradients of sum(f(inputs)·w), w a fixed random
 // weighting of f's output, with central finite differences, in float64.
-func checkGradient(t *testing.T, name string, f func(in []*graph.Node) *graph.Node, inputs ...*tensors.Tensor) {
+func checkGradient(t *testing.T, b backends.Backend, name string, f func(in []*graph.Node) *graph.Node, inputs ...*tensors.Tensor) {
 	t.Helper()
-	b := backend.MustDefault()
 	r := rand.New(rand.NewPCG(7, 11))
 	// Output weighting: shape unknown until f is built, so draw it lazily in graph.
 	var weight *tensors.Tensor
@@ -71,7 +73,9 @@ func anys(ts []*tensors.Tensor) []any {
 	return out
 }
 
-func TestMatMulGradients(t *testing.T) {
+func TestMatMulGradients(t *testing.T) { backendtest.Each(t, testMatMulGradients) }
+
+func testMatMulGradients(t *testing.T, be backends.Backend) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, transA := range []bool{false, true} {
 		for _, transB := range []bool{false, true} {
@@ -84,20 +88,20 @@ func TestMatMulGradients(t *testing.T) {
 				b = []int{2, 5, 4}
 			}
 			name := fmt.Sprintf("MatMul(transA=%v,transB=%v)", transA, transB)
-			checkGradient(t, name, func(in []*graph.Node) *graph.Node {
+			checkGradient(t, be, name, func(in []*graph.Node) *graph.Node {
 				return MatMul(in[0], in[1], transA, transB)
 			}, randTensor(r, a...), randTensor(r, b...))
 		}
 	}
 	// Rank-2 weights under a rank-3 input: a linear layer.
-	checkGradient(t, "MatMul(rank3, rank2)", func(in []*graph.Node) *graph.Node {
+	checkGradient(t, be, "MatMul(rank3, rank2)", func(in []*graph.Node) *graph.Node {
 		return MatMul(in[0], in[1], false, false)
 	}, randTensor(r, 2, 3, 4), randTensor(r, 4, 5))
-	checkGradient(t, "MatMul(rank3, rank2ᵀ)", func(in []*graph.Node) *graph.Node {
+	checkGradient(t, be, "MatMul(rank3, rank2ᵀ)", func(in []*graph.Node) *graph.Node {
 		return MatMul(in[0], in[1], false, true)
 	}, randTensor(r, 2, 3, 4), randTensor(r, 6, 4))
 	// An operand used twice, and a product feeding a product.
-	checkGradient(t, "MatMul chain", func(in []*graph.Node) *graph.Node {
+	checkGradient(t, be, "MatMul chain", func(in []*graph.Node) *graph.Node {
 		h := MatMul(in[0], in[1], false, false)
 		return MatMul(graph.Tanh(h), in[0], true, false)
 	}, randTensor(r, 3, 4), randTensor(r, 4, 4))
@@ -113,13 +117,15 @@ func TestMatMulValue(t *testing.T) {
 	}
 }
 
-func TestLayerGradients(t *testing.T) {
+func TestLayerGradients(t *testing.T) { backendtest.Each(t, testLayerGradients) }
+
+func testLayerGradients(t *testing.T, be backends.Backend) {
 	r := rand.New(rand.NewPCG(3, 4))
-	checkGradient(t, "Linear", func(in []*graph.Node) *graph.Node { return Linear(in[0], in[1], in[2]) },
+	checkGradient(t, be, "Linear", func(in []*graph.Node) *graph.Node { return Linear(in[0], in[1], in[2]) },
 		randTensor(r, 2, 3, 4), randTensor(r, 4, 5), randTensor(r, 5))
-	checkGradient(t, "LayerNorm", func(in []*graph.Node) *graph.Node { return LayerNorm(in[0], in[1], in[2], 1e-5) },
+	checkGradient(t, be, "LayerNorm", func(in []*graph.Node) *graph.Node { return LayerNorm(in[0], in[1], in[2], 1e-5) },
 		randTensor(r, 2, 3, 6), randTensor(r, 6), randTensor(r, 6))
-	checkGradient(t, "GELU", func(in []*graph.Node) *graph.Node { return GELU(in[0]) }, randTensor(r, 3, 5))
+	checkGradient(t, be, "GELU", func(in []*graph.Node) *graph.Node { return GELU(in[0]) }, randTensor(r, 3, 5))
 }
 
 func TestGELUValues(t *testing.T) {

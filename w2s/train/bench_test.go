@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -44,6 +45,10 @@ func lmBatch(vocab, batch, T int) []*tensors.Tensor {
 }
 
 func lmTrainer(b testing.TB, cfg model.Config, steps int) *Trainer {
+	return lmTrainerOn(b, backend.MustDefault(), cfg, steps)
+}
+
+func lmTrainerOn(b testing.TB, be backends.Backend, cfg model.Config, steps int) *Trainer {
 	m, err := model.New(cfg, 1, dtypes.Float32)
 	if err != nil {
 		b.Fatal(err)
@@ -51,7 +56,7 @@ func lmTrainer(b testing.TB, cfg model.Config, steps int) *Trainer {
 	loss := func(ctx *context.Context, in []*Node, _ *Node) *Node {
 		return model.LMLoss(ctx, cfg, in[0], in[1], in[2], in[1], true)
 	}
-	return &Trainer{Backend: backend.MustDefault(), Ctx: m.Ctx, Loss: loss,
+	return &Trainer{Backend: be, Ctx: m.Ctx, Loss: loss,
 		Config: Config{Steps: steps, LR: 1e-4, WeightDecay: 0.1, ClipNorm: 1}}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
 )
 
 // Progress is told about a run as it goes: Start once (with the steps
@@ -50,8 +52,29 @@ func (b *barProgress) Start(done, total int) {
 }
 
 func (b *barProgress) Update(done int, p Point) {
-	b.bar.Describe(fmt.Sprintf("%s loss %.4f", b.desc, p.Loss))
+	b.bar.Describe(fmt.Sprintf("%s loss %.4f%s", b.desc, p.Loss, CompileNote(p.Compile)))
 	b.bar.Set(done)
+}
+
+// CompileNote is ", compiled 3 graphs in 4.2s" (empty when nothing was
+// compiled), for progress lines.
+func CompileNote(c backend.Compilation) string {
+	switch c.Graphs {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(", compiled 1 graph in %s", c.Time.Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf(", compiled %d graphs in %s", c.Graphs, c.Time.Round(100*time.Millisecond))
+}
+
+// StepRate is steps per second over an interval, compilation left out.
+func StepRate(steps int, elapsed time.Duration, c backend.Compilation) float64 {
+	run := (elapsed - c.Time).Seconds()
+	if steps <= 0 || run <= 0 {
+		return 0
+	}
+	return float64(steps) / run
 }
 
 func (b *barProgress) Done() { b.bar.Finish() }
@@ -78,8 +101,8 @@ func (l *logProgress) Update(done int, p Point) {
 		return
 	}
 	l.last = time.Now()
-	rate := float64(done-l.first) / time.Since(l.start).Seconds()
-	fmt.Fprintf(l.w, "%s step %d/%d loss %.4f lr %.3g (%.2f steps/s)\n", l.desc, done, l.total, p.Loss, p.LR, rate)
+	rate := StepRate(done-l.first, time.Since(l.start), p.Compile)
+	fmt.Fprintf(l.w, "%s step %d/%d loss %.4f lr %.3g (%.2f steps/s%s)\n", l.desc, done, l.total, p.Loss, p.LR, rate, CompileNote(p.Compile))
 }
 
 func (l *logProgress) Done() {}

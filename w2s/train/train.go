@@ -12,6 +12,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
 )
 
 // LossFn builds the scalar loss of one micro-batch. batch holds the batch's
@@ -39,6 +41,10 @@ type Point struct {
 	LR       float64            `json:"lr"`
 	GradNorm float64            `json:"grad_norm"` // before clipping
 	Metrics  map[string]float64 `json:"metrics,omitempty"`
+	// Compile is the compilation this run has done so far (graphs and
+	// time; XLA compiles once per graph and shapes), for progress output
+	// that reports step rates without it. Not stored.
+	Compile backend.Compilation `json:"-"`
 }
 
 // Result summarises a run.
@@ -47,7 +53,8 @@ type Result struct {
 	Steps        int           // steps done
 	StoppedEarly bool          // an EvalFn returned ErrStop
 	ResumedFrom  int           // steps restored from Dir (0 for a fresh run)
-	Elapsed      time.Duration // this process's training time
+	Elapsed      time.Duration // this process's training time, compilation included
+	Compile      backend.Compilation
 }
 
 // Trainer trains the trainable variables of Ctx.
@@ -234,8 +241,8 @@ func (t *Trainer) Run(ctx gocontext.Context, batches Batches) (*Result, error) {
 		}
 		res.Curve, res.ResumedFrom = curve, len(curve)
 	}
-	start := time.Now()
-	defer func() { res.Elapsed = time.Since(start) }()
+	start, compiled := time.Now(), backend.Compiled()
+	defer func() { res.Elapsed, res.Compile = time.Since(start), backend.Compiled().Sub(compiled) }()
 	if t.Progress != nil {
 		t.Progress.Start(res.ResumedFrom, t.cfg.Steps)
 		defer t.Progress.Done()
@@ -253,6 +260,7 @@ func (t *Trainer) Run(ctx gocontext.Context, batches Batches) (*Result, error) {
 		if err != nil {
 			return res, err
 		}
+		pt.Compile = backend.Compiled().Sub(compiled)
 		done := step + 1
 		stop := false
 		if t.Eval != nil && ((t.cfg.EvalEvery > 0 && done%t.cfg.EvalEvery == 0) || done == t.cfg.Steps) {
@@ -263,6 +271,7 @@ func (t *Trainer) Run(ctx gocontext.Context, batches Batches) (*Result, error) {
 				return res, fmt.Errorf("train: evaluation after step %d: %w", done, err)
 			}
 			pt.Metrics = metrics
+			pt.Compile = backend.Compiled().Sub(compiled)
 		}
 		res.Curve = append(res.Curve, pt)
 		res.Steps = done

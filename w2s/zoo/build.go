@@ -42,7 +42,8 @@ type Record struct {
 	Batch                int
 	LR                   float64
 	Recipe               Scale
-	Mixture              map[string]float64
+	Mixture              map[string]float64 // each corpus's share of the training bytes
+	Passes               float64            // how many times this size read the training documents
 	ValidLoss            float64 // nats per token on the held-out stream
 	ValidBitsPerByte     float64 // the same, per byte of text (comparable across tokenizers)
 	TrainLoss            float64 // mean over the last tenth of the steps
@@ -146,45 +147,13 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 
 func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[string]string, b backends.Backend, opt BuildOptions) (*Record, error) {
 	dir := filepath.Join(opt.Out, z.Name)
-	cfg := s.Config(z)
-	m, err := model.New(cfg, s.Seed, dtypes.Float32)
+	m, res, wall, err := s.pretrain(ctx, z, data, b, dir, opt)
 	if err != nil {
 		return nil, err
 	}
-	steps := s.Steps(z)
-	tc := train.Config{
-		Steps: steps, LR: s.LR(z), Warmup: int(s.Warmup * float64(steps)), MinLR: s.MinLR,
-		WeightDecay: s.WeightDecay, ClipNorm: s.Clip, EvalEvery: (steps + 1) / 2, SaveEvery: max(1, steps/10),
-		Dir: filepath.Join(dir, "state"), Seed: s.Seed,
-	}
-	ev, err := pretrain.NewEvaluator(b, m, data.Valid, s.Batch, s.Context, 0)
-	if err != nil {
-		return nil, err
-	}
-	var progress train.Progress
-	if opt.Progress != nil {
-		progress = opt.Progress(fmt.Sprintf("zoo/%s/%s", s.Name, z.Name))
-	}
-	tr := &train.Trainer{Backend: b, Ctx: m.Ctx, Loss: pretrain.LossFn(cfg), Config: tc, Progress: progress,
-		Eval: func(int) (map[string]float64, error) {
-			l, err := ev.Loss()
-			return map[string]float64{"valid_loss": l}, err
-		}}
+	cfg := m.Config
 	total, nonEmb := cfg.NumParams()
-	fmt.Fprintf(opt.Log, "zoo/%s/%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
-		s.Name, z.Name, z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
-	start := time.Now()
-	res, err := tr.Run(ctx, s.batches(data.Train))
-	wall := time.Since(start).Seconds()
-	if err != nil {
-		if os.MkdirAll(filepath.Join(dir, "state"), 0o755) == nil {
-			atomicfile.WriteBytes(filepath.Join(dir, wallFile), []byte(fmt.Sprint(priorWall(dir)+wall)))
-		}
-		return nil, err
-	}
-	if res.ResumedFrom > 0 {
-		fmt.Fprintf(opt.Log, "zoo/%s/%s: resumed from step %d\n", s.Name, z.Name, res.ResumedFrom)
-	}
+	steps := s.Steps(z)
 	eos := int(data.Tokenizer.EOS())
 	if err := checkpoint.Save(dir, m, checkpoint.Options{EOS: &eos}); err != nil {
 		return nil, err
@@ -194,22 +163,18 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 	}
 	last := res.Curve[len(res.Curve)-1]
 	validLoss := last.Metrics["valid_loss"]
-	validBytes := len(data.Tokenizer.Decode(data.Valid[:len(data.Valid)-1]))
 	tail := max(1, len(res.Curve)/10)
 	var trainLoss float64
 	for _, p := range res.Curve[len(res.Curve)-tail:] {
 		trainLoss += p.Loss / float64(tail)
 	}
-	mix := map[string]float64{}
-	for _, x := range Mixture {
-		mix[x.Corpus] = x.Weight
-	}
 	rec := &Record{
 		Name: z.Name, Scale: s.Name, Layers: z.Layers, Width: z.Width, Heads: z.Heads,
 		Context: s.Context, Vocab: s.Vocab, Params: total, NonEmbeddingParams: nonEmb,
-		Steps: steps, Tokens: s.Tokens(z), Batch: s.Batch, LR: tc.LR, Recipe: *s, Mixture: mix,
-		ValidLoss: validLoss, ValidBitsPerByte: validLoss * float64(len(data.Valid)-1) / float64(validBytes) / 0.6931471805599453,
-		TrainLoss: trainLoss, Curve: sparseCurve(res.Curve, 50), WallSeconds: priorWall(dir) + wall,
+		Steps: steps, Tokens: s.Tokens(z), Batch: s.Batch, LR: s.LR(z), Recipe: *s, Mixture: data.Shares,
+		Passes: float64(s.Tokens(z)) / float64(data.PassTokens),
+		ValidLoss: validLoss, ValidBitsPerByte: data.BitsPerByte(validLoss),
+		TrainLoss: trainLoss, Curve: sparseCurve(res.Curve, 50), WallSeconds: wall,
 		Machine: machine(b), Command: strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " "), Commit: commit(), Created: time.Now().UTC().Format(time.RFC3339),
 		DataFiles: dataSums, Files: map[string]string{},
 	}
@@ -233,6 +198,51 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 	fmt.Fprintf(opt.Log, "zoo/%s/%s: validation loss %.4f nats/token (%.3f bits/byte) after %d tokens, %s\n",
 		s.Name, z.Name, validLoss, rec.ValidBitsPerByte, rec.Tokens, time.Duration(wall*float64(time.Second)).Round(time.Second))
 	return rec, nil
+}
+
+// pretrain trains size z on data, keeping resumable state in dir/state
+// and the wall time of interrupted attempts in dir/state/wall_seconds.
+func (s *Scale) pretrain(ctx context.Context, z Size, data *Data, b backends.Backend, dir string, opt BuildOptions) (*model.Model, *train.Result, float64, error) {
+	cfg := s.Config(z)
+	m, err := model.New(cfg, s.Seed, dtypes.Float32)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	steps := s.Steps(z)
+	tc := train.Config{
+		Steps: steps, LR: s.LR(z), Warmup: int(s.Warmup * float64(steps)), MinLR: s.MinLR,
+		WeightDecay: s.WeightDecay, ClipNorm: s.Clip, EvalEvery: max(1, steps/10), SaveEvery: max(1, steps/20),
+		Dir: filepath.Join(dir, "state"), Seed: s.Seed,
+	}
+	ev, err := pretrain.NewEvaluator(b, m, data.Valid, s.Batch, s.Context, 0)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var progress train.Progress
+	if opt.Progress != nil {
+		progress = opt.Progress(fmt.Sprintf("zoo/%s/%s", s.Name, z.Name))
+	}
+	tr := &train.Trainer{Backend: b, Ctx: m.Ctx, Loss: pretrain.LossFn(cfg), Config: tc, Progress: progress,
+		Eval: func(int) (map[string]float64, error) {
+			l, err := ev.Loss()
+			return map[string]float64{"valid_loss": l}, err
+		}}
+	_, nonEmb := cfg.NumParams()
+	fmt.Fprintf(opt.Log, "zoo/%s/%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
+		s.Name, z.Name, z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
+	start := time.Now()
+	res, err := tr.Run(ctx, s.batches(data.Train))
+	wall := time.Since(start).Seconds()
+	if err != nil {
+		if os.MkdirAll(filepath.Join(dir, "state"), 0o755) == nil {
+			atomicfile.WriteBytes(filepath.Join(dir, wallFile), []byte(fmt.Sprint(priorWall(dir)+wall)))
+		}
+		return nil, nil, 0, err
+	}
+	if res.ResumedFrom > 0 {
+		fmt.Fprintf(opt.Log, "zoo/%s/%s: resumed from step %d\n", s.Name, z.Name, res.ResumedFrom)
+	}
+	return m, res, priorWall(dir) + wall, nil
 }
 
 // wallFile keeps the time spent by interrupted attempts at a size.

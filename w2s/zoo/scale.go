@@ -36,51 +36,48 @@ type Scale struct {
 	Context        int
 	Batch          int // sequences per optimizer step
 
-	// Token budget: tokens(size) = BaseTokens × (N / N₀)^TokenExponent,
-	// rounded up to whole steps, N the non-embedding parameters and N₀ those
-	// of the smallest size. Every size reads the same token stream from its
-	// start, so smaller models see a prefix of what larger ones see.
-	BaseTokens    int
-	TokenExponent float64
+	// Token budget: TokensPerParam × BudgetParams(size), rounded up to
+	// whole steps. Every size reads the same token stream from its start,
+	// so smaller models see a prefix of what larger ones see.
+	TokensPerParam float64
 
 	// Learning rate: LR0 × √(128 / width), with Warmup (a fraction of the
 	// steps) of linear warm-up, then cosine decay to MinLR × peak.
 	LR0, Warmup, MinLR float64
 	WeightDecay, Clip  float64
 
-	ValidTokens int    // held-out tokens for the validation loss
+	ValidBytes  int    // held-out text for the validation loss: whole documents up to this many bytes
 	Seed        uint64 // data order, initialisation, tokenizer sample
 }
 
-// Mixture is the share of pretraining bytes each corpus contributes.
-var Mixture = []struct {
-	Corpus string
-	Weight float64
-}{
-	{"reviews", 0.50}, {"dialogues", 0.15}, {"news", 0.10}, {"passages", 0.10},
-	{"shakespeare", 0.05}, {"moby_dick", 0.05}, {"sotu", 0.05},
-}
+// Mixture lists the pretraining corpora. Every pass over the training
+// stream reads each of their documents once, in a fresh seeded order, so
+// each corpus contributes in proportion to its size and is read as many
+// times as the others. The dialogues of hh_harmless are left out: the
+// generative-finetuning stage trains on them, so pretraining must not have
+// read them already.
+var Mixture = []string{"reviews", "news", "passages", "shakespeare", "moby_dick", "sotu"}
 
 var scales = map[string]*Scale{
 	"ci": {
 		Name: "ci",
 		Sizes: []Size{
-			{"xs", 1, 16, 2}, {"s", 1, 32, 2}, {"m", 2, 32, 2}, {"l", 2, 48, 3}, {"xl", 3, 64, 4},
+			{"xs", 1, 16, 2}, {"s", 2, 24, 2}, {"m", 2, 32, 2}, {"l", 2, 48, 3}, {"xl", 3, 64, 4},
 		},
 		Vocab: 512, TokenizerBytes: 300_000, Context: 32, Batch: 8,
-		BaseTokens: 16_384, TokenExponent: 1.0 / 3,
+		TokensPerParam: 0.5,
 		LR0: 3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
-		ValidTokens: 4096, Seed: 1,
+		ValidBytes: 12_000, Seed: 1,
 	},
 	"cpu": {
 		Name: "cpu",
 		Sizes: []Size{
-			{"xs", 1, 48, 2}, {"s", 2, 64, 2}, {"m", 2, 96, 3}, {"l", 3, 128, 4}, {"xl", 4, 160, 5},
+			{"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}, {"l", 3, 192, 4}, {"xl", 3, 256, 4},
 		},
-		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 128, Batch: 8,
-		BaseTokens: 229_376, TokenExponent: 1.0 / 3,
+		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 128, Batch: 32,
+		TokensPerParam: 20,
 		LR0: 5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
-		ValidTokens: 16_384, Seed: 1,
+		ValidBytes: 250_000, Seed: 1,
 	},
 	"gpu": {
 		Name: "gpu",
@@ -88,9 +85,9 @@ var scales = map[string]*Scale{
 			{"xs", 2, 128, 4}, {"s", 4, 256, 4}, {"m", 6, 384, 6}, {"l", 8, 512, 8}, {"xl", 12, 768, 12},
 		},
 		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 256, Batch: 32,
-		BaseTokens: 20_000_000, TokenExponent: 1.0 / 3,
+		TokensPerParam: 20,
 		LR0: 1e-3, Warmup: 0.02, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
-		ValidTokens: 262_144, Seed: 1,
+		ValidBytes: 1_000_000, Seed: 1,
 	},
 }
 
@@ -134,12 +131,23 @@ func (s *Scale) Size(name string) (Size, error) {
 	return Size{}, fmt.Errorf("scale %s has no size %q (sizes: %s)", s.Name, name, strings.Join(names, ", "))
 }
 
+// BudgetParams is the parameter count a size's token budget is
+// proportional to: the non-embedding parameters, plus the token embedding
+// where the embedding is the larger part (small widths with a large
+// vocabulary), since it then dominates what the model has to learn.
+func (s *Scale) BudgetParams(z Size) int {
+	total, nonEmb := s.Config(z).NumParams()
+	emb := total - nonEmb
+	if emb > nonEmb {
+		return total
+	}
+	return nonEmb
+}
+
 // Steps is the number of optimizer steps of a size (its token budget
 // divided by the tokens of a step, rounded up).
 func (s *Scale) Steps(z Size) int {
-	_, n0 := s.Config(s.Sizes[0]).NumParams()
-	_, n := s.Config(z).NumParams()
-	tokens := float64(s.BaseTokens) * math.Pow(float64(n)/float64(n0), s.TokenExponent)
+	tokens := s.TokensPerParam * float64(s.BudgetParams(z))
 	perStep := s.Batch * s.Context
 	return int(math.Ceil(tokens / float64(perStep)))
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -14,7 +17,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
-// ValidFraction of each corpus's documents is held out for validation.
+// ValidFraction of the documents is held out for validation.
 const ValidFraction = 0.02
 
 // Data is what a ladder is pretrained on.
@@ -22,61 +25,16 @@ type Data struct {
 	Tokenizer *tokenizer.BPE
 	Train     []int32 // the token stream every size reads from its start
 	Valid     []int32
+	// ValidBytes is the text Valid's predicted tokens (all but the first)
+	// spell, end-of-text counted as one byte: bits per byte divide by it.
+	ValidBytes int
 	Files     []string // data files read
 	Stats     corpus.Stats
-}
-
-// mixer yields documents so that each corpus's share of bytes follows
-// Mixture: the next document comes from the corpus furthest below its
-// share. Each corpus's documents are shuffled per pass (seeded), and a
-// corpus that runs out starts a new pass.
-type mixer struct {
-	docs    [][]corpus.Doc
-	weights []float64
-	next    []int
-	pass    []int
-	bytes   []float64
-	total   float64
-	seed    uint64
-	perm    [][]int
-}
-
-func newMixer(byCorpus [][]corpus.Doc, weights []float64, seed uint64) *mixer {
-	m := &mixer{docs: byCorpus, weights: weights, seed: seed,
-		next: make([]int, len(byCorpus)), pass: make([]int, len(byCorpus)),
-		bytes: make([]float64, len(byCorpus)), perm: make([][]int, len(byCorpus))}
-	for c := range byCorpus {
-		m.shuffle(c)
-	}
-	return m
-}
-
-func (m *mixer) shuffle(c int) {
-	r := rand.New(rand.NewPCG(m.seed, uint64(c)<<32|uint64(m.pass[c])))
-	m.perm[c] = r.Perm(len(m.docs[c]))
-	m.next[c] = 0
-}
-
-func (m *mixer) Next() corpus.Doc {
-	best, bestDeficit := -1, 0.0
-	for c, w := range m.weights {
-		if len(m.docs[c]) == 0 {
-			continue
-		}
-		deficit := w*(m.total+1) - m.bytes[c]
-		if best < 0 || deficit > bestDeficit {
-			best, bestDeficit = c, deficit
-		}
-	}
-	if m.next[best] == len(m.docs[best]) {
-		m.pass[best]++
-		m.shuffle(best)
-	}
-	d := m.docs[best][m.perm[best][m.next[best]]]
-	m.next[best]++
-	m.bytes[best] += float64(len(d.Text))
-	m.total += float64(len(d.Text))
-	return d
+	// PassTokens is the length of one pass over the training documents;
+	// len(Train)/PassTokens is how many times the longest budget reads them.
+	PassTokens int
+	// Shares is each corpus's fraction of the training documents' bytes.
+	Shares map[string]float64
 }
 
 // isValid holds out documents by a hash of their text.
@@ -86,53 +44,57 @@ func isValid(d corpus.Doc) bool {
 	return float64(h.Sum64()%10000) < ValidFraction*10000
 }
 
-// LoadData reads the corpora (decontaminated), trains the ladder's
-// tokenizer on the first TokenizerBytes of the training mixture, and
-// tokenizes the stream (documents joined by end-of-text) up to the longest
-// budget of the ladder.
+// passOrder is the order of the documents in pass p of the stream.
+func passOrder(n int, seed uint64, pass int) []int {
+	return rand.New(rand.NewPCG(seed, uint64(pass))).Perm(n)
+}
+
+// LoadData reads the corpora of Mixture (decontaminated), holds out
+// ValidFraction of the documents, trains the ladder's tokenizer on the
+// first TokenizerBytes of the first pass, and tokenizes the stream:
+// passes over the training documents, each in a fresh seeded order,
+// joined by end-of-text, up to the longest budget of the ladder.
 func (s *Scale) LoadData(ctx context.Context, opt tasks.LoadOptions) (*Data, error) {
-	names := make([]string, len(Mixture))
-	weights := make([]float64, len(Mixture))
-	for i, m := range Mixture {
-		names[i], weights[i] = m.Corpus, m.Weight
-	}
-	docs, st, err := corpus.Load(ctx, names, opt, true)
+	return s.loadData(ctx, opt, s.maxTokens()+1)
+}
+
+// loadData is LoadData with a training stream of trainTokens tokens.
+func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens int) (*Data, error) {
+	docs, st, err := corpus.Load(ctx, Mixture, opt, true)
 	if err != nil {
 		return nil, err
 	}
-	index := map[string]int{}
-	for i, n := range names {
-		index[n] = i
-	}
-	trainDocs := make([][]corpus.Doc, len(names))
-	validDocs := make([][]corpus.Doc, len(names))
+	var trainDocs, validDocs []corpus.Doc
+	bytesOf := map[string]float64{}
+	var total float64
 	for _, d := range docs {
-		c := index[d.Source]
 		if isValid(d) {
-			validDocs[c] = append(validDocs[c], d)
+			validDocs = append(validDocs, d)
 		} else {
-			trainDocs[c] = append(trainDocs[c], d)
+			trainDocs = append(trainDocs, d)
+			bytesOf[d.Source] += float64(len(d.Text))
+			total += float64(len(d.Text))
 		}
 	}
-	for i, n := range names {
-		if len(trainDocs[i]) == 0 {
+	for _, n := range Mixture {
+		if bytesOf[n] == 0 {
 			return nil, fmt.Errorf("zoo: corpus %s has no training documents", n)
 		}
 	}
-
-	// The tokenizer learns from the start of the training mixture.
-	mix := newMixer(trainDocs, weights, s.Seed)
-	var sample []string
-	for n := 0; n < s.TokenizerBytes; {
-		d := mix.Next()
-		sample = append(sample, d.Text)
-		n += len(d.Text)
+	shares := map[string]float64{}
+	for n, b := range bytesOf {
+		shares[n] = b / total
 	}
+
+	// The tokenizer learns from the start of the first pass.
+	first := passOrder(len(trainDocs), s.Seed, 0)
 	tok, err := tokenizer.Train(func(yield func(string) bool) {
-		for _, t := range sample {
+		for n, i := 0, 0; n < s.TokenizerBytes && i < len(first); i++ {
+			t := trainDocs[first[i]].Text
 			if !yield(t) {
 				return
 			}
+			n += len(t)
 		}
 	}, s.Vocab, "zoo-"+s.Name)
 	if err != nil {
@@ -142,18 +104,74 @@ func (s *Scale) LoadData(ctx context.Context, opt tasks.LoadOptions) (*Data, err
 		return nil, fmt.Errorf("zoo: the tokenizer sample yields %d tokens, the scale wants %d", tok.VocabSize(), s.Vocab)
 	}
 
-	data := &Data{Tokenizer: tok, Files: st.Files, Stats: st}
-	stream := func(m *mixer, n int) []int32 {
-		out := make([]int32, 0, n+s.Context)
-		for len(out) < n {
-			out = append(out, tok.Encode(m.Next().Text)...)
-			out = append(out, tok.EOS())
-		}
-		return out[:n]
+	data := &Data{Tokenizer: tok, Files: st.Files, Stats: st, Shares: shares}
+	data.Train, data.PassTokens, err = streamOf(ctx, tok, trainDocs, s.Seed, trainTokens)
+	if err != nil {
+		return nil, err
 	}
-	data.Train = stream(newMixer(trainDocs, weights, s.Seed), s.maxTokens()+1)
-	data.Valid = stream(newMixer(validDocs, weights, s.Seed+1), s.ValidTokens+1)
+	// Validation text: whole held-out documents, in a seeded order, up to
+	// ValidBytes bytes, the same text whatever the tokenizer.
+	var held []corpus.Doc
+	n := 0
+	for _, i := range passOrder(len(validDocs), s.Seed+1, 0) {
+		if n >= s.ValidBytes {
+			break
+		}
+		held = append(held, validDocs[i])
+		n += len(validDocs[i].Text) + 1
+	}
+	data.Valid, _, err = streamOf(ctx, tok, held, s.Seed+1, 0)
+	if err != nil {
+		return nil, err
+	}
+	data.ValidBytes = textBytes(tok, data.Valid[1:])
 	return data, nil
+}
+
+// streamOf tokenizes docs once (in parallel) and returns n tokens of
+// passes over them in seeded orders (n = 0: exactly one pass), each
+// document followed by end-of-text, and the length of one pass.
+func streamOf(ctx context.Context, tok *tokenizer.BPE, docs []corpus.Doc, seed uint64, n int) ([]int32, int, error) {
+	encoded := make([][]int32, len(docs))
+	workers := max(1, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(docs); i += workers {
+				if ctx.Err() != nil {
+					return
+				}
+				encoded[i] = tok.Encode(docs[i].Text)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	pass := 0
+	for _, e := range encoded {
+		pass += len(e) + 1
+	}
+	if pass == 0 {
+		return nil, 0, fmt.Errorf("zoo: no documents to stream")
+	}
+	if n <= 0 {
+		n = pass
+	}
+	out := make([]int32, 0, n+pass)
+	for p := 0; len(out) < n; p++ {
+		for _, i := range passOrder(len(docs), seed, p) {
+			out = append(out, encoded[i]...)
+			out = append(out, tok.EOS())
+			if len(out) >= n {
+				break
+			}
+		}
+	}
+	return out[:n], pass, nil
 }
 
 // batches reads the stream in order: sequence b of step t is window
@@ -179,4 +197,24 @@ func (s *Scale) batches(stream []int32) train.Batches {
 			tensors.FromFlatDataAndDimensions(tg, B, T),
 		}, nil
 	}
+}
+
+// textBytes is the length of the text ids spell, end-of-text counted as one
+// byte.
+func textBytes(tok *tokenizer.BPE, ids []int32) int {
+	n := 0
+	for _, id := range ids {
+		if id == tok.EOS() {
+			n++
+		} else {
+			n += len(tok.Decode([]int32{id}))
+		}
+	}
+	return n
+}
+
+// BitsPerByte converts a mean validation loss (nats per predicted token)
+// to bits per byte of the validation text.
+func (d *Data) BitsPerByte(loss float64) float64 {
+	return loss * float64(len(d.Valid)-1) / float64(d.ValidBytes) / math.Ln2
 }

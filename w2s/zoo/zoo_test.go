@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,24 +52,55 @@ func TestRecipe(t *testing.T) {
 	}
 }
 
-func TestMixerFollowsWeights(t *testing.T) {
-	// Corpus 0 has short documents, corpus 1 long ones; bytes follow weights.
-	var a, b []corpus.Doc
-	for range 100 {
-		a = append(a, corpus.Doc{Source: "a", Text: "x"})
+func TestStreamReadsEveryDocumentOncePerPass(t *testing.T) {
+	tok, err := tokenizer.Train(func(yield func(string) bool) { yield("abcdefgh abc def gh") }, 260, "t")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for range 10 {
-		b = append(b, corpus.Doc{Source: "b", Text: strings.Repeat("y", 50)})
+	var docs []corpus.Doc
+	for _, w := range []string{"aa", "bbb", "c", "dddd", "ee"} {
+		docs = append(docs, corpus.Doc{Source: "x", Text: w})
 	}
-	m := newMixer([][]corpus.Doc{a, b}, []float64{0.75, 0.25}, 1)
-	counts := [2]int{}
-	for range 2000 {
-		d := m.Next()
-		counts[d.Source[0]-'a'] += len(d.Text)
+	stream, pass, err := streamOf(context.Background(), tok, docs, 7, 100)
+	if err != nil {
+		t.Fatal(err)
 	}
-	share := float64(counts[0]) / float64(counts[0]+counts[1])
-	if share < 0.72 || share > 0.78 {
-		t.Errorf("corpus a has %.2f of the bytes, want 0.75", share)
+	if len(stream) != 100 {
+		t.Fatalf("%d tokens, want 100", len(stream))
+	}
+	// Split into documents at end-of-text; each pass holds every document once.
+	var texts []string
+	cur := []int32{}
+	for _, id := range stream {
+		if id == tok.EOS() {
+			texts = append(texts, tok.Decode(cur))
+			cur = cur[:0]
+			continue
+		}
+		cur = append(cur, id)
+	}
+	want := 0
+	for _, d := range docs {
+		want += len(tok.Encode(d.Text)) + 1
+	}
+	if pass != want {
+		t.Errorf("pass of %d tokens, want %d", pass, want)
+	}
+	var orders []string
+	for p := 0; (p+1)*len(docs) <= len(texts); p++ {
+		got := append([]string(nil), texts[p*len(docs):(p+1)*len(docs)]...)
+		orders = append(orders, strings.Join(got, " "))
+		slices.Sort(got)
+		if strings.Join(got, " ") != "aa bbb c dddd ee" {
+			t.Errorf("pass %d reads %v", p, got)
+		}
+	}
+	if len(orders) < 3 || (orders[0] == orders[1] && orders[1] == orders[2]) {
+		t.Errorf("passes %v: want several, in different orders", orders)
+	}
+	again, _, _ := streamOf(context.Background(), tok, docs, 7, 100)
+	if !slices.Equal(stream, again) {
+		t.Error("the same seed gave another stream")
 	}
 }
 

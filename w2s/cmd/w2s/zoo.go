@@ -145,7 +145,68 @@ func zooCmd() *cobra.Command {
 	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
 	probe.Flags().StringVar(&pool, "pool", "last", "features: the last real token (as the paper's head) or the mean over tokens")
 	probe.Flags().Uint64Var(&seed, "seed", 0, "split seed")
-	cmd.AddCommand(build, list, verify, probe)
+	var flops float64
+	var variants []string
+	var base string
+	explore := &cobra.Command{
+		Use:   "explore",
+		Short: "Choose a recipe by measurement: train variants (vocabulary, context, shape, learning rate) at equal compute, compare bits per byte",
+		Long: `Trains each --variant for --flops training FLOPs on the scale's pretraining
+corpus and prints validation loss and bits per byte on the same held-out
+text. A variant is written as fields changing the base: "V2048" (vocabulary),
+"T64" (context), "L6 d96" (layers, width; heads default to width/32),
+"h4" (heads), "lr0.01" (peak learning rate at width 128). Finished variants
+are kept in the cache and skipped when asked again; an interrupted one
+resumes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := zoo.GetScale(scale)
+			if err != nil {
+				return err
+			}
+			b, _, err := openBackend(cmd)
+			if err != nil {
+				return err
+			}
+			mid := s.Sizes[len(s.Sizes)/2]
+			start := zoo.Variant{Vocab: s.Vocab, Context: s.Context, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
+			start, err = zoo.ParseVariant(base, start)
+			if err != nil {
+				return err
+			}
+			var vs []zoo.Variant
+			for _, text := range variants {
+				v, err := zoo.ParseVariant(text, start)
+				if err != nil {
+					return err
+				}
+				vs = append(vs, v)
+			}
+			if len(vs) == 0 {
+				vs = []zoo.Variant{start}
+			}
+			dir := filepath.Join(zoo.BuildDir(s.Name), "explore")
+			res, err := zoo.Explore(cmd.Context(), s, vs, flops, dir, zoo.BuildOptions{Backend: b, Log: cmd.ErrOrStderr(),
+				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "variant	non-emb params	params	tokens	valid loss	bits/byte	tokens/s	\n")
+			for _, r := range res {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\t%.0f\t\n", r.Name, r.NonEmbeddingParams, r.Params, r.Tokens, r.ValidLoss, r.ValidBitsPerByte, r.TokensPerSecond)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "each trained for %.3g FLOPs on scale %s's corpus; results in %s\n", flops, s.Name, dir)
+			return nil
+		},
+	}
+	explore.Flags().Float64Var(&flops, "flops", 2e13, "training FLOPs per variant")
+	explore.Flags().StringArrayVar(&variants, "variant", nil, "a variant (repeatable), e.g. \"V2048\" or \"L6 d96\"")
+	explore.Flags().StringVar(&base, "base", "", "changes to the base variant (default: the scale's vocabulary, context, learning rate and middle size)")
+	cmd.AddCommand(build, list, verify, probe, explore)
 	return cmd
 }
 

@@ -1,0 +1,294 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/paths"
+)
+
+// speedJob is one measurement of the speed table, run in a process of its
+// own so that its peak resident memory can be read.
+type speedJob struct {
+	Impl   string // "go", "xla" or "torch"
+	Mode   string // "train", "infer" or "matmul"
+	Model  string `json:",omitempty"`
+	Vocab  int    `json:",omitempty"`
+	Layers int    `json:",omitempty"`
+	Width  int    `json:",omitempty"`
+	Heads  int    `json:",omitempty"`
+	Batch  int    `json:",omitempty"`
+	T      int    `json:",omitempty"`
+	Steps  int    `json:",omitempty"`
+	N      int    `json:",omitempty"` // matmul size
+}
+
+// speedResult is what a child reports, plus what the parent measured.
+type speedResult struct {
+	speedJob
+	TokensPerS float64 `json:"tokens_per_s,omitempty"`
+	GFLOPS     float64 `json:"gflops,omitempty"`
+	Seconds    float64 `json:"seconds"`  // per step or per product
+	WarmupS    float64 `json:"warmup_s"` // first call: compilation included
+	CompileS   float64 `json:"compile_s"`
+	PeakRSS    int64   `json:"peak_rss"` // bytes
+	Err        string  `json:"error,omitempty"`
+}
+
+const speedChildEnv = "W2S_SPEED_CHILD"
+
+// TestSpeedChild is the child process of BenchmarkSpeedTable; it does
+// nothing unless started by it.
+func TestSpeedChild(t *testing.T) {
+	raw := os.Getenv(speedChildEnv)
+	if raw == "" {
+		t.Skip("runs only as a child of BenchmarkSpeedTable")
+	}
+	var j speedJob
+	if err := json.Unmarshal([]byte(raw), &j); err != nil {
+		t.Fatal(err)
+	}
+	spec := map[string]string{"go": "go", "xla": "xla:cpu"}[j.Impl]
+	b, err := backend.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := speedResult{speedJob: j}
+	compiled := backend.Compiled()
+	switch j.Mode {
+	case "matmul":
+		rng := tensors.FromFlatDataAndDimensions(make([]float32, j.N*j.N), j.N, j.N)
+		e := graph.MustNewExec(b, func(x, y *graph.Node) *graph.Node { return graph.Dot(x, y) })
+		start := time.Now()
+		e.MustExec(rng, rng)
+		r.WarmupS = time.Since(start).Seconds()
+		reps := max(1, j.Steps)
+		start = time.Now()
+		for range reps {
+			e.MustExec(rng, rng)
+		}
+		r.Seconds = time.Since(start).Seconds() / float64(reps)
+		r.GFLOPS = 2 * float64(j.N) * float64(j.N) * float64(j.N) / r.Seconds / 1e9
+	case "train", "infer":
+		cfg := model.Small(j.Vocab, j.T, j.Width, j.Layers, j.Heads)
+		batch := lmBatch(j.Vocab, j.Batch, j.T)
+		var step func()
+		if j.Mode == "train" {
+			tr := lmTrainerOn(t, b, cfg, j.Steps+1)
+			if err := tr.setup(); err != nil {
+				t.Fatal(err)
+			}
+			data := func(int, int) ([]*tensors.Tensor, error) { return batch, nil }
+			i := 0
+			step = func() {
+				if _, err := tr.oneStep(i, data); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+		} else {
+			m, err := model.New(cfg, 1, dtypes.Float32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := context.MustNewExec(b, m.Ctx, func(ctx *context.Context, ids, mask *graph.Node) *graph.Node {
+				return model.LMLogits(ctx, model.Hidden(ctx, cfg, ids, mask, false))
+			})
+			step = func() { e.MustExec(batch[0], batch[1]) }
+		}
+		start := time.Now()
+		step()
+		r.WarmupS = time.Since(start).Seconds()
+		start = time.Now()
+		for range j.Steps {
+			step()
+		}
+		r.Seconds = time.Since(start).Seconds() / float64(j.Steps)
+		r.TokensPerS = float64(j.Batch*j.T) / r.Seconds
+	}
+	r.CompileS = backend.Compiled().Sub(compiled).Time.Seconds()
+	out, _ := json.Marshal(r)
+	fmt.Printf("SPEED %s\n", out)
+}
+
+// runSpeedJob runs j in a child process (the test binary, or PyTorch) and
+// returns its report with the child's peak resident memory.
+func runSpeedJob(j speedJob) speedResult {
+	var cmd *exec.Cmd
+	if j.Impl == "torch" {
+		py := filepath.Join(paths.Venv(), "bin", "python")
+		if j.Mode == "matmul" {
+			cmd = exec.Command(py, "testdata/bench_torch.py", "matmul", fmt.Sprint(j.N), fmt.Sprint(j.Steps))
+		} else {
+			cmd = exec.Command(py, "testdata/bench_torch.py", j.Mode, fmt.Sprint(j.Vocab), fmt.Sprint(j.Layers),
+				fmt.Sprint(j.Width), fmt.Sprint(j.Heads), fmt.Sprint(j.Batch), fmt.Sprint(j.T), fmt.Sprint(j.Steps))
+		}
+	} else {
+		raw, _ := json.Marshal(j)
+		cmd = exec.Command(os.Args[0], "-test.run=^TestSpeedChild$", "-test.v")
+		cmd.Env = append(os.Environ(), speedChildEnv+"="+string(raw))
+	}
+	out, err := cmd.CombinedOutput()
+	r := speedResult{speedJob: j}
+	if err != nil {
+		r.Err = fmt.Sprintf("%v: %s", err, lastLines(string(out), 3))
+		return r
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimPrefix(line, "SPEED ")
+		if strings.HasPrefix(line, "{") {
+			var got speedResult
+			if json.Unmarshal([]byte(line), &got) == nil {
+				got.speedJob = j
+				r = got
+			}
+		}
+	}
+	if r.Seconds == 0 && r.Err == "" {
+		r.Err = "no measurement in the output: " + lastLines(string(out), 3)
+	}
+	r.PeakRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // kilobytes on Linux
+	return r
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+// BenchmarkSpeedTable measures, in one run and each in a process of its
+// own, the README's speed table: training and inference tokens/s of the
+// three benchSizes models at batch 32 × 64 tokens, and matrix-product
+// GFLOP/s at 1024² and 2048², for GoMLX's pure-Go backend, XLA's CPU plugin
+// and PyTorch on the CPU (w2s/train/testdata/bench_torch.py, from the venv
+// of kernel/setup --torch), with each process's peak resident memory and
+// XLA's compile time apart from its steps. It prints a Markdown table with
+// the ratios, and writes the measurements as JSON to $W2S_SPEED_OUT when
+// set. Run it on a quiet machine:
+//
+//	go test ./w2s/train -run '^$' -bench SpeedTable -benchtime 1x
+func BenchmarkSpeedTable(b *testing.B) {
+	if _, err := os.Stat(filepath.Join(paths.Venv(), "bin", "python")); err != nil {
+		b.Logf("no venv at %s: the PyTorch column will be empty (kernel/setup --torch)", paths.Venv())
+	}
+	steps := map[string]int{"go": 3, "xla": 20, "torch": 20}
+	var results []speedResult
+	for range b.N {
+		results = results[:0]
+		for _, s := range benchSizes {
+			for _, mode := range []string{"train", "infer"} {
+				for _, impl := range []string{"go", "xla", "torch"} {
+					n := steps[impl]
+					if mode == "infer" {
+						n *= 3
+					}
+					j := speedJob{Impl: impl, Mode: mode, Model: s.name, Vocab: s.vocab, Layers: s.layers, Width: s.width,
+						Heads: s.heads, Batch: s.batch, T: s.context, Steps: n}
+					r := runSpeedJob(j)
+					b.Logf("%s %s %s: %.0f tokens/s, warm-up %.1fs, peak RSS %s %s", impl, mode, s.name, r.TokensPerS, r.WarmupS, bytesString(r.PeakRSS), r.Err)
+					results = append(results, r)
+				}
+			}
+		}
+		for _, n := range []int{1024, 2048} {
+			for _, impl := range []string{"go", "xla", "torch"} {
+				r := runSpeedJob(speedJob{Impl: impl, Mode: "matmul", N: n, Steps: map[string]int{"go": 3, "xla": 20, "torch": 20}[impl]})
+				b.Logf("%s matmul %d: %.1f GFLOP/s %s", impl, n, r.GFLOPS, r.Err)
+				results = append(results, r)
+			}
+		}
+	}
+	fmt.Println(speedTable(results))
+	if out := os.Getenv("W2S_SPEED_OUT"); out != "" {
+		raw, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(out, append(raw, '\n'), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// speedTable formats results as the README's Markdown table.
+func speedTable(rs []speedResult) string {
+	find := func(impl, mode, model string, n int) *speedResult {
+		for i := range rs {
+			r := &rs[i]
+			if r.Impl == impl && r.Mode == mode && r.Model == model && r.N == n && r.Err == "" {
+				return r
+			}
+		}
+		return nil
+	}
+	ratio := func(a, b float64) string {
+		if a == 0 || b == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f×", a/b)
+	}
+	num := func(r *speedResult, f func(*speedResult) float64, format string) string {
+		if r == nil {
+			return "–"
+		}
+		return fmt.Sprintf(format, f(r))
+	}
+	rss := func(r *speedResult) string {
+		if r == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", float64(r.PeakRSS)/(1<<20))
+	}
+	tok := func(r *speedResult) float64 { return r.TokensPerS }
+	var sb strings.Builder
+	sb.WriteString("| model | work | pure Go tokens/s | XLA CPU tokens/s | PyTorch tokens/s | XLA / pure Go | XLA / PyTorch | XLA compile s | peak RSS MiB (Go / XLA / PyTorch) | XLA RSS / PyTorch |\n")
+	sb.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, s := range benchSizes {
+		for _, mode := range []string{"train", "infer"} {
+			g, x, p := find("go", mode, s.name, 0), find("xla", mode, s.name, 0), find("torch", mode, s.name, 0)
+			var gv, xv, pv, xr, pr float64
+			if g != nil {
+				gv = g.TokensPerS
+			}
+			if x != nil {
+				xv, xr = x.TokensPerS, float64(x.PeakRSS)
+			}
+			if p != nil {
+				pv, pr = p.TokensPerS, float64(p.PeakRSS)
+			}
+			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n", s.name, mode,
+				num(g, tok, "%.0f"), num(x, tok, "%.0f"), num(p, tok, "%.0f"), ratio(xv, gv), ratio(xv, pv),
+				num(x, func(r *speedResult) float64 { return r.CompileS }, "%.1f"), rss(g), rss(x), rss(p), ratio(xr, pr))
+		}
+	}
+	gf := func(r *speedResult) float64 { return r.GFLOPS }
+	for _, n := range []int{1024, 2048} {
+		g, x, p := find("go", "matmul", "", n), find("xla", "matmul", "", n), find("torch", "matmul", "", n)
+		var gv, xv, pv float64
+		if g != nil {
+			gv = g.GFLOPS
+		}
+		if x != nil {
+			xv = x.GFLOPS
+		}
+		if p != nil {
+			pv = p.GFLOPS
+		}
+		fmt.Fprintf(&sb, "| matmul %d² | GFLOP/s | %s | %s | %s | %s | %s | %s | %s / %s / %s | |\n", n,
+			num(g, gf, "%.1f"), num(x, gf, "%.1f"), num(p, gf, "%.1f"), ratio(xv, gv), ratio(xv, pv),
+			num(x, func(r *speedResult) float64 { return r.CompileS }, "%.1f"), rss(g), rss(x), rss(p))
+	}
+	return sb.String()
+}
+

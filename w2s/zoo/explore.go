@@ -1,0 +1,184 @@
+package zoo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/model"
+)
+
+// A Variant is one setting of a recipe's choices — vocabulary, context,
+// shape, learning rate — trained at a fixed compute budget by Explore, so
+// settings are compared by validation bits per byte at equal compute.
+type Variant struct {
+	Vocab, Context       int
+	Layers, Width, Heads int
+	LR0                  float64 // peak learning rate at width 128 (see Scale.LR)
+}
+
+// Name is a short label: "V4096 T128 L3 d128 lr0.005".
+func (v Variant) Name() string {
+	return fmt.Sprintf("V%d T%d L%d d%d lr%g", v.Vocab, v.Context, v.Layers, v.Width, v.LR0)
+}
+
+// ParseVariant reads a variant written as Name writes it; fields left out
+// keep base's value. Heads default to width/32 (at least 2) when the width
+// changes.
+func ParseVariant(text string, base Variant) (Variant, error) {
+	v := base
+	for _, f := range strings.Fields(text) {
+		if len(f) < 2 {
+			return v, fmt.Errorf("variant %q: field %q: want V…, T…, L…, d…, h… or lr…", text, f)
+		}
+		key, val := f[:1], f[1:]
+		if strings.HasPrefix(f, "lr") {
+			key, val = "lr", f[2:]
+		}
+		if key == "lr" {
+			x, err := strconv.ParseFloat(val, 64)
+			if err != nil || x <= 0 {
+				return v, fmt.Errorf("variant %q: learning rate %q", text, val)
+			}
+			v.LR0 = x
+			continue
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n <= 0 {
+			return v, fmt.Errorf("variant %q: field %q is not a positive number", text, f)
+		}
+		switch key {
+		case "V":
+			v.Vocab = n
+		case "T":
+			v.Context = n
+		case "L":
+			v.Layers = n
+		case "d":
+			v.Width = n
+			v.Heads = max(2, n/32)
+		case "h":
+			v.Heads = n
+		default:
+			return v, fmt.Errorf("variant %q: field %q: want V…, T…, L…, d…, h… or lr…", text, f)
+		}
+	}
+	if v.Width%v.Heads != 0 {
+		return v, fmt.Errorf("variant %q: width %d is not a multiple of %d heads", text, v.Width, v.Heads)
+	}
+	return v, nil
+}
+
+// ExploreResult is what one variant reached.
+type ExploreResult struct {
+	Variant
+	Name                       string
+	Params, NonEmbeddingParams int
+	FLOPsPerToken              float64 // training FLOPs per token, TrainFLOPsPerToken
+	Steps, Tokens              int
+	ValidLoss                  float64 // nats per token
+	ValidBitsPerByte           float64 // comparable across vocabularies: the same held-out text
+	WallSeconds                float64
+	TokensPerSecond            float64
+	Backend                    string
+}
+
+// TrainFLOPsPerToken estimates the training FLOPs per token of a GPT:
+// 6 × (non-embedding parameters + the tied LM head's vocab × width) for
+// the matrix products, forward and backward, plus 6 × layers × context ×
+// width for attention scores and their use (Kaplan et al. 2020's count).
+func TrainFLOPsPerToken(cfg model.Config) float64 {
+	_, nonEmb := cfg.NumParams()
+	return 6*float64(nonEmb+cfg.VocabSize*cfg.NEmbd) + 6*float64(cfg.NLayer*cfg.NPositions*cfg.NEmbd)
+}
+
+// Explore trains each variant of scale s for flops training FLOPs on the
+// scale's corpus (tokenizer trained per vocabulary), and reports the
+// validation loss of each on the same held-out text. Results are kept in
+// dir (one JSON file per variant), so a second call, or one after an
+// interrupt, skips finished variants and resumes the one in progress.
+func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, dir string, opt BuildOptions) ([]ExploreResult, error) {
+	b := opt.Backend
+	if b == nil {
+		var err error
+		if b, err = backend.Default(); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Log == nil {
+		opt.Log = os.Stderr
+	}
+	var out []ExploreResult
+	datas := map[int]*Data{} // by vocabulary: the token stream does not depend on the context
+	for _, v := range variants {
+		vs := *s
+		vs.Vocab, vs.Context, vs.LR0 = v.Vocab, v.Context, v.LR0
+		z := Size{Name: "explore", Layers: v.Layers, Width: v.Width, Heads: v.Heads}
+		vs.Sizes = []Size{z}
+		perToken := TrainFLOPsPerToken(vs.Config(z))
+		// Tokens per parameter such that Steps(z) meets the FLOPs.
+		vs.TokensPerParam = flops / perToken / float64(vs.BudgetParams(z))
+		key := fmt.Sprintf("%s-%.3g", strings.ReplaceAll(v.Name(), " ", "_"), flops)
+		file := filepath.Join(dir, key+".json")
+		if raw, err := os.ReadFile(file); err == nil {
+			var r ExploreResult
+			if json.Unmarshal(raw, &r) == nil {
+				fmt.Fprintf(opt.Log, "explore %s: done before (%.4f bits/byte)\n", v.Name(), r.ValidBitsPerByte)
+				out = append(out, r)
+				continue
+			}
+		}
+		dk := v.Vocab
+		data := datas[dk]
+		if data == nil {
+			start := time.Now()
+			var err error
+			data, err = vs.loadData(ctx, opt.Data, vs.Tokens(z)+1)
+			if err != nil {
+				return out, err
+			}
+			datas[dk] = data
+			fmt.Fprintf(opt.Log, "explore: vocabulary %d: %d training tokens (a pass is %d), %d validation tokens over %d bytes, ready in %s\n",
+				v.Vocab, len(data.Train), data.PassTokens, len(data.Valid), data.ValidBytes, time.Since(start).Round(time.Second))
+		} else if len(data.Train) < vs.Tokens(z)+1 {
+			longer, err := vs.loadData(ctx, opt.Data, vs.Tokens(z)+1)
+			if err != nil {
+				return out, err
+			}
+			data, datas[dk] = longer, longer
+		}
+		_, res, wall, err := vs.pretrain(ctx, z, data, b, filepath.Join(dir, key), opt)
+		if err != nil {
+			return out, fmt.Errorf("explore %s: %w", v.Name(), err)
+		}
+		loss := res.Curve[len(res.Curve)-1].Metrics["valid_loss"]
+		total, nonEmb := vs.Config(z).NumParams()
+		r := ExploreResult{Variant: v, Name: v.Name(), Params: total, NonEmbeddingParams: nonEmb,
+			FLOPsPerToken: perToken, Steps: vs.Steps(z), Tokens: vs.Tokens(z),
+			ValidLoss: loss, ValidBitsPerByte: data.BitsPerByte(loss), WallSeconds: wall,
+			Backend: backend.Describe(b).Platform}
+		if wall > 0 {
+			r.TokensPerSecond = float64(r.Tokens) / wall
+		}
+		if math.IsNaN(loss) {
+			return out, fmt.Errorf("explore %s: validation loss is NaN", v.Name())
+		}
+		js, _ := json.MarshalIndent(r, "", "  ")
+		if err := atomicfile.WriteBytes(file, append(js, '\n')); err != nil {
+			return out, err
+		}
+		os.RemoveAll(filepath.Join(dir, key))
+		fmt.Fprintf(opt.Log, "explore %s: %.4f nats/token, %.4f bits/byte after %d tokens (%s)\n",
+			v.Name(), loss, r.ValidBitsPerByte, r.Tokens, time.Duration(wall*float64(time.Second)).Round(time.Second))
+		out = append(out, r)
+	}
+	return out, nil
+}
