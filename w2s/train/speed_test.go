@@ -291,4 +291,3 @@ func speedTable(rs []speedResult) string {
 	}
 	return sb.String()
 }
-

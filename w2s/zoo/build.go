@@ -44,9 +44,9 @@ type Record struct {
 	Recipe               Scale
 	Mixture              map[string]float64 // each corpus's share of the training bytes
 	Passes               float64            // how many times this size read the training documents
-	ValidLoss            float64 // nats per token on the held-out stream
-	ValidBitsPerByte     float64 // the same, per byte of text (comparable across tokenizers)
-	TrainLoss            float64 // mean over the last tenth of the steps
+	ValidLoss            float64            // nats per token on the held-out stream
+	ValidBitsPerByte     float64            // the same, per byte of text (comparable across tokenizers)
+	TrainLoss            float64            // mean over the last tenth of the steps
 	Curve                []train.Point
 	WallSeconds          float64
 	Machine              Machine
@@ -172,7 +172,7 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 		Name: z.Name, Scale: s.Name, Layers: z.Layers, Width: z.Width, Heads: z.Heads,
 		Context: s.Context, Vocab: s.Vocab, Params: total, NonEmbeddingParams: nonEmb,
 		Steps: steps, Tokens: s.Tokens(z), Batch: s.Batch, LR: s.LR(z), Recipe: *s, Mixture: data.Shares,
-		Passes: float64(s.Tokens(z)) / float64(data.PassTokens),
+		Passes:    float64(s.Tokens(z)) / float64(data.PassTokens),
 		ValidLoss: validLoss, ValidBitsPerByte: data.BitsPerByte(validLoss),
 		TrainLoss: trainLoss, Curve: sparseCurve(res.Curve, 50), WallSeconds: wall,
 		Machine: machine(b), Command: strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " "), Commit: commit(), Created: time.Now().UTC().Format(time.RFC3339),

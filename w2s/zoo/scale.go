@@ -46,8 +46,8 @@ type Scale struct {
 	LR0, Warmup, MinLR float64
 	WeightDecay, Clip  float64
 
-	ValidBytes  int    // held-out text for the validation loss: whole documents up to this many bytes
-	Seed        uint64 // data order, initialisation, tokenizer sample
+	ValidBytes int    // held-out text for the validation loss: whole documents up to this many bytes
+	Seed       uint64 // data order, initialisation, tokenizer sample
 }
 
 // Mixture lists the pretraining corpora. Every pass over the training
@@ -66,7 +66,7 @@ var scales = map[string]*Scale{
 		},
 		Vocab: 512, TokenizerBytes: 300_000, Context: 32, Batch: 8,
 		TokensPerParam: 0.5,
-		LR0: 3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		LR0:            3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 12_000, Seed: 1,
 	},
 	"cpu": {
@@ -76,7 +76,7 @@ var scales = map[string]*Scale{
 		},
 		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 128, Batch: 32,
 		TokensPerParam: 20,
-		LR0: 5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		LR0:            5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 250_000, Seed: 1,
 	},
 	"gpu": {
@@ -86,7 +86,7 @@ var scales = map[string]*Scale{
 		},
 		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 256, Batch: 32,
 		TokensPerParam: 20,
-		LR0: 1e-3, Warmup: 0.02, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		LR0:            1e-3, Warmup: 0.02, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 1_000_000, Seed: 1,
 	},
 }

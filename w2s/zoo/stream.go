@@ -28,8 +28,8 @@ type Data struct {
 	// ValidBytes is the text Valid's predicted tokens (all but the first)
 	// spell, end-of-text counted as one byte: bits per byte divide by it.
 	ValidBytes int
-	Files     []string // data files read
-	Stats     corpus.Stats
+	Files      []string // data files read
+	Stats      corpus.Stats
 	// PassTokens is the length of one pass over the training documents;
 	// len(Train)/PassTokens is how many times the longest budget reads them.
 	PassTokens int
