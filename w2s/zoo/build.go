@@ -135,6 +135,18 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 	if err := data.Tokenizer.Save(filepath.Join(opt.Out, tokenizer.FileName)); err != nil {
 		return records, err
 	}
+	if _, err := os.Stat(filepath.Join(opt.Out, BaselinesFile)); err != nil {
+		bl, err := s.baselinesOf(ctx, data)
+		if err != nil {
+			return records, err
+		}
+		if err := writeBaselines(opt.Out, bl); err != nil {
+			return records, err
+		}
+		for _, m := range bl.Models {
+			fmt.Fprintf(opt.Log, "zoo/%s: %s baseline %.4f nats/token (%.3f bits/byte)\n", s.Name, m.Model, m.Loss, m.BitsPerByte)
+		}
+	}
 	for _, z := range todo {
 		rec, err := s.buildOne(ctx, z, data, dataSums, b, opt)
 		if err != nil {

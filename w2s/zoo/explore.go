@@ -141,7 +141,7 @@ func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, d
 		if data == nil {
 			start := time.Now()
 			var err error
-			data, err = vs.loadData(ctx, opt.Data, vs.Tokens(z)+1)
+			data, err = vs.loadData(ctx, opt.Data, vs.Tokens(z)+1, nil)
 			if err != nil {
 				return out, err
 			}
@@ -149,7 +149,7 @@ func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, d
 			fmt.Fprintf(opt.Log, "explore: vocabulary %d: %d training tokens (a pass is %d), %d validation tokens over %d bytes, ready in %s\n",
 				v.Vocab, len(data.Train), data.PassTokens, len(data.Valid), data.ValidBytes, time.Since(start).Round(time.Second))
 		} else if len(data.Train) < vs.Tokens(z)+1 {
-			longer, err := vs.loadData(ctx, opt.Data, vs.Tokens(z)+1)
+			longer, err := vs.loadData(ctx, opt.Data, vs.Tokens(z)+1, nil)
 			if err != nil {
 				return out, err
 			}

@@ -114,6 +114,9 @@ func ActiveScale() string {
 	return "cpu"
 }
 
+// Name is the zoo name of a size of a scale: "zoo/cpu/xl".
+func Name(scale, size string) string { return "zoo/" + scale + "/" + size }
+
 // Config is the model configuration of a size.
 func (s *Scale) Config(z Size) model.Config {
 	return model.Small(s.Vocab, s.Context, z.Width, z.Layers, z.Heads)

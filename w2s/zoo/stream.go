@@ -55,11 +55,13 @@ func passOrder(n int, seed uint64, pass int) []int {
 // passes over the training documents, each in a fresh seeded order,
 // joined by end-of-text, up to the longest budget of the ladder.
 func (s *Scale) LoadData(ctx context.Context, opt tasks.LoadOptions) (*Data, error) {
-	return s.loadData(ctx, opt, s.maxTokens()+1)
+	return s.loadData(ctx, opt, s.maxTokens()+1, nil)
 }
 
-// loadData is LoadData with a training stream of trainTokens tokens.
-func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens int) (*Data, error) {
+// loadData is LoadData with a training stream of trainTokens tokens (0:
+// one pass), and with tok as the tokenizer when it is not nil (a built
+// ladder's, instead of training it again).
+func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens int, tok *tokenizer.BPE) (*Data, error) {
 	docs, st, err := corpus.Load(ctx, Mixture, opt, true)
 	if err != nil {
 		return nil, err
@@ -87,18 +89,20 @@ func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens
 	}
 
 	// The tokenizer learns from the start of the first pass.
-	first := passOrder(len(trainDocs), s.Seed, 0)
-	tok, err := tokenizer.Train(func(yield func(string) bool) {
-		for n, i := 0, 0; n < s.TokenizerBytes && i < len(first); i++ {
-			t := trainDocs[first[i]].Text
-			if !yield(t) {
-				return
+	if tok == nil {
+		first := passOrder(len(trainDocs), s.Seed, 0)
+		tok, err = tokenizer.Train(func(yield func(string) bool) {
+			for n, i := 0, 0; n < s.TokenizerBytes && i < len(first); i++ {
+				t := trainDocs[first[i]].Text
+				if !yield(t) {
+					return
+				}
+				n += len(t)
 			}
-			n += len(t)
+		}, s.Vocab, "zoo-"+s.Name)
+		if err != nil {
+			return nil, err
 		}
-	}, s.Vocab, "zoo-"+s.Name)
-	if err != nil {
-		return nil, err
 	}
 	if tok.VocabSize() != s.Vocab {
 		return nil, fmt.Errorf("zoo: the tokenizer sample yields %d tokens, the scale wants %d", tok.VocabSize(), s.Vocab)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
@@ -87,18 +88,15 @@ func zooCmd() *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	var task, pool string
-	var seed uint64
+	var task string
+	var pools []string
+	var seeds []uint
 	probe := &cobra.Command{
 		Use:   "probe",
-		Short: "Sanity of the ladder: validation loss and linear-probe accuracy (frozen features) per size",
+		Short: "Measure the ladder: validation loss beside n-gram baselines; linear probes on frozen features over seeds beside a TF-IDF baseline",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := zoo.GetScale(scale)
-			if err != nil {
-				return err
-			}
-			r, err := stage.NewRunner(task, s.Name, seed)
 			if err != nil {
 				return err
 			}
@@ -106,45 +104,28 @@ func zooCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r.Backend, r.Log, r.Budget.Probe, r.Budget.Pool = b, cmd.ErrOrStderr(), true, pool
-			entries, err := zoo.List(cmd.Context(), s.Name, "")
+			var ss []uint64
+			for _, x := range seeds {
+				ss = append(ss, uint64(x))
+			}
+			rep, err := analysis.ProbeLadder(cmd.Context(), s.Name, task, ss, pools, func(seed uint64) (*stage.Runner, error) {
+				r, err := stage.NewRunner(task, s.Name, seed)
+				if err != nil {
+					return nil, err
+				}
+				r.Backend, r.Log = b, cmd.ErrOrStderr()
+				return r, nil
+			})
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "model\tnon-emb params\ttokens\tvalid loss\tbits/byte\t%s probe acc\t%s probe AUROC\t\n", task, task)
-			for _, e := range entries {
-				if e.Record == nil {
-					continue
-				}
-				name := "zoo/" + s.Name + "/" + e.Size.Name
-				t, err := r.TrainCeiling(cmd.Context(), name)
-				if err != nil {
-					return err
-				}
-				p, err := r.Predict(cmd.Context(), t, stage.SetTest)
-				if err != nil {
-					return err
-				}
-				sc := stage.Score(p.Sets[stage.SetTest])
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.3f\t%.3f\t%.3f\t\n", name, e.Record.NonEmbeddingParams, e.Record.Tokens,
-					e.Record.ValidLoss, e.Record.ValidBitsPerByte, sc.Accuracy, sc.AUROC)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			sp, err := r.Splits(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "probes: logistic regression on the %s-token features, trained on gold half B (%d rows), tested on %d rows; seed %d\n",
-				pool, sp.Counts.B, sp.Counts.Test, seed)
-			return nil
+			return rep.Table(cmd.OutOrStdout())
 		},
 	}
 	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
-	probe.Flags().StringVar(&pool, "pool", "last", "features: the last real token (as the paper's head) or the mean over tokens")
-	probe.Flags().Uint64Var(&seed, "seed", 0, "split seed")
+	probe.Flags().StringSliceVar(&pools, "pool", []string{"last", "mean"}, "features: the last real token (as the paper's head) and/or the mean over tokens")
+	probe.Flags().UintSliceVar(&seeds, "seeds", []uint{0, 1, 2}, "split seeds (each a different draw of training rows)")
+
 	var flops float64
 	var variants []string
 	var base string
