@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -96,6 +98,10 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 		if blank != 0 {
 			return nil, fmt.Errorf("%s line %d: blank line inside the file", name, blank)
 		}
+		// encoding/json would replace invalid bytes with U+FFFD silently.
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("%s line %d: invalid UTF-8 (byte offset %d)", name, line, invalidAt(b))
+		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
 		var raw map[string]any
@@ -120,6 +126,18 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 		return nil, fmt.Errorf("%s: read error after line %d: %w", name, line, err)
 	}
 	return out, nil
+}
+
+// invalidAt is the offset of the first byte of b that is not valid UTF-8.
+func invalidAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // normalizeNumber turns json.Number into int64 when integral, else float64.
@@ -153,6 +171,9 @@ func readParquet(path string) (out []Record, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkParquetFrame(f, st.Size()); err != nil {
+		return nil, fmt.Errorf("%s: corrupt parquet file: %w", path, err)
+	}
 	// parquet-go can panic on some malformed files; report those as errors.
 	defer func() {
 		if r := recover(); r != nil {
@@ -180,6 +201,34 @@ func readParquet(path string) (out []Record, err error) {
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// checkParquetFrame validates what parquet-go would trust before reading:
+// the file starts and ends with the magic "PAR1", and the footer length
+// stored before the trailing magic fits in the file. (parquet-go allocates
+// the footer length it reads before checking it: a corrupt length of 3.7 GB
+// exhausted memory, which no recover can catch.)
+func checkParquetFrame(f io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%d bytes is too short for a parquet file", size)
+	}
+	head := make([]byte, 4)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return err
+	}
+	tail := make([]byte, 8)
+	if _, err := f.ReadAt(tail, size-8); err != nil {
+		return err
+	}
+	if string(head) != magic || string(tail[4:]) != magic {
+		return errors.New("missing the PAR1 magic at its start or end")
+	}
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer == 0 || footer > size-12 {
+		return fmt.Errorf("footer length %d does not fit in a file of %d bytes", footer, size)
+	}
+	return nil
 }
 
 // normalizeParquet maps parquet's Go values onto the JSON ones.
@@ -213,6 +262,9 @@ func (r Record) String(field string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("field %q is %T, want a string", field, v)
 	}
+	if !utf8.ValidString(s) { // Parquet strings are bytes as stored
+		return "", fmt.Errorf("field %q is not valid UTF-8 (byte offset %d)", field, invalidAt([]byte(s)))
+	}
 	return s, nil
 }
 
@@ -224,11 +276,18 @@ func (r Record) Int(field string) (int, error) {
 	}
 	switch x := v.(type) {
 	case int64:
+		if x < math.MinInt32 || x > math.MaxInt32 {
+			return 0, fmt.Errorf("field %q is %d, outside the integers this toolkit takes (±2³¹)", field, x)
+		}
 		return int(x), nil
 	case float64:
-		if x == math.Trunc(x) {
-			return int(x), nil
+		if x != math.Trunc(x) {
+			break
 		}
+		if x < math.MinInt32 || x > math.MaxInt32 {
+			return 0, fmt.Errorf("field %q is %g, outside the integers this toolkit takes (±2³¹)", field, x)
+		}
+		return int(x), nil
 	case bool:
 		if x {
 			return 1, nil

@@ -18,7 +18,7 @@ type row struct {
 	Score    float32 `parquet:"score"`
 }
 
-func writeParquet(t *testing.T, path string, rows []row) {
+func writeParquet(t testing.TB, path string, rows []row) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[row](&buf)

@@ -155,3 +155,36 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpen feeds whole files to Open and reads every tensor: any bytes must
+// give tensors or an error, never a panic or a runaway allocation.
+func FuzzOpen(f *testing.F) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, []Tensor{F32Tensor("w", []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}), F32Tensor("b", []int{3}, []float32{7, 8, 9})},
+		map[string]string{"format": "pt"}); err != nil {
+		f.Fatal(err)
+	}
+	good := buf.Bytes()
+	f.Add(good)
+	f.Add(good[:len(good)-5])
+	huge := append([]byte(nil), good...)
+	huge[7] = 0x7f // header length near 2^63
+	f.Add(huge)
+	f.Add([]byte{8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "fuzz.safetensors")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sf, err := Open(p)
+		if err != nil {
+			return
+		}
+		defer sf.Close()
+		for _, ti := range sf.Tensors {
+			sf.Bytes(ti.Name)
+			sf.Float32s(ti.Name)
+		}
+	})
+}
