@@ -77,7 +77,8 @@ type LadderReport struct {
 // logistic regression on gold half B) with each pooling, on the task's test
 // set, for every split seed, and the TF-IDF baseline on the same rows.
 // newRunner makes the runner of one seed (its budget decides the rows).
-func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools []string, newRunner func(seed uint64) (*stage.Runner, error)) (*LadderReport, error) {
+// baselines (may be nil) are the ladder's n-gram baselines.
+func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools []string, baselines *zoo.Baselines, newRunner func(seed uint64) (*stage.Runner, error)) (*LadderReport, error) {
 	s, err := zoo.GetScale(scale)
 	if err != nil {
 		return nil, err
@@ -86,14 +87,12 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 	if err != nil {
 		return nil, err
 	}
-	rep := &LadderReport{Scale: s.Name, Task: task, Seeds: seeds, Pools: pools,
+	rep := &LadderReport{Scale: s.Name, Task: task, Seeds: seeds, Pools: pools, Baselines: baselines,
 		MonotoneBy: map[string]bool{}, TopBeatsTFIDF: map[string]bool{}}
-	var ladderDir string
 	for _, e := range entries {
 		if e.Record == nil {
 			return nil, fmt.Errorf("zoo/%s/%s is not built (w2s zoo build --scale %s)", s.Name, e.Size.Name, s.Name)
 		}
-		ladderDir = e.Dir
 		rep.Rungs = append(rep.Rungs, LadderRung{Model: zoo.Name(s.Name, e.Size.Name), NonEmbeddingParams: e.Record.NonEmbeddingParams,
 			Tokens: e.Record.Tokens, ValidLoss: e.Record.ValidLoss, BPB: e.Record.ValidBitsPerByte, Probe: map[string]Spread{}})
 	}
@@ -103,11 +102,6 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 		r, err := newRunner(seed)
 		if err != nil {
 			return nil, err
-		}
-		if ladderDir != "" && rep.Baselines == nil {
-			if rep.Baselines, err = zoo.LadderBaselines(ctx, s, parentDir(ladderDir), r.Data); err != nil {
-				return nil, err
-			}
 		}
 		sp, err := r.Splits(ctx)
 		if err != nil {
@@ -158,14 +152,6 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 		}
 	}
 	return rep, nil
-}
-
-func parentDir(dir string) string {
-	i := strings.LastIndexByte(strings.TrimRight(dir, "/"), '/')
-	if i <= 0 {
-		return "."
-	}
-	return dir[:i]
 }
 
 // tfidfAccuracy trains the TF-IDF baseline on train's texts and gold labels

@@ -161,8 +161,8 @@ func (s *Scale) Tokens(z Size) int { return s.Steps(z) * s.Batch * s.Context }
 // LR is the peak learning rate of a size.
 func (s *Scale) LR(z Size) float64 { return s.LR0 * math.Sqrt(128/float64(z.Width)) }
 
-// maxTokens is the longest stream any size reads.
-func (s *Scale) maxTokens() int {
+// MaxTokens is the longest stream any size reads.
+func (s *Scale) MaxTokens() int {
 	m := 0
 	for _, z := range s.Sizes {
 		m = max(m, s.Tokens(z))

@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/ladder"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -44,7 +46,7 @@ func zooCmd() *cobra.Command {
 				out = zoo.BuildDir(s.Name)
 			}
 			start := time.Now()
-			_, err = zoo.Build(cmd.Context(), s, zoo.BuildOptions{Out: out, Backend: b, Sizes: sizes, Log: cmd.ErrOrStderr(),
+			_, err = ladder.Build(cmd.Context(), s, ladder.BuildOptions{Out: out, Backend: b, Sizes: sizes, Log: cmd.ErrOrStderr(),
 				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
 			if err != nil {
 				return err
@@ -108,7 +110,18 @@ func zooCmd() *cobra.Command {
 			for _, x := range seeds {
 				ss = append(ss, uint64(x))
 			}
-			rep, err := analysis.ProbeLadder(cmd.Context(), s.Name, task, ss, pools, func(seed uint64) (*stage.Runner, error) {
+			entries, err := zoo.List(cmd.Context(), s.Name, "")
+			if err != nil {
+				return err
+			}
+			if len(entries) == 0 || entries[0].Dir == "" {
+				return fmt.Errorf("the %s ladder is not built (w2s zoo build --scale %s)", s.Name, s.Name)
+			}
+			bl, err := ladder.LadderBaselines(cmd.Context(), s, filepath.Dir(entries[0].Dir), tasks.LoadOptions{})
+			if err != nil {
+				return err
+			}
+			rep, err := analysis.ProbeLadder(cmd.Context(), s.Name, task, ss, pools, bl, func(seed uint64) (*stage.Runner, error) {
 				r, err := stage.NewRunner(task, s.Name, seed)
 				if err != nil {
 					return nil, err
@@ -150,24 +163,24 @@ resumes.`,
 				return err
 			}
 			mid := s.Sizes[len(s.Sizes)/2]
-			start := zoo.Variant{Vocab: s.Vocab, Context: s.Context, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
-			start, err = zoo.ParseVariant(base, start)
+			start := ladder.Variant{Vocab: s.Vocab, Context: s.Context, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
+			start, err = ladder.ParseVariant(base, start)
 			if err != nil {
 				return err
 			}
-			var vs []zoo.Variant
+			var vs []ladder.Variant
 			for _, text := range variants {
-				v, err := zoo.ParseVariant(text, start)
+				v, err := ladder.ParseVariant(text, start)
 				if err != nil {
 					return err
 				}
 				vs = append(vs, v)
 			}
 			if len(vs) == 0 {
-				vs = []zoo.Variant{start}
+				vs = []ladder.Variant{start}
 			}
 			dir := filepath.Join(zoo.BuildDir(s.Name), "explore")
-			res, err := zoo.Explore(cmd.Context(), s, vs, flops, dir, zoo.BuildOptions{Backend: b, Log: cmd.ErrOrStderr(),
+			res, err := ladder.Explore(cmd.Context(), s, vs, flops, dir, ladder.BuildOptions{Backend: b, Log: cmd.ErrOrStderr(),
 				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
 			if err != nil {
 				return err

@@ -1,4 +1,4 @@
-package zoo
+package ladder
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // ValidFraction of the documents is held out for validation.
@@ -49,20 +50,20 @@ func passOrder(n int, seed uint64, pass int) []int {
 	return rand.New(rand.NewPCG(seed, uint64(pass))).Perm(n)
 }
 
-// LoadData reads the corpora of Mixture (decontaminated), holds out
+// LoadData reads the corpora of zoo.Mixture (decontaminated), holds out
 // ValidFraction of the documents, trains the ladder's tokenizer on the
 // first TokenizerBytes of the first pass, and tokenizes the stream:
 // passes over the training documents, each in a fresh seeded order,
 // joined by end-of-text, up to the longest budget of the ladder.
-func (s *Scale) LoadData(ctx context.Context, opt tasks.LoadOptions) (*Data, error) {
-	return s.loadData(ctx, opt, s.maxTokens()+1, nil)
+func LoadData(ctx context.Context, s *zoo.Scale, opt tasks.LoadOptions) (*Data, error) {
+	return loadData(ctx, s, opt, s.MaxTokens()+1, nil)
 }
 
 // loadData is LoadData with a training stream of trainTokens tokens (0:
 // one pass), and with tok as the tokenizer when it is not nil (a built
 // ladder's, instead of training it again).
-func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens int, tok *tokenizer.BPE) (*Data, error) {
-	docs, st, err := corpus.Load(ctx, Mixture, opt, true)
+func loadData(ctx context.Context, s *zoo.Scale, opt tasks.LoadOptions, trainTokens int, tok *tokenizer.BPE) (*Data, error) {
+	docs, st, err := corpus.Load(ctx, zoo.Mixture, opt, true)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func (s *Scale) loadData(ctx context.Context, opt tasks.LoadOptions, trainTokens
 			total += float64(len(d.Text))
 		}
 	}
-	for _, n := range Mixture {
+	for _, n := range zoo.Mixture {
 		if bytesOf[n] == 0 {
 			return nil, fmt.Errorf("zoo: corpus %s has no training documents", n)
 		}
@@ -180,7 +181,7 @@ func streamOf(ctx context.Context, tok *tokenizer.BPE, docs []corpus.Doc, seed u
 
 // batches reads the stream in order: sequence b of step t is window
 // t·Batch + b, tokens [k·T, k·T + T] (inputs, and targets shifted by one).
-func (s *Scale) batches(stream []int32) train.Batches {
+func batches(s *zoo.Scale, stream []int32) train.Batches {
 	T, B := s.Context, s.Batch
 	return func(step, _ int) ([]*tensors.Tensor, error) {
 		ids, tg, mask := make([]int32, B*T), make([]int32, B*T), make([]int32, B*T)

@@ -1,4 +1,4 @@
-package zoo
+package ladder
 
 import (
 	"bufio"
@@ -26,42 +26,8 @@ import (
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
-
-// RecordFile is the build record in each model folder.
-const RecordFile = "build.json"
-
-// Record says how a model was built, and the sha256 of each file.
-type Record struct {
-	Name, Scale          string
-	Layers, Width, Heads int
-	Context, Vocab       int
-	Params               int
-	NonEmbeddingParams   int
-	Steps, Tokens        int
-	Batch                int
-	LR                   float64
-	Recipe               Scale
-	Mixture              map[string]float64 // each corpus's share of the training bytes
-	Passes               float64            // how many times this size read the training documents
-	ValidLoss            float64            // nats per token on the held-out stream
-	ValidBitsPerByte     float64            // the same, per byte of text (comparable across tokenizers)
-	TrainLoss            float64            // mean over the last tenth of the steps
-	Curve                []train.Point
-	WallSeconds          float64
-	Machine              Machine
-	Command              string
-	Commit               string
-	Created              string
-	DataFiles            map[string]string // data file (relative to its data folder) → sha256
-	Files                map[string]string // file of this folder → sha256
-}
-
-// Machine describes where a build ran.
-type Machine struct {
-	Host, CPU, OS, Go, GoMLX, Backend, Device string
-	CPUs, GOMAXPROCS                          int
-}
 
 // BuildOptions control Build.
 type BuildOptions struct {
@@ -78,9 +44,9 @@ type BuildOptions struct {
 // Finished sizes are skipped; an interrupted size resumes from its saved
 // state. The result depends only on the recipe, the data and the backend:
 // on the CPU backend, building twice gives identical checkpoint bytes.
-func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
+func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, error) {
 	if opt.Out == "" {
-		opt.Out = BuildDir(s.Name)
+		opt.Out = zoo.BuildDir(s.Name)
 	}
 	if opt.Log == nil {
 		opt.Log = os.Stderr
@@ -103,11 +69,11 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 			sizes = append(sizes, z)
 		}
 	}
-	var records []*Record
-	var todo []Size
+	var records []*zoo.Record
+	var todo []zoo.Size
 	for _, z := range sizes {
-		if rec, err := ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
-			if err := Verify(filepath.Join(opt.Out, z.Name)); err == nil {
+		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
+			if err := zoo.Verify(filepath.Join(opt.Out, z.Name)); err == nil {
 				fmt.Fprintf(opt.Log, "zoo/%s/%s: already built (%s)\n", s.Name, z.Name, filepath.Join(opt.Out, z.Name))
 				records = append(records, rec)
 				continue
@@ -120,7 +86,7 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 	}
 	start := time.Now()
 	fmt.Fprintf(opt.Log, "zoo/%s: reading and decontaminating the corpora, training the tokenizer…\n", s.Name)
-	data, err := s.LoadData(ctx, opt.Data)
+	data, err := LoadData(ctx, s, opt.Data)
 	if err != nil {
 		return records, err
 	}
@@ -135,8 +101,8 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 	if err := data.Tokenizer.Save(filepath.Join(opt.Out, tokenizer.FileName)); err != nil {
 		return records, err
 	}
-	if _, err := os.Stat(filepath.Join(opt.Out, BaselinesFile)); err != nil {
-		bl, err := s.baselinesOf(ctx, data)
+	if _, err := os.Stat(filepath.Join(opt.Out, zoo.BaselinesFile)); err != nil {
+		bl, err := baselinesOf(ctx, s, data)
 		if err != nil {
 			return records, err
 		}
@@ -148,7 +114,7 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 		}
 	}
 	for _, z := range todo {
-		rec, err := s.buildOne(ctx, z, data, dataSums, b, opt)
+		rec, err := buildOne(ctx, s, z, data, dataSums, b, opt)
 		if err != nil {
 			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
 		}
@@ -157,9 +123,9 @@ func Build(ctx context.Context, s *Scale, opt BuildOptions) ([]*Record, error) {
 	return records, nil
 }
 
-func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[string]string, b backends.Backend, opt BuildOptions) (*Record, error) {
+func buildOne(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, dataSums map[string]string, b backends.Backend, opt BuildOptions) (*zoo.Record, error) {
 	dir := filepath.Join(opt.Out, z.Name)
-	m, res, wall, err := s.pretrain(ctx, z, data, b, dir, opt)
+	m, res, wall, err := pretrainSize(ctx, s, z, data, b, dir, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +146,7 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 	for _, p := range res.Curve[len(res.Curve)-tail:] {
 		trainLoss += p.Loss / float64(tail)
 	}
-	rec := &Record{
+	rec := &zoo.Record{
 		Name: z.Name, Scale: s.Name, Layers: z.Layers, Width: z.Width, Heads: z.Heads,
 		Context: s.Context, Vocab: s.Vocab, Params: total, NonEmbeddingParams: nonEmb,
 		Steps: steps, Tokens: s.Tokens(z), Batch: s.Batch, LR: s.LR(z), Recipe: *s, Mixture: data.Shares,
@@ -201,7 +167,7 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, RecordFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, zoo.RecordFile), append(js, '\n')); err != nil {
 		return nil, err
 	}
 	if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
@@ -214,7 +180,7 @@ func (s *Scale) buildOne(ctx context.Context, z Size, data *Data, dataSums map[s
 
 // pretrain trains size z on data, keeping resumable state in dir/state
 // and the wall time of interrupted attempts in dir/state/wall_seconds.
-func (s *Scale) pretrain(ctx context.Context, z Size, data *Data, b backends.Backend, dir string, opt BuildOptions) (*model.Model, *train.Result, float64, error) {
+func pretrainSize(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, b backends.Backend, dir string, opt BuildOptions) (*model.Model, *train.Result, float64, error) {
 	cfg := s.Config(z)
 	m, err := model.New(cfg, s.Seed, dtypes.Float32)
 	if err != nil {
@@ -243,7 +209,7 @@ func (s *Scale) pretrain(ctx context.Context, z Size, data *Data, b backends.Bac
 	fmt.Fprintf(opt.Log, "zoo/%s/%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
 		s.Name, z.Name, z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
 	start := time.Now()
-	res, err := tr.Run(ctx, s.batches(data.Train))
+	res, err := tr.Run(ctx, batches(s, data.Train))
 	wall := time.Since(start).Seconds()
 	if err != nil {
 		if os.MkdirAll(filepath.Join(dir, "state"), 0o755) == nil {
@@ -283,46 +249,6 @@ func sparseCurve(c []train.Point, n int) []train.Point {
 	return out
 }
 
-// BuildDir is where `w2s zoo build` puts a scale's ladder.
-func BuildDir(scale string) string { return filepath.Join(paths.Cache(), "zoo", scale) }
-
-// ReadRecord reads dir/build.json.
-func ReadRecord(dir string) (*Record, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
-	if err != nil {
-		return nil, err
-	}
-	var r Record
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RecordFile), err)
-	}
-	return &r, nil
-}
-
-// Verify checks the files of a model folder against its build record.
-func Verify(dir string) error {
-	rec, err := ReadRecord(dir)
-	if err != nil {
-		return err
-	}
-	if len(rec.Files) == 0 {
-		return fmt.Errorf("%s: the build record lists no files", dir)
-	}
-	var bad []string
-	for f, want := range rec.Files {
-		got, _, err := checksum.File(filepath.Join(dir, f))
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
-		} else if got != want {
-			bad = append(bad, fmt.Sprintf("%s: sha256 %s, record says %s", f, got[:12], want[:12]))
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%s: %s", dir, strings.Join(bad, "; "))
-	}
-	return nil
-}
-
 // dataChecksums names each data file relative to the data folder it lies
 // in, with its sha256.
 func dataChecksums(files []string, roots []string) (map[string]string, error) {
@@ -347,10 +273,10 @@ func dataChecksums(files []string, roots []string) (map[string]string, error) {
 	return out, nil
 }
 
-func machine(b backends.Backend) Machine {
+func machine(b backends.Backend) zoo.Machine {
 	info := backend.Describe(b)
 	host, _ := os.Hostname()
-	return Machine{Host: host, CPU: cpuModel(), OS: info.OS, Go: info.Go, GoMLX: info.GoMLX,
+	return zoo.Machine{Host: host, CPU: cpuModel(), OS: info.OS, Go: info.Go, GoMLX: info.GoMLX,
 		Backend: info.Backend, Device: info.Device, CPUs: info.CPUs, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 }
 

@@ -1,4 +1,4 @@
-package zoo
+package ladder
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // A Variant is one setting of a recipe's choices — vocabulary, context,
@@ -22,7 +23,7 @@ import (
 type Variant struct {
 	Vocab, Context       int
 	Layers, Width, Heads int
-	LR0                  float64 // peak learning rate at width 128 (see Scale.LR)
+	LR0                  float64 // peak learning rate at width 128 (see zoo.Scale.LR)
 }
 
 // Name is a short label: "V4096 T128 L3 d128 lr0.005".
@@ -105,7 +106,7 @@ func TrainFLOPsPerToken(cfg model.Config) float64 {
 // validation loss of each on the same held-out text. Results are kept in
 // dir (one JSON file per variant), so a second call, or one after an
 // interrupt, skips finished variants and resumes the one in progress.
-func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, dir string, opt BuildOptions) ([]ExploreResult, error) {
+func Explore(ctx context.Context, s *zoo.Scale, variants []Variant, flops float64, dir string, opt BuildOptions) ([]ExploreResult, error) {
 	b := opt.Backend
 	if b == nil {
 		var err error
@@ -121,8 +122,8 @@ func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, d
 	for _, v := range variants {
 		vs := *s
 		vs.Vocab, vs.Context, vs.LR0 = v.Vocab, v.Context, v.LR0
-		z := Size{Name: "explore", Layers: v.Layers, Width: v.Width, Heads: v.Heads}
-		vs.Sizes = []Size{z}
+		z := zoo.Size{Name: "explore", Layers: v.Layers, Width: v.Width, Heads: v.Heads}
+		vs.Sizes = []zoo.Size{z}
 		perToken := TrainFLOPsPerToken(vs.Config(z))
 		// Tokens per parameter such that Steps(z) meets the FLOPs.
 		vs.TokensPerParam = flops / perToken / float64(vs.BudgetParams(z))
@@ -141,7 +142,7 @@ func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, d
 		if data == nil {
 			start := time.Now()
 			var err error
-			data, err = vs.loadData(ctx, opt.Data, vs.Tokens(z)+1, nil)
+			data, err = loadData(ctx, &vs, opt.Data, vs.Tokens(z)+1, nil)
 			if err != nil {
 				return out, err
 			}
@@ -149,13 +150,13 @@ func Explore(ctx context.Context, s *Scale, variants []Variant, flops float64, d
 			fmt.Fprintf(opt.Log, "explore: vocabulary %d: %d training tokens (a pass is %d), %d validation tokens over %d bytes, ready in %s\n",
 				v.Vocab, len(data.Train), data.PassTokens, len(data.Valid), data.ValidBytes, time.Since(start).Round(time.Second))
 		} else if len(data.Train) < vs.Tokens(z)+1 {
-			longer, err := vs.loadData(ctx, opt.Data, vs.Tokens(z)+1, nil)
+			longer, err := loadData(ctx, &vs, opt.Data, vs.Tokens(z)+1, nil)
 			if err != nil {
 				return out, err
 			}
 			data, datas[dk] = longer, longer
 		}
-		_, res, wall, err := vs.pretrain(ctx, z, data, b, filepath.Join(dir, key), opt)
+		_, res, wall, err := pretrainSize(ctx, &vs, z, data, b, filepath.Join(dir, key), opt)
 		if err != nil {
 			return out, fmt.Errorf("explore %s: %w", v.Name(), err)
 		}

@@ -1,0 +1,88 @@
+package zoo
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// RecordFile is the build record in each model folder.
+const RecordFile = "build.json"
+
+// Record says how a model was built, and the sha256 of each file.
+type Record struct {
+	Name, Scale          string
+	Layers, Width, Heads int
+	Context, Vocab       int
+	Params               int
+	NonEmbeddingParams   int
+	Steps, Tokens        int
+	Batch                int
+	LR                   float64
+	Recipe               Scale
+	Mixture              map[string]float64 // each corpus's share of the training bytes
+	Passes               float64            // how many times this size read the training documents
+	ValidLoss            float64            // nats per token on the held-out stream
+	ValidBitsPerByte     float64            // the same, per byte of text (comparable across tokenizers)
+	TrainLoss            float64            // mean over the last tenth of the steps
+	Curve                []train.Point
+	WallSeconds          float64
+	Machine              Machine
+	Command              string
+	Commit               string
+	Created              string
+	DataFiles            map[string]string // data file (relative to its data folder) → sha256
+	Files                map[string]string // file of this folder → sha256
+}
+
+// Machine describes where a build ran.
+type Machine struct {
+	Host, CPU, OS, Go, GoMLX, Backend, Device string
+	CPUs, GOMAXPROCS                          int
+}
+
+// BuildDir is where `w2s zoo build` puts a scale's ladder.
+func BuildDir(scale string) string { return filepath.Join(paths.Cache(), "zoo", scale) }
+
+// ReadRecord reads dir/build.json.
+func ReadRecord(dir string) (*Record, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RecordFile), err)
+	}
+	return &r, nil
+}
+
+// Verify checks the files of a model folder against its build record.
+func Verify(dir string) error {
+	rec, err := ReadRecord(dir)
+	if err != nil {
+		return err
+	}
+	if len(rec.Files) == 0 {
+		return fmt.Errorf("%s: the build record lists no files", dir)
+	}
+	var bad []string
+	for f, want := range rec.Files {
+		got, _, err := checksum.File(filepath.Join(dir, f))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
+		} else if got != want {
+			bad = append(bad, fmt.Sprintf("%s: sha256 %s, record says %s", f, got[:12], want[:12]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: %s", dir, strings.Join(bad, "; "))
+	}
+	return nil
+}
