@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
@@ -16,23 +15,9 @@ import (
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 )
 
-// ShippedDir is the folder of the ladders committed with the source
-// (w2s/zoo/ladders/<scale>), or "" when the source tree is not at hand.
-func ShippedDir(scale string) string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	dir := filepath.Join(filepath.Dir(file), "ladders", scale)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return ""
-	}
-	return dir
-}
-
 // LadderDirs are the folders searched for a scale's ladder, in order:
-// $W2S_ZOO_DIR/<scale>, the cache (what `w2s zoo build` made), the shipped
-// ladder.
+// $W2S_ZOO_DIR/<scale>, the cache (what `w2s zoo build` made), the ladder
+// shipped inside the program (see ShippedDir).
 func LadderDirs(scale string) []string {
 	var dirs []string
 	if d := os.Getenv("W2S_ZOO_DIR"); d != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +116,32 @@ func TestSweepOverTasks(t *testing.T) {
 	if _, err := run(t, "sweep", "--scale", "ci", "--task", "sst2,sst2", "--models", "zoo/xs,zoo/m", "--losses", "xent", "--seeds", "0",
 		"--out", filepath.Join(dir, "out2")); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("the same task twice: %v", err)
+	}
+}
+
+// TestCopiedBinaryFindsShippedLadder builds the w2s binary without source
+// paths (-trimpath), copies it to a folder of its own and runs it from
+// another folder with an empty cache: the shipped ladders are inside it.
+func TestCopiedBinaryFindsShippedLadder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the w2s binary")
+	}
+	bin := filepath.Join(t.TempDir(), "w2s")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	elsewhere := t.TempDir()
+	for _, args := range [][]string{{"zoo", "verify", "--scale", "ci"}, {"zoo", "list", "--scale", "ci"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = elsewhere
+		cmd.Env = append(os.Environ(), "W2S_CACHE="+filepath.Join(elsewhere, "cache"), "W2S_ZOO_DIR=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("w2s %v: %v\n%s", args, err, out)
+		}
+		if strings.Contains(string(out), "not built") || !strings.Contains(string(out), "zoo-shipped") {
+			t.Errorf("w2s %v from a copied binary:\n%s", args, out)
+		}
 	}
 }
