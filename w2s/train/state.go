@@ -19,24 +19,35 @@ import (
 	"github.com/w2s-lab/w2s/w2s/safetensors"
 )
 
-// Files of the resumable state in Config.Dir. The JSON is written last and
-// holds the SHA-256 of the tensors, so a pair from two different saves is
-// detected rather than silently mixed.
+// Files of the resumable state in Config.Dir. Each save writes its tensors
+// to a new file, trainer_state-<steps>.safetensors, then the JSON naming
+// that file and its SHA-256 (atomically), and only then removes older
+// tensor files: a save interrupted at any point leaves the previous pair
+// intact, and a mismatched pair is detected rather than silently mixed.
 const (
+	StateJSON = "trainer_state.json"
+	// StateTensors is the tensors file of format revision 1, read for
+	// states saved by older builds.
 	StateTensors = "trainer_state.safetensors"
-	StateJSON    = "trainer_state.json"
 )
 
 type stateRecord struct {
 	Config         Config  `json:"config"`
 	Steps          int     `json:"steps"`
 	Curve          []Point `json:"curve"`
+	TensorsFile    string  `json:"tensors_file,omitempty"` // revision 2
 	TensorsSHA256  string  `json:"tensors_sha256"`
 	NumVariables   int     `json:"num_variables"`
 	FormatRevision int     `json:"format_revision"`
 }
 
-const formatRevision = 1
+const formatRevision = 2
+
+// saveHook, when set (tests), runs between writing a save's tensors and its
+// JSON: the kill point that used to leave a mismatched pair.
+var saveHook func(steps int)
+
+func tensorsFile(steps int) string { return fmt.Sprintf("trainer_state-%07d.safetensors", steps) }
 
 var dtypeNames = map[dtypes.DType]safetensors.DType{
 	dtypes.Float32: safetensors.F32, dtypes.Float64: safetensors.F64,
@@ -65,21 +76,34 @@ func (t *Trainer) save(curve []Point) error {
 		}
 		ts = append(ts, safetensors.Tensor{Name: v.ScopeAndName(), DType: dt, Shape: val.Shape().Dimensions, Data: data})
 	}
-	path := filepath.Join(t.cfg.Dir, StateTensors)
+	name := tensorsFile(len(curve))
 	h := sha256.New()
-	err := atomicfile.Write(path, func(w io.Writer) error {
+	err := atomicfile.Write(filepath.Join(t.cfg.Dir, name), func(w io.Writer) error {
 		return safetensors.Encode(io.MultiWriter(w, h), ts, nil)
 	})
 	if err != nil {
 		return err
 	}
-	rec := stateRecord{Config: t.cfg, Steps: len(curve), Curve: curve, TensorsSHA256: hex.EncodeToString(h.Sum(nil)),
+	if saveHook != nil {
+		saveHook(len(curve))
+	}
+	rec := stateRecord{Config: t.cfg, Steps: len(curve), Curve: curve, TensorsFile: name, TensorsSHA256: hex.EncodeToString(h.Sum(nil)),
 		NumVariables: len(ts), FormatRevision: formatRevision}
 	js, err := json.MarshalIndent(rec, "", " ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(filepath.Join(t.cfg.Dir, StateJSON), js)
+	if err := atomicfile.WriteBytes(filepath.Join(t.cfg.Dir, StateJSON), js); err != nil {
+		return err
+	}
+	// The new pair is in place: older tensor files can go.
+	old, _ := filepath.Glob(filepath.Join(t.cfg.Dir, "trainer_state*.safetensors"))
+	for _, f := range old {
+		if filepath.Base(f) != name {
+			os.Remove(f)
+		}
+	}
+	return nil
 }
 
 // restore loads state from Config.Dir when there is some, and returns the
@@ -97,8 +121,8 @@ func (t *Trainer) restore() ([]Point, error) {
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("train: resume from %s: %w", jsPath, err)
 	}
-	if rec.FormatRevision != formatRevision {
-		return nil, fmt.Errorf("train: resume from %s: format revision %d, this build reads %d", jsPath, rec.FormatRevision, formatRevision)
+	if rec.FormatRevision != formatRevision && rec.FormatRevision != 1 {
+		return nil, fmt.Errorf("train: resume from %s: format revision %d, this build reads 1 and %d", jsPath, rec.FormatRevision, formatRevision)
 	}
 	mine, theirs := t.cfg, rec.Config
 	mine.SaveEvery, theirs.SaveEvery = 0, 0 // how often we save does not change the run
@@ -106,6 +130,12 @@ func (t *Trainer) restore() ([]Point, error) {
 		return nil, fmt.Errorf("train: %s holds state of a different run (config %+v, this run %+v); remove the folder to start afresh", t.cfg.Dir, rec.Config, t.cfg)
 	}
 	path := filepath.Join(t.cfg.Dir, StateTensors)
+	if rec.FormatRevision >= 2 {
+		if rec.TensorsFile == "" || filepath.Base(rec.TensorsFile) != rec.TensorsFile {
+			return nil, fmt.Errorf("train: resume from %s: bad tensors file name %q", jsPath, rec.TensorsFile)
+		}
+		path = filepath.Join(t.cfg.Dir, rec.TensorsFile)
+	}
 	sum, _, err := checksum.File(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: resume: %w", err)
