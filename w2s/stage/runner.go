@@ -1,0 +1,178 @@
+package stage
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"context"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/split"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// Stage versions: bump one when its code changes what it produces, so
+// stored artifacts of the old code are not reused.
+const (
+	versionFeatures    = 1
+	versionTrained     = 1
+	versionPredictions = 1
+)
+
+// Sets of a split.
+const (
+	SetA    = "A"
+	SetB    = "B"
+	SetVal  = "val"
+	SetTest = "test"
+)
+
+// Gold marks training on gold labels.
+const Gold = "gold"
+
+// Runner runs the stages of one task at one budget and split seed.
+type Runner struct {
+	Task     string
+	Budget   Budget
+	Seed     uint64
+	Store    *store.Store
+	Backend  backends.Backend
+	Data     tasks.LoadOptions
+	Log      io.Writer                        // one line per stage computed (default os.Stderr)
+	Progress func(desc string) train.Progress // progress of trainings (optional)
+	// Extra asks for this many more halves like B, named B1, B2, …, of fresh
+	// examples (bootstrapping chains). They leave A, B, val and test as they
+	// are, so artifacts of those sets are shared with runs without extras.
+	Extra int
+
+	mu     sync.Mutex
+	data   *tasks.Data
+	splits *split.Splits
+	sums   map[string]string // model folder → weights sha256
+}
+
+// NewRunner prepares the stages of task at a scale's budget, with the
+// default store and backend.
+func NewRunner(task, scale string, seed uint64) (*Runner, error) {
+	b, err := BudgetFor(scale)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open("")
+	if err != nil {
+		return nil, err
+	}
+	be, err := backend.Default()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tasks.Get(task); err != nil {
+		return nil, err
+	}
+	return &Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: be, Log: os.Stderr}, nil
+}
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, format+"\n", args...)
+	}
+}
+
+// SplitSpec identifies the data of an experiment.
+type SplitSpec struct {
+	Task               string
+	NDocs, NVal, NTest int
+	Balance            bool
+	Seed               uint64
+}
+
+func (r *Runner) splitSpec() SplitSpec {
+	b := r.Budget
+	return SplitSpec{r.Task, r.nDocs(), b.NVal, b.NTest, b.Balance, r.Seed}
+}
+
+// nDocs is the training rows asked for: PairNDocs for preference tasks.
+func (r *Runner) nDocs() int {
+	if t := r.TaskInfo(); t != nil && t.Kind == tasks.Preference && r.Budget.PairNDocs > 0 {
+		return r.Budget.PairNDocs
+	}
+	return r.Budget.NDocs
+}
+
+// Splits loads the task and makes its splits (deterministic; computed once
+// per runner).
+func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.splits != nil {
+		return r.splits, nil
+	}
+	if r.data == nil {
+		d, err := tasks.Load(ctx, r.Task, r.Data)
+		if err != nil {
+			return nil, err
+		}
+		r.data = d
+	}
+	b := r.Budget
+	// A small pool gives what it has (the same for every run of this data).
+	// Rows needed: nDocs (A and B) + NVal + Extra halves of nDocs/2.
+	nDocs := min(r.nDocs(), 2*(len(r.data.Pool)-b.NVal)/(2+r.Extra)/2*2)
+	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
+		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra})
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", r.Task, err)
+	}
+	r.splits = s
+	return s, nil
+}
+
+// pool is the head's input: "" (the last token, the default) or "mean".
+func (r *Runner) pool() string {
+	if r.Budget.Pool == "mean" {
+		return "mean"
+	}
+	return ""
+}
+
+// setNames lists the sets of the split.
+func (r *Runner) setNames() []string {
+	names := []string{SetA, SetB, SetVal, SetTest}
+	for k := 1; k <= r.Extra; k++ {
+		names = append(names, fmt.Sprintf("B%d", k))
+	}
+	return names
+}
+
+// TaskInfo returns the task of the runner.
+func (r *Runner) TaskInfo() *tasks.Task {
+	t, _ := tasks.Get(r.Task)
+	return t
+}
+
+func (r *Runner) set(ctx context.Context, name string) ([]tasks.Example, error) {
+	s, err := r.Splits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case SetA:
+		return s.A, nil
+	case SetB:
+		return s.B, nil
+	case SetVal:
+		return s.Val, nil
+	case SetTest:
+		return s.Test, nil
+	}
+	var k int
+	if _, err := fmt.Sscanf(name, "B%d", &k); err == nil && k >= 1 && k <= len(s.Extra) && name == fmt.Sprintf("B%d", k) {
+		return s.Extra[k-1], nil
+	}
+	return nil, fmt.Errorf("unknown set %q (sets: A, B, val, test, and B1…B%d with Runner.Extra = %d)", name, len(s.Extra), r.Extra)
+}

@@ -1,0 +1,322 @@
+package stage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"context"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/safetensors"
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/tokenizer"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// TrainSpec identifies a trained classifier.
+type TrainSpec struct {
+	Split     SplitSpec
+	Model     ModelRef
+	Half      string // the set trained on: A (supervisor) or B (student, ceiling)
+	Labels    string // Gold, or the key of the predictions used as weak labels
+	Loss      string
+	Probe     bool
+	Epochs    float64
+	Batch     int
+	LR        float64
+	Decay     float64
+	Warmup    float64
+	MaxLen    int
+	Truncate  string
+	Pool      string `json:",omitempty"` // "" is the last token
+	Evals     int    // evaluations during training (students only)
+	CurveTest int    // test examples of those evaluations (0: all)
+}
+
+// Trained is a trained classifier artifact.
+type Trained struct {
+	Artifact *store.Artifact
+	Spec     TrainSpec
+	Curve    []train.Point // metrics: test_acc, test_auroc (gold); val_acc_weak, val_xent_weak (vs weak labels)
+	Info     TrainInfo
+}
+
+// TrainInfo summarises a training.
+type TrainInfo struct {
+	Steps, Examples int
+	Truncated       int
+	Seconds         float64
+	FinalLoss       float64
+}
+
+// TrainSupervisor finetunes (or probes) the weak model on gold half A.
+func (r *Runner) TrainSupervisor(ctx context.Context, weak string) (*Trained, error) {
+	return r.Train(ctx, weak, SetA, nil, "xent")
+}
+
+// TrainCeiling trains the strong model on gold half B.
+func (r *Runner) TrainCeiling(ctx context.Context, strong string) (*Trained, error) {
+	return r.Train(ctx, strong, SetB, nil, "xent")
+}
+
+// TrainStudent trains the strong model on half B with weak labels.
+func (r *Runner) TrainStudent(ctx context.Context, strong string, weak *Labels, loss string) (*Trained, error) {
+	if weak == nil {
+		return nil, errors.New("stage: a student needs weak labels")
+	}
+	return r.Train(ctx, strong, SetB, weak, loss)
+}
+
+// Train trains base model modelName on a half with gold labels (labels nil)
+// or soft labels, with the loss, at the runner's budget. During training it
+// evaluates Budget.Evals times on the gold test set and, when labels carry
+// the validation slice, against the weak labels of that slice.
+func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labels, lossName string) (*Trained, error) {
+	ref, dir, err := r.modelRef(ctx, modelName)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := losses.New(lossName)
+	if err != nil {
+		return nil, err
+	}
+	b := r.Budget
+	spec := TrainSpec{Split: r.splitSpec(), Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
+		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
+		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
+	if b.Probe {
+		spec.LR = b.ProbeLR
+		if b.ProbeEpochs > 0 {
+			spec.Epochs = b.ProbeEpochs
+		}
+	}
+	if labels != nil {
+		spec.Labels = labels.Artifact.Key
+		spec.Evals, spec.CurveTest = b.Evals, b.CurveTest
+	}
+	key, _, err := store.Key("trained", versionTrained, spec)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Store.Do(ctx, "trained", versionTrained, spec, func(out string) error {
+		return r.train(ctx, spec, dir, labels, loss, r.Store.WorkDir("trained", key), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &Trained{Artifact: a, Spec: spec}
+	if err := a.ReadJSON("curve.json", &t.Curve); err != nil {
+		return nil, err
+	}
+	if err := a.ReadJSON("info.json", &t.Info); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newClassifier builds the classifier for a spec: the base model with the
+// task's head (finetuning) or a head over the base model's features.
+func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) (*classifier, tokenizer.Tokenizer, error) {
+	m, tok, err := r.loadBase(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &classifier{cfg: m.Config, pad: tok.EOS(), pool: spec.Pool}
+	if spec.Probe {
+		fa, err := r.Features(ctx, spec.Model.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.feats, err = loadFeatures(fa); err != nil {
+			return nil, nil, err
+		}
+		c.probe = true
+		c.ctx = newProbeContext(m.Config, m.Config.NEmbd)
+		return c, tok, nil
+	}
+	c.ctx = m.Ctx
+	c.enc = map[string]*encoded{}
+	for _, set := range r.setNames() {
+		exs, err := r.set(ctx, set)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.enc[set] = encode(tok, exs, spec.MaxLen, r.Budget.truncateSide())
+	}
+	return c, tok, nil
+}
+
+func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *Labels, loss losses.Loss, work, out string) error {
+	start := time.Now()
+	c, tok, err := r.newClassifier(ctx, spec, dir)
+	if err != nil {
+		return err
+	}
+	exs, err := r.set(ctx, spec.Half)
+	if err != nil {
+		return err
+	}
+	n, C := len(exs), r.TaskInfo().NumClasses()
+	targets := make([][]float64, n)
+	if labels == nil {
+		for i, e := range exs {
+			targets[i] = make([]float64, C)
+			targets[i][e.Label] = 1
+		}
+	} else {
+		sp, ok := labels.Sets[spec.Half]
+		if !ok || len(sp.IDs) != n {
+			return fmt.Errorf("stage: the labels hold no set %s of %d examples", spec.Half, n)
+		}
+		for i, e := range exs {
+			if sp.IDs[i] != e.ID {
+				return fmt.Errorf("stage: label %d is for %s, the example is %s", i, sp.IDs[i], e.ID)
+			}
+			targets[i] = sp.Probs[i]
+		}
+	}
+	steps := int(math.Ceil(spec.Epochs * float64(n) / float64(spec.Batch)))
+	order := epochOrder(n, steps, spec.Batch, r.Seed)
+	loss.Init(c.ctx, C)
+	batches := func(step, _ int) ([]*tensors.Tensor, error) {
+		idx := order[step]
+		t := make([]float32, 0, len(idx)*C)
+		for _, i := range idx {
+			for _, p := range targets[i] {
+				t = append(t, float32(p))
+			}
+		}
+		return append(c.inputs(spec.Half, idx), tensors.FromFlatDataAndDimensions(t, len(idx), C)), nil
+	}
+	lossFn := func(ctx *mlctx.Context, in []*Node, progress *Node) *Node {
+		logits := c.logits(ctx, in[:len(in)-1], true)
+		return loss.Build(ctx, logits, in[len(in)-1], progress)
+	}
+	pred := newPredictor(r.Backend, c)
+	eval := r.evaluator(ctx, pred, labels, spec.CurveTest)
+	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
+		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: r.Seed}
+	if spec.Evals > 0 {
+		tc.EvalEvery = max(1, steps/spec.Evals)
+	}
+	var progress train.Progress
+	desc := fmt.Sprintf("%s %s on %s/%s", spec.Model.Name, loss.Name(), r.Task, spec.Half)
+	if r.Progress != nil {
+		progress = r.Progress(desc)
+	}
+	tr := &train.Trainer{Backend: r.Backend, Ctx: c.ctx, Loss: lossFn, Config: tc, Eval: eval, Progress: progress}
+	res, err := tr.Run(ctx, batches)
+	if err != nil {
+		return err
+	}
+	// Save what predicts: the whole model, or the probe's head.
+	if c.probe {
+		w, err := c.ctx.InAbsPath("/score").GetVariable("weight").Value()
+		if err != nil {
+			return err
+		}
+		d := w.Shape().Dimensions
+		if err := safetensors.Write(filepath.Join(out, "head.safetensors"),
+			[]safetensors.Tensor{safetensors.F32Tensor("score.weight", d, tensors.MustCopyFlatData[float32](w))}, nil); err != nil {
+			return err
+		}
+	} else {
+		eos := int(tok.EOS())
+		m := &model.Model{Config: c.cfg, DType: dtypes.Float32, Ctx: c.ctx}
+		if err := checkpoint.Save(out, m, checkpoint.Options{EOS: &eos, Labels: r.TaskInfo().Labels}); err != nil {
+			return err
+		}
+		if bpe, ok := tok.(*tokenizer.BPE); ok {
+			if err := bpe.Save(filepath.Join(out, tokenizer.FileName)); err != nil {
+				return err
+			}
+		}
+	}
+	truncated := 0
+	if !c.probe {
+		truncated = c.enc[spec.Half].truncated
+	}
+	info := TrainInfo{Steps: steps, Examples: n, Truncated: truncated, Seconds: time.Since(start).Seconds(),
+		FinalLoss: res.Curve[len(res.Curve)-1].Loss}
+	r.logf("trained %s (%s, %d steps, %s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
+		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second))
+	if err := store.WriteJSON(out, "curve.json", res.Curve); err != nil {
+		return err
+	}
+	return store.WriteJSON(out, "info.json", info)
+}
+
+// evaluator measures a model during training: gold accuracy (and AUROC for
+// two classes) on the first limit test examples (0: all) and, given weak
+// labels with a validation slice, agreement with and cross-entropy against
+// those weak labels.
+func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, limit int) train.EvalFn {
+	return func(int) (map[string]float64, error) {
+		out := map[string]float64{}
+		test, err := r.set(ctx, SetTest)
+		if err != nil {
+			return nil, err
+		}
+		if limit > 0 && limit < len(test) {
+			test = test[:limit]
+		}
+		probs, err := pred.predictFirst(SetTest, len(test))
+		if err != nil {
+			return nil, err
+		}
+		gold := goldLabels(test)
+		out["test_acc"] = metrics.Accuracy(metrics.Argmax(probs), gold)
+		if len(probs[0]) == 2 {
+			out["test_auroc"] = metrics.AUROC(column(probs, 1), gold)
+		}
+		if labels != nil {
+			if v, ok := labels.Sets[SetVal]; ok && len(v.IDs) > 0 && pred.c.size(SetVal) == len(v.IDs) {
+				vp, err := pred.predictFirst(SetVal, len(v.IDs))
+				if err != nil {
+					return nil, err
+				}
+				out["val_acc_weak"] = metrics.Accuracy(metrics.Argmax(vp), metrics.Argmax(v.Probs))
+				var xent float64
+				for i := range vp {
+					for c := range vp[i] {
+						xent -= v.Probs[i][c] * math.Log(math.Max(vp[i][c], 1e-12))
+					}
+				}
+				out["val_xent_weak"] = xent / float64(len(vp))
+			}
+		}
+		for k, v := range out {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				delete(out, k) // undefined (one class only): absent, not NaN
+			}
+		}
+		return out, nil
+	}
+}
+
+func goldLabels(exs []tasks.Example) []int {
+	out := make([]int, len(exs))
+	for i, e := range exs {
+		out[i] = e.Label
+	}
+	return out
+}
+
+func column(probs [][]float64, c int) []float64 {
+	out := make([]float64, len(probs))
+	for i, p := range probs {
+		out[i] = p[c]
+	}
+	return out
+}
