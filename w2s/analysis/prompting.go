@@ -110,16 +110,18 @@ func RunGenerativeComparison(ctx context.Context, r *stage.Runner, weak, strong,
 	if gc.Plain, err = r.Run(ctx, weak, strong, loss); err != nil {
 		return nil, err
 	}
-	if gc.Generative, err = r.Run(ctx, weak+stage.GenSuffix, strong+stage.GenSuffix, loss); err != nil {
-		return nil, err
-	}
-	gc.Loss = gc.Plain.Loss
+	// The generative finetunes are a stage of their own, run first; then
+	// their "+genft" names resolve.
 	if _, gc.WeakInfo, err = r.GenerativeFinetune(ctx, weak); err != nil {
 		return nil, err
 	}
 	if _, gc.StrongInfo, err = r.GenerativeFinetune(ctx, strong); err != nil {
 		return nil, err
 	}
+	if gc.Generative, err = r.Run(ctx, weak+stage.GenSuffix, strong+stage.GenSuffix, loss); err != nil {
+		return nil, err
+	}
+	gc.Loss = gc.Plain.Loss
 	if gc.PlainES, err = EarlyStoppingFrom(gc.Plain); err != nil {
 		return nil, err
 	}

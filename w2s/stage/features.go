@@ -32,7 +32,11 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 	if err != nil {
 		return nil, err
 	}
-	spec := FeaturesSpec{r.splitSpec(), ref, r.setNames(), r.Budget.MaxLen, r.Budget.Truncate, r.pool()}
+	sp, err := r.splitSpec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec := FeaturesSpec{sp, ref, r.setNames(), r.Budget.MaxLen, r.Budget.Truncate, r.pool()}
 	return r.Store.Do(ctx, "features", versionFeatures, spec, func(out string) error {
 		start := time.Now()
 		m, tok, err := r.loadBase(dir)

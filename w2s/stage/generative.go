@@ -18,7 +18,9 @@ const versionGenerative = 1
 
 // GenSuffix marks a model generatively finetuned on the runner's task:
 // "zoo/xl+genft" is zoo/xl after next-token training on the task's
-// unlabelled inputs. Any stage accepts such a name.
+// unlabelled inputs. Once GenerativeFinetune has run for zoo/xl, every
+// stage of the runner accepts that name; before, it is an error (a
+// training never starts a finetune, or a download, by itself).
 const GenSuffix = "+genft"
 
 // GenerativeSpec identifies a generative finetune.
@@ -50,7 +52,11 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 		return nil, nil, err
 	}
 	b := r.Budget
-	spec := GenerativeSpec{Split: r.splitSpec(), Model: ref, Sets: []string{SetA, SetB, SetVal}, Epochs: b.GenEpochs, MaxTokens: b.GenTokens, LR: b.GenLR, Batch: b.Batch}
+	sp, err := r.splitSpec(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := GenerativeSpec{Split: sp, Model: ref, Sets: []string{SetA, SetB, SetVal}, Epochs: b.GenEpochs, MaxTokens: b.GenTokens, LR: b.GenLR, Batch: b.Batch}
 	key, _, err := store.Key("genft", versionGenerative, spec)
 	if err != nil {
 		return nil, nil, err
@@ -136,6 +142,7 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 	if err := a.ReadJSON("generative.json", &info); err != nil {
 		return nil, nil, err
 	}
+	r.derive(modelName+GenSuffix, a.Dir)
 	return a, &info, nil
 }
 

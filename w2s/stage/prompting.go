@@ -55,7 +55,11 @@ func (r *Runner) Prompt(ctx context.Context, modelName string, k int, weak *Labe
 	if err != nil {
 		return nil, err
 	}
-	spec := PromptSpec{Split: r.splitSpec(), Model: ref, K: k, DemoSet: SetB, DemoLabels: Gold, Test: r.Budget.PromptTest}
+	sp, err := r.splitSpec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec := PromptSpec{Split: sp, Model: ref, K: k, DemoSet: SetB, DemoLabels: Gold, Test: r.Budget.PromptTest}
 	if weak != nil {
 		spec.DemoLabels = weak.Artifact.Key
 	}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"context"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/checksum"
 	"github.com/w2s-lab/w2s/w2s/split"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -50,10 +52,12 @@ type Runner struct {
 	// are, so artifacts of those sets are shared with runs without extras.
 	Extra int
 
-	mu     sync.Mutex
-	data   *tasks.Data
-	splits *split.Splits
-	sums   map[string]string // model folder → weights sha256
+	mu      sync.Mutex
+	data    *tasks.Data
+	splits  *split.Splits
+	sums    map[string]string // model folder → content checksum (contentSum)
+	derived map[string]string // model name → folder, for models this runner made
+	dataSum string            // combined checksum of the task's data files
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the
@@ -83,17 +87,24 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-// SplitSpec identifies the data of an experiment.
+// SplitSpec identifies the data of an experiment: the task, its data by
+// content (the combined sha256 of the files read, so replacing a file with
+// other data never returns the old results), and the split.
 type SplitSpec struct {
 	Task               string
+	Data               string
 	NDocs, NVal, NTest int
 	Balance            bool
 	Seed               uint64
 }
 
-func (r *Runner) splitSpec() SplitSpec {
+// splitSpec loads the data (once) and describes the split.
+func (r *Runner) splitSpec(ctx context.Context) (SplitSpec, error) {
+	if _, err := r.Splits(ctx); err != nil {
+		return SplitSpec{}, err
+	}
 	b := r.Budget
-	return SplitSpec{r.Task, r.nDocs(), b.NVal, b.NTest, b.Balance, r.Seed}
+	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.Balance, r.Seed}, nil
 }
 
 // nDocs is the training rows asked for: PairNDocs for preference tasks.
@@ -117,7 +128,16 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.data = d
+		sums := map[string]string{}
+		for _, f := range d.Files {
+			sum, err := checksum.Cached(f)
+			if err != nil {
+				return nil, fmt.Errorf("task %s: %w", r.Task, err)
+			}
+			// Named by folder and file, so moving the data folder keeps keys.
+			sums[filepath.Join(filepath.Base(filepath.Dir(f)), filepath.Base(f))] = sum
+		}
+		r.data, r.dataSum = d, checksum.Combined(sums)
 	}
 	b := r.Budget
 	// A small pool gives what it has (the same for every run of this data).

@@ -92,7 +92,11 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 		return nil, err
 	}
 	b := r.Budget
-	spec := TrainSpec{Split: r.splitSpec(), Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
+	sp, err := r.splitSpec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec := TrainSpec{Split: sp, Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
 		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
 		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
 	if b.Probe {
@@ -205,8 +209,10 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	}
 	pred := newPredictor(r.Backend, c)
 	eval := r.evaluator(ctx, pred, labels, spec.CurveTest)
+	// Every training saves its state about ten times, so a killed process
+	// (gold or weak labels alike) resumes from its last save.
 	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
-		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: r.Seed}
+		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: r.Seed, SaveEvery: max(1, steps/10)}
 	if spec.Evals > 0 {
 		tc.EvalEvery = max(1, steps/spec.Evals)
 	}
@@ -249,8 +255,12 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	}
 	info := TrainInfo{Steps: steps, Examples: n, Truncated: truncated, Seconds: time.Since(start).Seconds(),
 		FinalLoss: res.Curve[len(res.Curve)-1].Loss}
-	r.logf("trained %s (%s, %d steps, %s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
-		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second))
+	resumed := ""
+	if res.ResumedFrom > 0 {
+		resumed = fmt.Sprintf(", resumed from step %d", res.ResumedFrom)
+	}
+	r.logf("trained %s (%s, %d steps, %s%s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
+		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second), resumed)
 	if err := store.WriteJSON(out, "curve.json", res.Curve); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/checksum"
@@ -63,8 +64,17 @@ func ReadRecord(dir string) (*Record, error) {
 	return &r, nil
 }
 
-// Verify checks the files of a model folder against its build record.
+// Verify checks the files of a model folder against its build record,
+// reading every file.
 func Verify(dir string) error {
+	return verify(dir, func(p string) (string, error) { s, _, err := checksum.File(p); return s, err })
+}
+
+// verifyCached is Verify with checksums remembered by size and
+// modification time (checksum.Cached): cheap enough for every load.
+func verifyCached(dir string) error { return verify(dir, checksum.Cached) }
+
+func verify(dir string, sum func(string) (string, error)) error {
 	rec, err := ReadRecord(dir)
 	if err != nil {
 		return err
@@ -74,7 +84,7 @@ func Verify(dir string) error {
 	}
 	var bad []string
 	for f, want := range rec.Files {
-		got, _, err := checksum.File(filepath.Join(dir, f))
+		got, err := sum(filepath.Join(dir, f))
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
 		} else if got != want {
@@ -82,7 +92,8 @@ func Verify(dir string) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%s: %s", dir, strings.Join(bad, "; "))
+		sort.Strings(bad)
+		return fmt.Errorf("%s does not match its build record (%s): the files are corrupt or were changed; rebuild it (w2s zoo build) or restore them", dir, strings.Join(bad, "; "))
 	}
 	return nil
 }

@@ -56,6 +56,9 @@ func Resolve(ctx context.Context, name string) (string, error) {
 			dir := filepath.Join(d, size)
 			looked = append(looked, dir)
 			if _, err := os.Stat(filepath.Join(dir, RecordFile)); err == nil {
+				if err := verifyCached(dir); err != nil {
+					return "", fmt.Errorf("%s: %w", name, err)
+				}
 				return dir, nil
 			}
 		}
@@ -64,6 +67,11 @@ func Resolve(ctx context.Context, name string) (string, error) {
 	if st, err := os.Stat(name); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(name, checkpoint.ConfigFile)); err != nil {
 			return "", fmt.Errorf("%s has no %s: not a checkpoint folder", name, checkpoint.ConfigFile)
+		}
+		if _, err := os.Stat(filepath.Join(name, RecordFile)); err == nil {
+			if err := verifyCached(name); err != nil {
+				return "", err
+			}
 		}
 		return name, nil
 	}
