@@ -33,6 +33,20 @@ type SweepSpec struct {
 	Probe  bool
 }
 
+// PairIndices is Pairs, or every pair with weak before strong.
+func (s SweepSpec) PairIndices() [][2]int {
+	if s.Pairs != nil {
+		return s.Pairs
+	}
+	var pairs [][2]int
+	for i := range s.Models {
+		for j := i + 1; j < len(s.Models); j++ {
+			pairs = append(pairs, [2]int{i, j})
+		}
+	}
+	return pairs
+}
+
 // NewRunner makes the stage runner of one seed; a sweep calls it per seed.
 type NewRunner func(task, scale string, seed uint64) (*stage.Runner, error)
 
@@ -61,14 +75,7 @@ func RunSweep(ctx context.Context, spec SweepSpec, newRunner NewRunner, onRow fu
 	if len(spec.Models) < 2 {
 		return nil, fmt.Errorf("sweep: need at least two models, got %v", spec.Models)
 	}
-	pairs := spec.Pairs
-	if pairs == nil {
-		for i := range spec.Models {
-			for j := i + 1; j < len(spec.Models); j++ {
-				pairs = append(pairs, [2]int{i, j})
-			}
-		}
-	}
+	pairs := spec.PairIndices()
 	sw := &Sweep{Spec: spec}
 	for _, seed := range spec.Seeds {
 		r, err := newRunner(spec.Task, spec.Scale, seed)

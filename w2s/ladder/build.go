@@ -82,7 +82,8 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 		todo = append(todo, z)
 	}
 	if len(todo) == 0 {
-		return records, nil
+		_, err := LadderBaselines(ctx, s, opt.Out, opt.Data)
+		return records, err
 	}
 	start := time.Now()
 	fmt.Fprintf(opt.Log, "zoo/%s: reading and decontaminating the corpora, training the tokenizer…\n", s.Name)
@@ -102,7 +103,13 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 		return records, err
 	}
 	if _, err := os.Stat(filepath.Join(opt.Out, zoo.BaselinesFile)); err != nil {
-		bl, err := baselinesOf(ctx, s, data)
+		// The n-grams count one whole pass over the training documents.
+		var bl *zoo.Baselines
+		if len(data.Train) >= data.PassTokens {
+			bl, err = baselinesOf(ctx, s, data)
+		} else {
+			bl, err = ComputeBaselines(ctx, s, opt.Data, data.Tokenizer)
+		}
 		if err != nil {
 			return records, err
 		}

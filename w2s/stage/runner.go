@@ -143,6 +143,10 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 	// A small pool gives what it has (the same for every run of this data).
 	// Rows needed: nDocs (A and B) + NVal + Extra halves of nDocs/2.
 	nDocs := min(r.nDocs(), 2*(len(r.data.Pool)-b.NVal)/(2+r.Extra)/2*2)
+	if minRows := 8; nDocs < minRows {
+		return nil, fmt.Errorf("task %s: the training pool has %d rows (files %v); this budget keeps %d for validation and needs at least %d more for halves A and B of %d rows each",
+			r.Task, len(r.data.Pool), r.data.Files, b.NVal, minRows*(2+r.Extra)/2, minRows/2)
+	}
 	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
 		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra})
 	if err != nil {

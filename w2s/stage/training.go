@@ -173,6 +173,16 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	}
 	n, C := len(exs), r.TaskInfo().NumClasses()
 	targets := make([][]float64, n)
+	if labels == nil && r.TaskInfo().Kind == tasks.Classification {
+		seen := map[int]int{}
+		for _, e := range exs {
+			seen[e.Label]++
+		}
+		if len(seen) < 2 {
+			return fmt.Errorf("stage: half %s of %s (seed %d) has %d rows, all of class %q: a model cannot learn the task from one class; use more rows (NDocs) or Budget.Balance",
+				spec.Half, r.Task, r.Seed, n, r.TaskInfo().Labels[exs[0].Label])
+		}
+	}
 	if labels == nil {
 		for i, e := range exs {
 			targets[i] = make([]float64, C)

@@ -51,6 +51,13 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 	if cache == "" {
 		cache = filepath.Join(paths.Cache(), "data")
 	}
+	if t.Local.TrainFile != "" { // a task of your own, by path
+		var test []string
+		if t.Local.TestFile != "" {
+			test = []string{t.Local.TestFile}
+		}
+		return t.read([]string{t.Local.TrainFile}, test)
+	}
 	if train, ok := find(roots, t.Local.Folder, t.Local.Train); ok {
 		var test []string
 		if t.Local.Test != "" {

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/w2s-lab/w2s/w2s/records"
 )
@@ -49,6 +50,8 @@ type Source struct {
 	// of the training pool and of the test set. An empty Test means the
 	// test set is carved out of the pool (see Task.CarveTest).
 	Folder, Train, Test string
+	// Or files by path (tasks of your own, see RegisterFile).
+	TrainFile, TestFile string
 	// Hugging Face dataset used when the local files are missing.
 	HFRepo, HFConfig, HFTrain, HFTest string
 }
@@ -69,9 +72,14 @@ type Task struct {
 	// Format turns a record into an example; rng is seeded from the
 	// record's content, so formatting is the same in every run.
 	Format func(r records.Record, rng *rand.Rand) (Example, error)
+
+	spec *FileSpec // for tasks made by RegisterFile
 }
 
-var registry = map[string]*Task{}
+var (
+	registryMu sync.Mutex
+	registry   = map[string]*Task{}
+)
 
 func register(t *Task) {
 	if _, dup := registry[t.Name]; dup {
@@ -82,6 +90,8 @@ func register(t *Task) {
 
 // Names lists the registered tasks, sorted.
 func Names() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
 	out := make([]string, 0, len(registry))
 	for n := range registry {
 		out = append(out, n)
@@ -92,7 +102,9 @@ func Names() []string {
 
 // Get returns the named task, or an error listing the known ones.
 func Get(name string) (*Task, error) {
+	registryMu.Lock()
 	t, ok := registry[name]
+	registryMu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("unknown task %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
@@ -126,6 +138,15 @@ func (t *Task) format(r records.Record, file string, i int) (Example, error) {
 	}
 	if ex.Label < 0 || ex.Label >= len(t.Labels) {
 		return ex, fmt.Errorf("task %s: %s record %d: label %d out of range [0, %d)", t.Name, file, i+1, ex.Label, len(t.Labels))
+	}
+	texts := ex.Candidates
+	if len(texts) == 0 {
+		texts = []string{ex.Text}
+	}
+	for _, text := range texts {
+		if strings.TrimSpace(text) == "" {
+			return ex, fmt.Errorf("task %s: %s record %d: empty text (drop the record, or fill it)", t.Name, file, i+1)
+		}
 	}
 	return ex, nil
 }

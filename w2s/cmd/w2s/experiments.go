@@ -16,6 +16,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -26,6 +27,78 @@ type experimentFlags struct {
 	seeds            []uint
 	probe            bool
 	plots            string
+	file             fileTaskFlags
+}
+
+// fileTaskFlags describe a task of your own: --task file:PATH.
+type fileTaskFlags struct {
+	test, text, label, chosen, rejected string
+	labels, words                       []string
+}
+
+func (ff *fileTaskFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&ff.test, "test-file", "", "with --task file:PATH: the test set's file (default: 20% of PATH carved out by content)")
+	cmd.Flags().StringVar(&ff.text, "text-field", "text", "with --task file:PATH: the field holding each input text")
+	cmd.Flags().StringVar(&ff.label, "label-field", "label", "with --task file:PATH: the field holding each integer label")
+	cmd.Flags().StringSliceVar(&ff.labels, "labels", nil, "with --task file:PATH: the class names in label order (0, 1, …), e.g. ham,spam")
+	cmd.Flags().StringSliceVar(&ff.words, "label-words", nil, "with --task file:PATH: what a language model says for each class (prompting; default the names)")
+	cmd.Flags().StringVar(&ff.chosen, "chosen-field", "", "with --task file:PATH: preference pairs: the chosen reply's field (with --rejected-field)")
+	cmd.Flags().StringVar(&ff.rejected, "rejected-field", "", "with --task file:PATH: preference pairs: the rejected reply's field")
+}
+
+// register registers every file:PATH task of a comma-separated list.
+func (ff *fileTaskFlags) register(taskList string) error {
+	for _, name := range strings.Split(taskList, ",") {
+		path, ok := strings.CutPrefix(name, "file:")
+		if !ok {
+			continue
+		}
+		spec := tasks.FileSpec{Name: name, Train: path, Test: ff.test, TextField: ff.text, LabelField: ff.label,
+			Labels: ff.labels, LabelWords: ff.words, ChosenField: ff.chosen, RejectedField: ff.rejected}
+		if _, err := tasks.RegisterFile(spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writable makes dir (when not "") and checks that a file can be written
+// in it.
+func writable(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".w2s-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// warnSameModel says when a sweep pairs a model with itself: that is
+// self-training, where the ceiling equals the student's starting point.
+func warnSameModel(cmd *cobra.Command, spec analysis.SweepSpec) {
+	for _, p := range spec.PairIndices() {
+		if w := spec.Models[p[0]]; w == spec.Models[p[1]] {
+			fmt.Fprintf(cmd.ErrOrStderr(), "w2s: note: weak and strong are the same model (%s): this is self-training, not weak-to-strong\n", w)
+		}
+	}
+}
+
+// slug names a task in file and folder names: a file task by its file.
+func slug(task string) string {
+	if path, ok := strings.CutPrefix(task, "file:"); ok {
+		base := filepath.Base(path)
+		for _, suffix := range []string{".jsonl.gz", ".jsonl", ".parquet"} {
+			base = strings.TrimSuffix(base, suffix)
+		}
+		return "file-" + base
+	}
+	return task
 }
 
 func (f *experimentFlags) add(cmd *cobra.Command) {
@@ -33,6 +106,7 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
+	f.file.add(cmd)
 }
 
 // addOutputs declares where the sweep-like commands write their results.
@@ -54,6 +128,9 @@ func (f *experimentFlags) model(name string) string {
 func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.Budget, error) {
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
+	}
+	if err := f.file.register(f.task); err != nil {
+		return nil, stage.Budget{}, err
 	}
 	budget, err := stage.BudgetFor(f.scale)
 	if err != nil {
@@ -115,6 +192,18 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	}
 	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
 		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
+	// Where results go is checked first: an unwritable folder is found now,
+	// not after the whole experiment.
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", name, slug(f.task), f.scale))
+	}
+	for _, dir := range []string{out, f.plots} {
+		if err := writable(dir); err != nil {
+			return nil, err
+		}
+	}
+	warnSameModel(cmd, spec)
 	start := time.Now()
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f PGR %s (%s)\n",
@@ -131,13 +220,6 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	if r := sw.Rows[0]; true {
 		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, val %d, test %d; inputs longer than %d tokens truncated (%s side): %d in the first student's half\n",
 			r.Seed, r.Counts.A, r.Counts.B, r.Counts.Val, r.Counts.Test, budget.MaxLen, budget.Truncate, r.Truncated)
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", name, f.task, f.scale))
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
 	}
 	if err := sw.WriteCSV(filepath.Join(out, "results.csv")); err != nil {
 		return nil, err
@@ -157,7 +239,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 				return nil, err
 			}
 			for _, ext := range []string{".png", ".svg"} {
-				if err := fig.Save(filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, f.task, f.scale, ext))); err != nil {
+				if err := fig.Save(filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))); err != nil {
 					return nil, err
 				}
 			}

@@ -1,0 +1,165 @@
+package tasks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/records"
+)
+
+// FileSpec describes a dataset of your own: JSON Lines (optionally
+// gzip-compressed) or Parquet files, read with the same checks as the
+// built-in tasks (file and line in every error). Classification takes a
+// text field and an integer label field; preference data takes a chosen
+// and a rejected field instead.
+type FileSpec struct {
+	Name  string // task name (default "file:" + the training file's path)
+	Train string // the training pool
+	// Test is the test set; "" carves CarveTest of the pool out by a hash
+	// of each record's content (the same rows for every seed).
+	Test      string
+	CarveTest float64 // default 0.2 when Test is ""
+
+	TextField, LabelField string   // classification (defaults "text", "label")
+	Labels                []string // class names in label order (0, 1, …); required for classification
+	LabelWords            []string // what a language model says for each class (prompting; default the names, lowercased)
+
+	ChosenField, RejectedField string // preference pairs: set both (reward modelling)
+
+	Description string
+}
+
+// RegisterFile registers the task a FileSpec describes and returns it.
+// Registering the same spec again returns the task already registered;
+// another spec under a taken name is an error.
+func RegisterFile(spec FileSpec) (*Task, error) {
+	if spec.Train == "" {
+		return nil, fmt.Errorf("tasks: a file task needs its training file")
+	}
+	for _, p := range []*string{&spec.Train, &spec.Test} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("tasks: file task: %w", err)
+		}
+		if !hasSuffix(abs) {
+			return nil, fmt.Errorf("tasks: file task: %s: unknown format (want %s)", abs, strings.Join(records.Suffixes, ", "))
+		}
+		*p = abs
+	}
+	if spec.Name == "" {
+		spec.Name = "file:" + spec.Train
+	}
+	if spec.Test == "" && spec.CarveTest == 0 {
+		spec.CarveTest = 0.2
+	}
+	if spec.CarveTest < 0 || spec.CarveTest >= 1 {
+		return nil, fmt.Errorf("tasks: file task %s: test fraction %g must be in (0, 1)", spec.Name, spec.CarveTest)
+	}
+	t := &Task{Name: spec.Name, Description: spec.Description, CarveTest: spec.CarveTest,
+		Local: Source{TrainFile: spec.Train, TestFile: spec.Test}}
+	if t.Description == "" {
+		t.Description = "your dataset " + spec.Train
+	}
+	if t.Local.TestFile != "" {
+		t.CarveTest = 0
+	}
+	switch {
+	case spec.ChosenField != "" || spec.RejectedField != "":
+		if spec.ChosenField == "" || spec.RejectedField == "" {
+			return nil, fmt.Errorf("tasks: file task %s: preference data needs both the chosen and the rejected field", spec.Name)
+		}
+		t.Kind, t.Labels, t.LabelWords = Preference, []string{"first", "second"}, []string{"A", "B"}
+		chosen, rejected := spec.ChosenField, spec.RejectedField
+		t.Format = func(r records.Record, rng *rand.Rand) (Example, error) {
+			c, err := r.String(chosen)
+			if err != nil {
+				return Example{}, err
+			}
+			rj, err := r.String(rejected)
+			if err != nil {
+				return Example{}, err
+			}
+			if rng.IntN(2) == 0 {
+				return Example{Candidates: []string{c, rj}, Label: 0}, nil
+			}
+			return Example{Candidates: []string{rj, c}, Label: 1}, nil
+		}
+	default:
+		if len(spec.Labels) < 2 {
+			return nil, fmt.Errorf("tasks: file task %s: name its classes in label order, at least two (--labels neg,pos)", spec.Name)
+		}
+		text, label := spec.TextField, spec.LabelField
+		if text == "" {
+			text = "text"
+		}
+		if label == "" {
+			label = "label"
+		}
+		words := spec.LabelWords
+		if len(words) == 0 {
+			for _, l := range spec.Labels {
+				words = append(words, strings.ToLower(l))
+			}
+		}
+		if len(words) != len(spec.Labels) {
+			return nil, fmt.Errorf("tasks: file task %s: %d label words for %d labels", spec.Name, len(words), len(spec.Labels))
+		}
+		t.Kind, t.Labels, t.LabelWords, t.Format = Classification, spec.Labels, words, textLabel(text, label)
+	}
+	t.spec = &spec
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if old, ok := registry[t.Name]; ok {
+		if old.spec != nil && reflect.DeepEqual(*old.spec, spec) {
+			return old, nil
+		}
+		return nil, fmt.Errorf("tasks: a task named %q is already registered", t.Name)
+	}
+	registry[t.Name] = t
+	return t, nil
+}
+
+// Register adds a task defined in code (a notebook cell, say). Its name
+// must be new; Format and at least two Labels are required, and its data
+// comes from Local (files under a data folder, or TrainFile/TestFile) or HF.
+func Register(t *Task) error {
+	switch {
+	case t == nil || t.Name == "":
+		return fmt.Errorf("tasks: a task needs a name")
+	case t.Format == nil:
+		return fmt.Errorf("tasks: task %s has no Format", t.Name)
+	case len(t.Labels) < 2:
+		return fmt.Errorf("tasks: task %s needs at least two labels", t.Name)
+	case t.Kind != Classification && t.Kind != Preference:
+		return fmt.Errorf("tasks: task %s: kind %q (want %s or %s)", t.Name, t.Kind, Classification, Preference)
+	}
+	if len(t.LabelWords) == 0 {
+		t.LabelWords = t.Labels
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[t.Name]; dup {
+		return fmt.Errorf("tasks: a task named %q is already registered", t.Name)
+	}
+	registry[t.Name] = t
+	return nil
+}
+
+func hasSuffix(path string) bool {
+	for _, s := range records.Suffixes {
+		if strings.HasSuffix(path, s) {
+			return true
+		}
+	}
+	return false
+}
