@@ -5,9 +5,12 @@
 // An artifact is a folder root/<kind>/<key> with a manifest (artifact.json)
 // holding the spec, and the size and sha256 of every file. It is filled in
 // a temporary folder and renamed into place only when complete, so an
-// interrupted stage leaves nothing half-written; a lock file serialises
-// processes computing the same artifact; an artifact whose files do not
-// match its manifest is reported, removed and computed again.
+// interrupted stage leaves nothing half-written; a lock file (root/<kind>/
+// <key>.lock) serialises processes computing the same artifact; every
+// process using an artifact holds a shared lock on another (<key>.use) until
+// it closes the store or exits, so GC never removes an artifact in use; an
+// artifact whose files do not match its manifest is reported, removed and
+// computed again.
 package store
 
 import (
@@ -41,7 +44,9 @@ type Store struct {
 	Log  io.Writer // reports of corrupt artifacts (default os.Stderr)
 
 	mu       sync.Mutex
-	verified map[string]bool // folders verified by this process
+	verified map[string]bool     // folders verified by this process
+	held     map[string]*os.File // kind/key → its lock file, locked shared while this process uses it
+	keyMu    map[string]*sync.Mutex
 }
 
 // Open returns the store at root (default: the cache's artifacts folder).
@@ -52,7 +57,45 @@ func Open(root string) (*Store, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	return &Store{Root: root, Log: os.Stderr, verified: map[string]bool{}}, nil
+	return &Store{Root: root, Log: os.Stderr, verified: map[string]bool{}, held: map[string]*os.File{}}, nil
+}
+
+// Close releases the shared locks this process holds on the artifacts it
+// used (process exit releases them too).
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, f := range s.held {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		delete(s.held, k)
+	}
+	return nil
+}
+
+// lockPath is the lock of computing an artifact; usePath the lock of
+// using one (shared by users, exclusive for GC).
+func (s *Store) lockPath(kind, key string) string { return filepath.Join(s.Root, kind, key+".lock") }
+func (s *Store) usePath(kind, key string) string  { return filepath.Join(s.Root, kind, key+".use") }
+
+// hold takes a shared lock on an artifact for the rest of this process
+// (or until Close): GC in any process then leaves it alone. It fails when
+// another process holds the lock exclusively (GC removing it right now).
+func (s *Store) hold(kind, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		s.held = map[string]*os.File{}
+	}
+	if _, ok := s.held[kind+"/"+key]; ok {
+		return nil
+	}
+	f, err := lockFile(context.Background(), s.usePath(kind, key), syscall.LOCK_SH, false)
+	if err != nil {
+		return err
+	}
+	s.held[kind+"/"+key] = f
+	return nil
 }
 
 // Manifest describes an artifact.
@@ -128,6 +171,12 @@ func (s *Store) WorkDir(kind, key string) string {
 // artifact is reported on Log and removed, and Get returns false.
 func (s *Store) Get(kind, key string) (*Artifact, bool) {
 	dir := s.dir(kind, key)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, false
+	}
+	if err := s.hold(kind, key); err != nil {
+		return nil, false // being removed right now
+	}
 	a, err := s.load(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false
@@ -195,12 +244,19 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 	if err := os.MkdirAll(filepath.Join(s.Root, kind), 0o755); err != nil {
 		return nil, err
 	}
-	unlock, err := lock(ctx, filepath.Join(s.Root, kind, key+".lock"))
+	k := kind + "/" + key
+	mu := s.keyMutex(k) // one goroutine of this process computes a key at a time
+	mu.Lock()
+	defer mu.Unlock()
+	if a, ok := s.Get(kind, key); ok { // another goroutine made it
+		return a, nil
+	}
+	lf, err := lockFile(ctx, s.lockPath(kind, key), syscall.LOCK_EX, true)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	if a, ok := s.Get(kind, key); ok { // made while we waited
+	defer func() { syscall.Flock(int(lf.Fd()), syscall.LOCK_UN); lf.Close() }()
+	if a, ok := s.Get(kind, key); ok { // another process made it while we waited
 		return a, nil
 	}
 	// Leftovers of an attempt that died are ours to remove (we hold the lock).
@@ -242,6 +298,9 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 		return nil, err
 	}
 	final := s.dir(kind, key)
+	if err := s.hold(kind, key); err != nil { // before it appears: GC cannot take it away
+		return nil, err
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -249,28 +308,53 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 	return &Artifact{Dir: final, Manifest: m}, nil
 }
 
-// lock takes an exclusive lock on path, waiting while another process or
-// goroutine holds it (or until ctx is done).
-func lock(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
+// errBusy is lockFile's answer when another holder's lock conflicts.
+var errBusy = errors.New("locked by another process")
+
+// keyMutex returns the in-process mutex of an artifact key.
+func (s *Store) keyMutex(k string) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keyMu == nil {
+		s.keyMu = map[string]*sync.Mutex{}
 	}
+	m, ok := s.keyMu[k]
+	if !ok {
+		m = &sync.Mutex{}
+		s.keyMu[k] = m
+	}
+	return m
+}
+
+// lockFile opens path (creating it) and locks it with how (LOCK_EX or
+// LOCK_SH); with wait it retries every 100 ms while another process holds
+// a conflicting lock, until ctx is done. It checks that the file it locked
+// is still the one at path: GC removes lock files of removed artifacts, and
+// a lock on a removed file would protect nothing.
+func lockFile(ctx context.Context, path string, how int, wait bool) (*os.File, error) {
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, err
 		}
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		if err == nil {
+			var a, b syscall.Stat_t
+			if syscall.Fstat(int(f.Fd()), &a) == nil && syscall.Stat(path, &b) == nil && a.Ino == b.Ino && a.Dev == b.Dev {
+				return f, nil
+			}
+			f.Close() // removed meanwhile: lock the new one
+			continue
+		}
+		f.Close()
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
 			return nil, fmt.Errorf("store: lock %s: %w", path, err)
+		}
+		if !wait {
+			return nil, fmt.Errorf("%s: %w", path, errBusy)
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -356,44 +440,67 @@ func dirSize(dir string) int64 {
 }
 
 // GC removes corrupt artifacts, leftovers of interrupted computations that
-// nobody is working on (not locked), and artifacts created before olderThan
-// ago (0 keeps them). It returns what it removed.
-func (s *Store) GC(olderThan time.Duration) ([]Entry, error) {
+// nobody is working on, artifacts created before olderThan ago (0 keeps
+// them), and lock files left without an artifact. A finished artifact is
+// removed only under its use lock taken exclusively, so one that any
+// process is using is kept and reported in inUse; a leftover only under
+// its compute lock, so a computation under way keeps its work.
+func (s *Store) GC(olderThan time.Duration) (removed, inUse []Entry, err error) {
 	entries, err := s.List("")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var removed []Entry
 	for _, e := range entries {
-		remove := e.Err != nil || (olderThan > 0 && !e.Created.IsZero() && time.Since(e.Created) > olderThan)
+		key := e.Key
+		lockOf := s.usePath
 		if e.Leftover {
-			key := strings.TrimPrefix(strings.TrimPrefix(e.Key, ".tmp-"), ".work-")
+			key = strings.TrimPrefix(strings.TrimPrefix(key, ".tmp-"), ".work-")
 			key, _, _ = strings.Cut(key, "-")
-			unlock, err := tryLock(filepath.Join(s.Root, e.Kind, key+".lock"))
-			if err != nil {
-				continue // in use
-			}
-			remove = true
-			defer unlock()
+			lockOf = s.lockPath
+		} else if e.Err == nil && (olderThan <= 0 || e.Created.IsZero() || time.Since(e.Created) <= olderThan) {
+			continue
 		}
-		if remove {
-			if err := os.RemoveAll(e.Dir); err != nil {
-				return removed, err
+		s.mu.Lock()
+		_, mine := s.held[e.Kind+"/"+key]
+		s.mu.Unlock()
+		var lf *os.File
+		var lerr error
+		if !mine {
+			lf, lerr = lockFile(context.Background(), lockOf(e.Kind, key), syscall.LOCK_EX, false)
+		}
+		if mine || lerr != nil {
+			inUse = append(inUse, e)
+			continue
+		}
+		err = os.RemoveAll(e.Dir)
+		if err == nil && !e.Leftover {
+			os.Remove(lf.Name()) // users of the old file notice (lockFile) and lock anew
+		}
+		syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+		lf.Close()
+		if err != nil {
+			return removed, inUse, err
+		}
+		removed = append(removed, e)
+	}
+	// Lock files whose artifact is gone and that nobody holds.
+	for _, pattern := range []string{"*.lock", "*.use"} {
+		locks, _ := filepath.Glob(filepath.Join(s.Root, "*", pattern))
+		for _, l := range locks {
+			key := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(l), ".lock"), ".use")
+			kind := filepath.Base(filepath.Dir(l))
+			if _, err := os.Stat(s.dir(kind, key)); err == nil {
+				continue
 			}
-			removed = append(removed, e)
+			if work, _ := filepath.Glob(filepath.Join(s.Root, kind, ".*-"+key+"*")); len(work) > 0 {
+				continue // an interrupted computation may resume from it
+			}
+			if lf, err := lockFile(context.Background(), l, syscall.LOCK_EX, false); err == nil {
+				os.Remove(l)
+				syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+				lf.Close()
+			}
 		}
 	}
-	return removed, nil
-}
-
-func tryLock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+	return removed, inUse, nil
 }

@@ -176,7 +176,8 @@ func TestTwoProcesses(t *testing.T) {
 }
 
 func TestListAndGC(t *testing.T) {
-	s, _ := Open(t.TempDir())
+	root := t.TempDir()
+	s, _ := Open(root)
 	s.Log = &bytes.Buffer{}
 	ctx := context.Background()
 	good, _ := s.Do(ctx, "metrics", 1, spec{Task: "a"}, func(dir string) error { return WriteJSON(dir, "m.json", 1) })
@@ -187,15 +188,50 @@ func TestListAndGC(t *testing.T) {
 	if err != nil || len(entries) != 3 {
 		t.Fatalf("list: %d entries, %v", len(entries), err)
 	}
-	removed, err := s.GC(0)
-	if err != nil || len(removed) != 2 {
-		t.Fatalf("gc removed %d: %v", len(removed), err)
+	// Another store (another process): s still uses both artifacts.
+	other, _ := Open(root)
+	removed, inUse, err := other.GC(0)
+	if err != nil || len(removed) != 1 || !removed[0].Leftover || len(inUse) != 1 || inUse[0].Key != bad.Key {
+		t.Fatalf("gc while in use removed %v, skipped %v: %v", removed, inUse, err)
 	}
-	if _, ok := s.Get("metrics", good.Key); !ok {
+	s.Close() // the using process is done
+	removed, _, err = other.GC(0)
+	if err != nil || len(removed) != 1 || removed[0].Key != bad.Key {
+		t.Fatalf("gc removed %v: %v", removed, err)
+	}
+	if _, ok := other.Get("metrics", good.Key); !ok {
 		t.Error("gc removed a good artifact")
 	}
-	removed, _ = s.GC(time.Nanosecond)
+	other.Close()
+	removed, _, _ = other.GC(time.Nanosecond)
 	if len(removed) != 1 {
 		t.Errorf("gc by age removed %d", len(removed))
+	}
+	if locks, _ := filepath.Glob(filepath.Join(root, "*", "*.lock")); len(locks) != 0 {
+		t.Errorf("lock files left without artifacts: %v", locks)
+	}
+}
+
+// TestGCSparesArtifactsInUse: `cache gc --older-than` during a run once
+// deleted a checkpoint the run was still reading.
+func TestGCSparesArtifactsInUse(t *testing.T) {
+	root := t.TempDir()
+	run, _ := Open(root)
+	a, err := run.Do(context.Background(), "trained", 1, spec{Task: "x"}, func(dir string) error { return WriteJSON(dir, "config.json", 1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, _ := Open(root)
+	removed, inUse, err := gc.GC(time.Nanosecond)
+	if err != nil || len(removed) != 0 || len(inUse) != 1 {
+		t.Fatalf("gc during the run removed %v, skipped %v: %v", removed, inUse, err)
+	}
+	if _, err := os.Stat(a.Path("config.json")); err != nil {
+		t.Fatalf("the run's artifact is gone: %v", err)
+	}
+	// A run starting afterwards finds it stored.
+	again, _ := Open(root)
+	if _, ok := again.Get("trained", a.Key); !ok {
+		t.Error("stored artifact not found")
 	}
 }

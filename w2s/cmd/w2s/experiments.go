@@ -422,13 +422,16 @@ func cacheCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			removed, err := st.GC(olderThan)
+			removed, inUse, err := st.GC(olderThan)
 			var freed int64
 			for _, e := range removed {
 				freed += e.Bytes
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d removed, %s freed\n", len(removed), humanize.IBytes(uint64(freed)))
+			for _, e := range inUse {
+				fmt.Fprintf(cmd.OutOrStdout(), "kept %s/%s: in use by a running process\n", e.Kind, e.Key)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d removed, %s freed, %d in use kept\n", len(removed), humanize.IBytes(uint64(freed)), len(inUse))
 			return err
 		},
 	}
