@@ -24,11 +24,12 @@ type Variant struct {
 	Vocab, Context       int
 	Layers, Width, Heads int
 	LR0                  float64 // peak learning rate at width 128 (see zoo.Scale.LR)
+	Batch                int     // sequences per step
 }
 
-// Name is a short label: "V4096 T128 L3 d128 lr0.005".
+// Name is a short label: "V4096 T128 B32 L3 d128 lr0.005".
 func (v Variant) Name() string {
-	return fmt.Sprintf("V%d T%d L%d d%d lr%g", v.Vocab, v.Context, v.Layers, v.Width, v.LR0)
+	return fmt.Sprintf("V%d T%d B%d L%d d%d lr%g", v.Vocab, v.Context, v.Batch, v.Layers, v.Width, v.LR0)
 }
 
 // ParseVariant reads a variant written as Name writes it; fields left out
@@ -38,7 +39,7 @@ func ParseVariant(text string, base Variant) (Variant, error) {
 	v := base
 	for _, f := range strings.Fields(text) {
 		if len(f) < 2 {
-			return v, fmt.Errorf("variant %q: field %q: want V…, T…, L…, d…, h… or lr…", text, f)
+			return v, fmt.Errorf("variant %q: field %q: want V…, T…, B…, L…, d…, h… or lr…", text, f)
 		}
 		key, val := f[:1], f[1:]
 		if strings.HasPrefix(f, "lr") {
@@ -61,6 +62,8 @@ func ParseVariant(text string, base Variant) (Variant, error) {
 			v.Vocab = n
 		case "T":
 			v.Context = n
+		case "B":
+			v.Batch = n
 		case "L":
 			v.Layers = n
 		case "d":
@@ -69,7 +72,7 @@ func ParseVariant(text string, base Variant) (Variant, error) {
 		case "h":
 			v.Heads = n
 		default:
-			return v, fmt.Errorf("variant %q: field %q: want V…, T…, L…, d…, h… or lr…", text, f)
+			return v, fmt.Errorf("variant %q: field %q: want V…, T…, B…, L…, d…, h… or lr…", text, f)
 		}
 	}
 	if v.Width%v.Heads != 0 {
@@ -122,16 +125,26 @@ func Explore(ctx context.Context, s *zoo.Scale, variants []Variant, flops float6
 	for _, v := range variants {
 		vs := *s
 		vs.Vocab, vs.Context, vs.LR0 = v.Vocab, v.Context, v.LR0
+		if v.Batch > 0 {
+			vs.Batch = v.Batch
+		}
 		z := zoo.Size{Name: "explore", Layers: v.Layers, Width: v.Width, Heads: v.Heads}
 		vs.Sizes = []zoo.Size{z}
 		perToken := TrainFLOPsPerToken(vs.Config(z))
 		// Tokens per parameter such that Steps(z) meets the FLOPs.
 		vs.TokensPerParam = flops / perToken / float64(vs.BudgetParams(z))
-		key := fmt.Sprintf("%s-%.3g", strings.ReplaceAll(v.Name(), " ", "_"), flops)
+		name := v.Name()
+		if v.Batch == s.Batch { // results of variants at the scale's batch were named without it
+			name = fmt.Sprintf("V%d T%d L%d d%d lr%g", v.Vocab, v.Context, v.Layers, v.Width, v.LR0)
+		}
+		key := fmt.Sprintf("%s-%.3g", strings.ReplaceAll(name, " ", "_"), flops)
 		file := filepath.Join(dir, key+".json")
 		if raw, err := os.ReadFile(file); err == nil {
 			var r ExploreResult
 			if json.Unmarshal(raw, &r) == nil {
+				if r.Batch == 0 { // recorded before batches varied
+					r.Batch, r.Name = s.Batch, v.Name()
+				}
 				fmt.Fprintf(opt.Log, "explore %s: done before (%.4f bits/byte)\n", v.Name(), r.ValidBitsPerByte)
 				out = append(out, r)
 				continue

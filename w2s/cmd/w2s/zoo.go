@@ -148,7 +148,7 @@ func zooCmd() *cobra.Command {
 		Long: `Trains each --variant for --flops training FLOPs on the scale's pretraining
 corpus and prints validation loss and bits per byte on the same held-out
 text. A variant is written as fields changing the base: "V2048" (vocabulary),
-"T64" (context), "L6 d96" (layers, width; heads default to width/32),
+"T64" (context), "B16" (sequences per step), "L6 d96" (layers, width; heads default to width/32),
 "h4" (heads), "lr0.01" (peak learning rate at width 128). Finished variants
 are kept in the cache and skipped when asked again; an interrupted one
 resumes.`,
@@ -163,7 +163,7 @@ resumes.`,
 				return err
 			}
 			mid := s.Sizes[len(s.Sizes)/2]
-			start := ladder.Variant{Vocab: s.Vocab, Context: s.Context, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
+			start := ladder.Variant{Vocab: s.Vocab, Context: s.Context, Batch: s.Batch, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
 			start, err = ladder.ParseVariant(base, start)
 			if err != nil {
 				return err
