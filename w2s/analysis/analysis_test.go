@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
 	"github.com/w2s-lab/w2s/w2s/metrics"
@@ -22,9 +24,7 @@ import (
 
 func models(t *testing.T) []string {
 	t.Helper()
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	dirs, err := tinymodels.Get()
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,10 @@ package corpus
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
 )
@@ -34,9 +35,7 @@ func TestFilter(t *testing.T) {
 // the real data and checks, by brute force on a sample of every task's test
 // texts, that none appears inside a kept document.
 func TestNoTestTextInPretrainingCorpus(t *testing.T) {
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	if testing.Short() {
 		t.Skip("loads every dataset")
 	}

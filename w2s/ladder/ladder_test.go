@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/corpus"
@@ -75,9 +77,7 @@ func TestStreamReadsEveryDocumentOncePerPass(t *testing.T) {
 // two sizes — one straight, one interrupted and resumed — and checks the
 // checkpoint bytes are identical; then resolves and loads zoo names.
 func TestCIBuildDeterministicAndResumable(t *testing.T) {
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	if testing.Short() {
 		t.Skip("builds the ci ladder")
 	}

@@ -3,10 +3,11 @@ package split
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
 )
@@ -126,9 +127,7 @@ func TestErrors(t *testing.T) {
 // TestRealTasksDisjoint splits every registered task's real data (from
 // $W2S_DATA) and checks the sets share no example by content.
 func TestRealTasksDisjoint(t *testing.T) {
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	for _, name := range tasks.Names() {
 		d, err := tasks.Load(context.Background(), name, tasks.LoadOptions{NoDownload: true})
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 )
 
-const versionPrompting = 1
+const versionPrompting = 2 // 2: Info.Accuracy and Info.AUROC are filled in
 
 // PromptSpec identifies zero- or few-shot predictions.
 type PromptSpec struct {
@@ -158,6 +158,7 @@ func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *
 		res.IDs = append(res.IDs, q.ID)
 	}
 	sc := Score(res)
+	info.Accuracy, info.AUROC = sc.Accuracy, sc.AUROC
 	info.Seconds = time.Since(start).Seconds()
 	r.logf("prompted %s with %d-shot %s demonstrations on %s: accuracy %.3f (%.1f demonstrations fit on average; %s)",
 		spec.Model.Name, spec.K, map[bool]string{true: "weak", false: "gold"}[weak != nil], r.Task, sc.Accuracy, info.MeanDemos,

@@ -174,3 +174,18 @@ func (k sigkillAt) Update(done int, _ train.Point) {
 	}
 }
 func (k sigkillAt) Done() {}
+
+// TestPromptInfoScores: PromptInfo.Accuracy and AUROC were stored as 0
+// (the score was computed and only logged).
+func TestPromptInfoScores(t *testing.T) {
+	weak, _ := tinyModels(t)
+	r, _ := testRunner(t, "sst2", t.TempDir(), false)
+	p, err := r.Prompt(context.Background(), weak, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := Score(p.Test)
+	if p.Info.Accuracy != sc.Accuracy || p.Info.AUROC != sc.AUROC || !(p.Info.Accuracy > 0) {
+		t.Errorf("info accuracy %v, AUROC %v; the predictions score %v, %v", p.Info.Accuracy, p.Info.AUROC, sc.Accuracy, sc.AUROC)
+	}
+}

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
@@ -21,9 +22,7 @@ import (
 // tinyModels returns the weak (width 16) and strong (width 32) test models.
 func tinyModels(t *testing.T) (weak, strong string) {
 	t.Helper()
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	dirs, err := tinymodels.Get()
 	if err != nil {
 		t.Fatal(err)

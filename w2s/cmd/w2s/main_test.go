@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+
 	"github.com/w2s-lab/w2s/w2s/backend"
 )
 
@@ -90,9 +92,7 @@ func TestTrainPrintsCurveAndResumes(t *testing.T) {
 // TestSweepOverTasks: a sweep of several tasks writes each task's results
 // and the medians over tasks.
 func TestSweepOverTasks(t *testing.T) {
-	if os.Getenv("W2S_DATA") == "" {
-		t.Skip("W2S_DATA not set")
-	}
+	datatest.Require(t)
 	if testing.Short() {
 		t.Skip("trains tiny models")
 	}

@@ -19,9 +19,19 @@ import (
 
 var (
 	once sync.Once
+	root string
 	dirs []string
 	err  error
 )
+
+// Cleanup removes the models Get made; a package's TestMain calls it after
+// its tests (they share the models, so no single test's TempDir can own
+// them).
+func Cleanup() {
+	if root != "" {
+		os.RemoveAll(root)
+	}
+}
 
 // Widths of the models Get makes, smallest first.
 var Widths = []int{16, 32, 48}
@@ -31,7 +41,6 @@ var Widths = []int{16, 32, 48}
 // and hh_harmless text read through the data folders.
 func Get() ([]string, error) {
 	once.Do(func() {
-		var root string
 		if root, err = os.MkdirTemp("", "w2s-tiny-models-"); err != nil {
 			return
 		}
