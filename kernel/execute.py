@@ -3,14 +3,17 @@
 Usage: execute.py NOTEBOOK TARGET KERNEL TIMEOUT
 
 Used by kernel/run (run with Debian's /usr/bin/python3, which has nbclient).
-On a cell error the notebook is still saved, up to and including the
-failing cell, and that cell's error and stderr are printed: GoNB reports a
-failed cell only as "exit status 2", the reason is in the cell's stderr.
+Each code cell's progress and time is printed on standard output as it
+runs, so a long notebook shows where it is. On a cell error the notebook is
+still saved, up to and including the failing cell, and that cell's error
+and stderr are printed: GoNB reports a failed cell only as "exit status 2",
+the reason is in the cell's stderr.
 """
 
 import os
 import sys
 import tempfile
+import time
 
 import nbformat
 from nbclient import NotebookClient
@@ -42,8 +45,28 @@ def failed_cell(nb):
 def main():
     src, target, kernel, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     nb = nbformat.read(src, as_version=4)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    started = {}
+
+    def first_line(cell):
+        for line in cell.source.splitlines():
+            line = line.strip()
+            if line and not line.startswith(("//", "%", "!")):
+                return line[:60]
+        return ""
+
+    def on_start(cell, cell_index):
+        started[cell_index] = time.monotonic()
+        n = code.index(cell_index) + 1 if cell_index in code else 0
+        print(f"  cell {n}/{len(code)}: {first_line(cell)}", flush=True)
+
+    def on_done(cell, cell_index, **_):
+        if cell_index in started:
+            print(f"  cell {code.index(cell_index) + 1}/{len(code)} done in {time.monotonic() - started[cell_index]:.1f}s", flush=True)
+
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
-                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
+                            on_cell_execute=on_start, on_cell_executed=on_done)
     try:
         client.execute()
     except CellExecutionError as err:

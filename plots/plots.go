@@ -11,8 +11,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -20,8 +18,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
 )
 
 // Figure is a chart ready to render.
@@ -63,20 +59,14 @@ func (f *Figure) SVG() (string, error) {
 	return buf.String(), nil
 }
 
-// Save writes the figure as .svg or .png (by the name's suffix), atomically.
-func (f *Figure) Save(path string) error {
-	format := strings.TrimPrefix(filepath.Ext(path), ".")
+// WriteTo renders the figure in format ("svg" or "png") to out.
+func (f *Figure) WriteTo(out io.Writer, format string) error {
 	w, err := f.Plot.WriterTo(f.Width, f.Height, format)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, func(out io.Writer) error {
-		_, err := w.WriteTo(out)
-		return err
-	})
+	_, err = w.WriteTo(out)
+	return err
 }
 
 // HTML is the figure's SVG wrapped for inline display.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/nanjson"
 )

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 // Venv is where kernel/setup installs the plugins (see paths.Venv).

@@ -20,7 +20,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/safetensors"
 )

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/records"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 )

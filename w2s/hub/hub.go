@@ -22,7 +22,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 )
 
 // Client talks to a hub endpoint.

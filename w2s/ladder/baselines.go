@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/ngram"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )

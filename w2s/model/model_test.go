@@ -197,5 +197,7 @@ func getTensor(m *Model, name string) *tensors.Tensor {
 
 func setTensor(m *Model, name string, data []float64, shape []int) {
 	scope, vname := scopeOf(name)
-	m.Ctx.GetVariableByScopeAndName(scope, vname).MustSetValue(tensors.FromFlatDataAndDimensions(data, shape...))
+	if err := m.Ctx.GetVariableByScopeAndName(scope, vname).SetValue(tensors.FromFlatDataAndDimensions(data, shape...)); err != nil {
+		panic(err)
+	}
 }

@@ -19,7 +19,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 )
 
 // DType is a tensor element type as spelled in safetensors headers.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
-	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"

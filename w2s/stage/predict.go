@@ -109,7 +109,9 @@ func (r *Runner) restore(ctx context.Context, t *Trained) (*classifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.ctx.InAbsPath("/score").GetVariable("weight").MustSetValue(tensors.FromFlatDataAndDimensions(w, shape...))
+		if err := c.ctx.InAbsPath("/score").GetVariable("weight").SetValue(tensors.FromFlatDataAndDimensions(w, shape...)); err != nil {
+			return nil, err
+		}
 		return c, nil
 	}
 	head, n := r.head()

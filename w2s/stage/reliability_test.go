@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/w2s-lab/w2s/w2s/backend"
-	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/split"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"

@@ -29,10 +29,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
-	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/nanjson"
-	"github.com/w2s-lab/w2s/w2s/paths"
 )
 
 // ManifestFile is the manifest in each artifact folder.

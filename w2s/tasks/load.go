@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/hub"
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/records"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/dlclark/regexp2/v2"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 )
 
 // gpt2Pattern is GPT-2's pre-tokenizer: text is cut into pieces (words with

@@ -17,8 +17,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/model"
-	"github.com/w2s-lab/w2s/w2s/paths"
 )
 
 // speedJob is one measurement of the speed table, run in a process of its

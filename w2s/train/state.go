@@ -14,8 +14,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/w2s-lab/w2s/w2s/atomicfile"
-	"github.com/w2s-lab/w2s/w2s/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/safetensors"
 )
 

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/w2s-lab/w2s/w2s/checksum"
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/checksum"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 

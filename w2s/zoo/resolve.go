@@ -10,8 +10,8 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/hub"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/model"
-	"github.com/w2s-lab/w2s/w2s/paths"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 )
 

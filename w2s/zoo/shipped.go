@@ -13,7 +13,7 @@ import (
 
 	"embed"
 
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 // The ladders committed with the source are compiled into every program

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 func envCmd() *cobra.Command {

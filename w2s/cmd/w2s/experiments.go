@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -239,7 +241,8 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 				return nil, err
 			}
 			for _, ext := range []string{".png", ".svg"} {
-				if err := fig.Save(filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))); err != nil {
+				path := filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))
+				if err := atomicfile.Write(path, func(w io.Writer) error { return fig.WriteTo(w, strings.TrimPrefix(ext, ".")) }); err != nil {
 					return nil, err
 				}
 			}

@@ -12,8 +12,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/spf13/cobra"
 
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/model"
-	"github.com/w2s-lab/w2s/w2s/paths"
 	"github.com/w2s-lab/w2s/w2s/pretrain"
 	"github.com/w2s-lab/w2s/w2s/train"
 )

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/w2s-lab/w2s/w2s/paths"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 // File returns the hex SHA-256 of a file's content and its size.
