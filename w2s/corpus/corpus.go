@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode"
 
+	registry_ "github.com/w2s-lab/w2s/w2s/internal/registry"
+
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/records"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -33,28 +35,20 @@ type Corpus struct {
 	load func(ctx context.Context, opt tasks.LoadOptions) ([]Doc, []string, error)
 }
 
-var registry = map[string]*Corpus{}
+var registry = registry_.New[*Corpus]("corpus")
 
-func register(c *Corpus) { registry[c.Name] = c }
+// register adds a corpus at init (a duplicate is a bug).
+func register(c *Corpus) {
+	if err := registry.Add(c.Name, c); err != nil {
+		panic("corpus: " + err.Error())
+	}
+}
 
 // Names lists the registered corpora, sorted.
-func Names() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return registry.Names() }
 
 // Get returns the named corpus or an error listing the known ones.
-func Get(name string) (*Corpus, error) {
-	c, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown corpus %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return c, nil
-}
+func Get(name string) (*Corpus, error) { return registry.Get(name) }
 
 func init() {
 	register(&Corpus{Name: "reviews", Description: "review text of the sentiment tasks' training pools (sst2, imdb, rotten_tomatoes, amazon)",

@@ -117,15 +117,12 @@ func RegisterFile(spec FileSpec) (*Task, error) {
 		t.Kind, t.Labels, t.LabelWords, t.Format = Classification, spec.Labels, words, textLabel(text, label)
 	}
 	t.spec = &spec
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if old, ok := registry[t.Name]; ok {
-		if old.spec != nil && reflect.DeepEqual(*old.spec, spec) {
-			return old, nil
-		}
-		return nil, fmt.Errorf("tasks: a task named %q is already registered", t.Name)
+	if old, ok := registry.Lookup(t.Name); ok && old.spec != nil && reflect.DeepEqual(*old.spec, spec) {
+		return old, nil
 	}
-	registry[t.Name] = t
+	if err := registry.Add(t.Name, t); err != nil {
+		return nil, fmt.Errorf("tasks: %w", err)
+	}
 	return t, nil
 }
 
@@ -146,12 +143,9 @@ func Register(t *Task) error {
 	if len(t.LabelWords) == 0 {
 		t.LabelWords = t.Labels
 	}
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[t.Name]; dup {
-		return fmt.Errorf("tasks: a task named %q is already registered", t.Name)
+	if err := registry.Add(t.Name, t); err != nil {
+		return fmt.Errorf("tasks: %w", err)
 	}
-	registry[t.Name] = t
 	return nil
 }
 

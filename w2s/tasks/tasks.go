@@ -12,7 +12,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
+
+	registry_ "github.com/w2s-lab/w2s/w2s/internal/registry"
 
 	"github.com/w2s-lab/w2s/w2s/records"
 )
@@ -76,40 +77,20 @@ type Task struct {
 	spec *FileSpec // for tasks made by RegisterFile
 }
 
-var (
-	registryMu sync.Mutex
-	registry   = map[string]*Task{}
-)
+var registry = registry_.New[*Task]("task")
 
+// register adds a built-in task (at init: a duplicate is a bug).
 func register(t *Task) {
-	if _, dup := registry[t.Name]; dup {
-		panic("tasks: duplicate task " + t.Name)
+	if err := registry.Add(t.Name, t); err != nil {
+		panic("tasks: " + err.Error())
 	}
-	registry[t.Name] = t
 }
 
 // Names lists the registered tasks, sorted.
-func Names() []string {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return registry.Names() }
 
 // Get returns the named task, or an error listing the known ones.
-func Get(name string) (*Task, error) {
-	registryMu.Lock()
-	t, ok := registry[name]
-	registryMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown task %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return t, nil
-}
+func Get(name string) (*Task, error) { return registry.Get(name) }
 
 // NumClasses is the number of labels.
 func (t *Task) NumClasses() int { return len(t.Labels) }
