@@ -24,7 +24,7 @@ import (
 // speedJob is one measurement of the speed table, run in a process of its
 // own so that its peak resident memory can be read.
 type speedJob struct {
-	Impl   string // "go", "xla" or "torch"
+	Impl   string // "go", "xla" (CPU), "xla-gpu" or "torch"
 	Mode   string // "train", "infer" or "matmul"
 	Model  string `json:",omitempty"`
 	Vocab  int    `json:",omitempty"`
@@ -47,6 +47,7 @@ type speedResult struct {
 	CompileS   float64 `json:"compile_s"`
 	PeakRSS    int64   `json:"peak_rss"` // bytes
 	Err        string  `json:"error,omitempty"`
+	Device     string  `json:"device,omitempty"` // the backend's device, plugin and PJRT version
 }
 
 const speedChildEnv = "W2S_SPEED_CHILD"
@@ -62,12 +63,14 @@ func TestSpeedChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &j); err != nil {
 		t.Fatal(err)
 	}
-	spec := map[string]string{"go": "go", "xla": "xla:cpu"}[j.Impl]
+	spec := map[string]string{"go": "go", "xla": "xla:cpu", "xla-gpu": "xla:cuda"}[j.Impl]
 	b, err := backend.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := speedResult{speedJob: j}
+	info := backend.Describe(b)
+	r.Device = fmt.Sprintf("%s on %s: %s; plugin %s (%s, PJRT %s)", info.Backend, info.Platform, info.Device, info.Plugin, info.PluginPackage, info.PJRTVersion)
 	compiled := backend.Compiled()
 	switch j.Mode {
 	case "matmul":

@@ -19,6 +19,9 @@ not timed. It prints one JSON line: tokens/s (or GFLOP/s), seconds per step
 and the warm-up time.
 
 Threads: torch.set_num_threads($W2S_BENCH_THREADS or the number of CPUs).
+Device: $W2S_BENCH_DEVICE (default cpu; "cuda" runs eager float32 on the
+GPU, timing with torch.cuda.synchronize; with $W2S_BENCH_TF32=1 matrix
+products may use TF32, as XLA's GPU backend does by default).
 Needs torch (kernel/setup --torch installs it into the project's venv).
 """
 import json
@@ -70,38 +73,51 @@ class GPT(nn.Module):
 
     def forward(self, ids):
         T = ids.shape[1]
-        x = self.wte(ids) + self.wpe(torch.arange(T))
+        x = self.wte(ids) + self.wpe(torch.arange(T, device=ids.device))
         for b in self.h:
             x = b(x, self.causal)
         return self.ln_f(x) @ self.wte.weight.T
 
 
-def batch(vocab, B, T):
+def batch(vocab, B, T, device):
     i = torch.arange(B * T, dtype=torch.int64)
-    return (i * 7919 % vocab).view(B, T), ((i * 7919 + 13) % vocab).view(B, T)
+    return (i * 7919 % vocab).view(B, T).to(device), ((i * 7919 + 13) % vocab).view(B, T).to(device)
+
+
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
 
 
 def main():
     torch.set_num_threads(int(os.environ.get("W2S_BENCH_THREADS", os.cpu_count())))
     torch.manual_seed(1)
+    device = os.environ.get("W2S_BENCH_DEVICE", "cpu")
+    tf32 = os.environ.get("W2S_BENCH_TF32") == "1"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
     mode = sys.argv[1]
-    out = {"impl": "torch", "mode": mode, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    out = {"impl": "torch", "mode": mode, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": device, "tf32": tf32}
+    if device == "cuda":
+        out["gpu"] = torch.cuda.get_device_name()
     if mode == "matmul":
         n, reps = int(sys.argv[2]), int(sys.argv[3])
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
         t0 = time.perf_counter()
         a @ b
+        sync(device)
         out["warmup_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(reps):
             a @ b
+        sync(device)
         dt = (time.perf_counter() - t0) / reps
         out.update(n=n, seconds=dt, gflops=2 * n**3 / dt / 1e9)
         print(json.dumps(out))
         return
     vocab, layers, d, heads, B, T, steps = map(int, sys.argv[2:9])
-    model = GPT(vocab, layers, d, heads, T)
-    ids, tg = batch(vocab, B, T)
+    model = GPT(vocab, layers, d, heads, T).to(device)
+    ids, tg = batch(vocab, B, T, device)
     if mode == "train":
         decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith(("wte", "wpe"))]
         rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith(("wte", "wpe")))]
@@ -123,10 +139,12 @@ def main():
 
     t0 = time.perf_counter()
     step()
+    sync(device)
     out["warmup_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
+    sync(device)
     dt = (time.perf_counter() - t0) / steps
     out.update(seconds=dt, tokens_per_s=B * T / dt)
     print(json.dumps(out))
