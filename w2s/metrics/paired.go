@@ -1,0 +1,264 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Hits are per-example results on a test set: whether each prediction was
+// right. They marshal to JSON as a compact string of 0s and 1s.
+type Hits []bool
+
+// HitsOf compares predictions with gold labels.
+func HitsOf(pred, gold []int) Hits {
+	h := make(Hits, len(pred))
+	for i := range pred {
+		h[i] = pred[i] == gold[i]
+	}
+	return h
+}
+
+// Accuracy is the fraction right (NaN for none).
+func (h Hits) Accuracy() float64 {
+	if len(h) == 0 {
+		return math.NaN()
+	}
+	n := 0
+	for _, ok := range h {
+		if ok {
+			n++
+		}
+	}
+	return float64(n) / float64(len(h))
+}
+
+func (h Hits) MarshalJSON() ([]byte, error) {
+	b := make([]byte, len(h)+2)
+	b[0], b[len(b)-1] = '"', '"'
+	for i, ok := range h {
+		b[i+1] = '0'
+		if ok {
+			b[i+1] = '1'
+		}
+	}
+	return b, nil
+}
+
+func (h *Hits) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*h = nil
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("hits: want a string of 0s and 1s, got %.20s", b)
+	}
+	out := make(Hits, len(b)-2)
+	for i, c := range b[1 : len(b)-1] {
+		switch c {
+		case '0':
+		case '1':
+			out[i] = true
+		default:
+			return fmt.Errorf("hits: character %q at %d is not 0 or 1", c, i)
+		}
+	}
+	*h = out
+	return nil
+}
+
+// SeedHits are the weak model's, the student's and the ceiling's results
+// on the same test examples, for one seed.
+type SeedHits struct {
+	Weak, Student, Ceiling Hits
+}
+
+// PairedPGR is a PGR estimated over several seeds the way the paper's
+// plots do: from the seed-averaged accuracies of the weak model, the
+// student and the ceiling, with a percentile bootstrap interval that
+// resamples test examples and seeds together, the three models always on
+// the same resampled examples (paired), so test noise is counted once.
+type PairedPGR struct {
+	WeakAcc, StudentAcc, CeilingAcc Interval // seed-averaged accuracies with their intervals
+	Gap                             Interval // ceiling − weak
+	PGR                             Interval // NaN (and Measurable false) when the gap is too small
+	// Measurable is false when the gap is below GapSEs standard errors of
+	// itself: the PGR is then noise divided by noise, and reported as
+	// "gap too small to measure", never as a number.
+	Measurable bool
+	GapSE      float64 // bootstrap standard error of the gap
+	Seeds      int
+	Examples   int // test examples per seed
+}
+
+// GapSEs is how many standard errors the ceiling must clear the weak model
+// by for a PGR to be reported.
+const GapSEs = 3.0
+
+// ComputePairedPGR estimates PGR from per-seed results on one test set
+// (every seed scored on the same examples, in the same order). The
+// bootstrap draws resamples with a generator seeded by seed.
+func ComputePairedPGR(seeds []SeedHits, level float64, resamples int, seed uint64) (PairedPGR, error) {
+	out := PairedPGR{Seeds: len(seeds)}
+	if len(seeds) == 0 {
+		return out, fmt.Errorf("paired PGR: no seeds")
+	}
+	n := len(seeds[0].Weak)
+	for i, s := range seeds {
+		if len(s.Weak) != n || len(s.Student) != n || len(s.Ceiling) != n {
+			return out, fmt.Errorf("paired PGR: seed %d has %d, %d and %d results, seed 0 has %d", i, len(s.Weak), len(s.Student), len(s.Ceiling), n)
+		}
+	}
+	if n == 0 {
+		return out, fmt.Errorf("paired PGR: no test examples")
+	}
+	out.Examples = n
+	// Accuracies of a resample: seeds drawn with replacement, and for each
+	// drawn seed the same resampled examples for all three models.
+	accs := func(seedIdx []int, rows []int) (w, s, c float64) {
+		for _, k := range seedIdx {
+			sh := seeds[k]
+			var nw, ns, nc int
+			for _, i := range rows {
+				if sh.Weak[i] {
+					nw++
+				}
+				if sh.Student[i] {
+					ns++
+				}
+				if sh.Ceiling[i] {
+					nc++
+				}
+			}
+			m := float64(len(rows))
+			w, s, c = w+float64(nw)/m, s+float64(ns)/m, c+float64(nc)/m
+		}
+		k := float64(len(seedIdx))
+		return w / k, s / k, c / k
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	seedAll := make([]int, len(seeds))
+	for i := range seedAll {
+		seedAll[i] = i
+	}
+	w, s, c := accs(seedAll, all)
+	r := rand.New(rand.NewPCG(seed, 0x9a1d))
+	var ws, ss, cs, gaps, pgrs []float64
+	rows := make([]int, n)
+	seedIdx := make([]int, len(seeds))
+	for range resamples {
+		for i := range rows {
+			rows[i] = r.IntN(n)
+		}
+		for i := range seedIdx {
+			seedIdx[i] = r.IntN(len(seeds))
+		}
+		bw, bs, bc := accs(seedIdx, rows)
+		ws, ss, cs, gaps = append(ws, bw), append(ss, bs), append(cs, bc), append(gaps, bc-bw)
+		if bc-bw > 0 {
+			pgrs = append(pgrs, (bs-bw)/(bc-bw))
+		}
+	}
+	interval := func(est float64, xs []float64) Interval {
+		iv := Interval{Estimate: est, N: len(seeds), Low: math.NaN(), High: math.NaN()}
+		if len(xs) > 1 {
+			sort.Float64s(xs)
+			tail := (1 - level) / 2
+			iv.Low, iv.High = quantile(xs, tail), quantile(xs, 1-tail)
+		}
+		return iv
+	}
+	out.WeakAcc, out.StudentAcc, out.CeilingAcc = interval(w, ws), interval(s, ss), interval(c, cs)
+	out.Gap = interval(c-w, append([]float64(nil), gaps...))
+	out.GapSE = stddev(gaps)
+	out.Measurable = c-w > 0 && c-w >= GapSEs*out.GapSE
+	out.PGR = Interval{Estimate: math.NaN(), Low: math.NaN(), High: math.NaN(), N: len(seeds)}
+	if out.Measurable {
+		out.PGR = interval((s-w)/(c-w), pgrs)
+	}
+	return out, nil
+}
+
+func stddev(xs []float64) float64 {
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	m := Mean(xs)
+	var v float64
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	return math.Sqrt(v / float64(len(xs)-1))
+}
+
+// String is "0.42 [0.31, 0.55]", or why there is no PGR.
+func (p PairedPGR) String() string {
+	if !p.Measurable {
+		if p.Gap.Estimate <= 0 {
+			return fmt.Sprintf("no gap (ceiling − weak %+.3f)", p.Gap.Estimate)
+		}
+		return fmt.Sprintf("gap too small to measure (%.3f < %g SE = %.3f)", p.Gap.Estimate, GapSEs, GapSEs*p.GapSE)
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", p.PGR.Estimate, p.PGR.Low, p.PGR.High)
+}
+
+// Verdict is what a sentence may say of a measured comparison.
+type Verdict int
+
+const (
+	// Undefined: there is nothing to compare (no gap, no data).
+	Undefined Verdict = iota
+	// TooSmall: the difference the comparison rests on is within noise.
+	TooSmall
+	// Beat: the first quantity is above the second, beyond its interval.
+	Beat
+	// DidNotBeat: the first quantity is below the second, beyond its interval.
+	DidNotBeat
+	// Tie: the interval of the difference contains zero.
+	Tie
+)
+
+func (v Verdict) String() string {
+	return [...]string{"undefined", "gap too small to measure", "beat", "did not beat", "no measurable difference"}[v]
+}
+
+// Compare judges a difference by its interval: Beat when the whole
+// interval is above zero, DidNotBeat when below, Tie when it straddles
+// zero, Undefined when it has no estimate.
+func Compare(diff Interval) Verdict {
+	switch {
+	case diff.N == 0 || math.IsNaN(diff.Estimate):
+		return Undefined
+	case math.IsNaN(diff.Low) || math.IsNaN(diff.High):
+		if diff.Estimate > 0 {
+			return Beat
+		}
+		if diff.Estimate < 0 {
+			return DidNotBeat
+		}
+		return Tie
+	case diff.Low > 0:
+		return Beat
+	case diff.High < 0:
+		return DidNotBeat
+	}
+	return Tie
+}
+
+// StudentVerdict is how a student fared against its weak supervisor: it
+// beat it, did not, could not be told apart, or the weak–ceiling gap was
+// too small (or absent) for the question to be asked.
+func (p PairedPGR) StudentVerdict() Verdict {
+	if !p.Measurable {
+		if p.Gap.N == 0 || math.IsNaN(p.Gap.Estimate) || p.Gap.Estimate <= 0 {
+			return Undefined
+		}
+		return TooSmall
+	}
+	// PGR > 0 ⟺ student > weak: judged on the PGR's interval.
+	return Compare(p.PGR)
+}

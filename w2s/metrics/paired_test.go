@@ -1,0 +1,103 @@
+package metrics
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// hits draws n results right with probability p.
+func hits(r *rand.Rand, n int, p float64) Hits {
+	h := make(Hits, n)
+	for i := range h {
+		h[i] = r.Float64() < p
+	}
+	return h
+}
+
+func TestHitsJSONRoundTrip(t *testing.T) {
+	h := Hits{true, false, false, true}
+	js, err := json.Marshal(h)
+	if err != nil || string(js) != `"1001"` {
+		t.Fatalf("%s %v", js, err)
+	}
+	var back Hits
+	if err := json.Unmarshal(js, &back); err != nil || len(back) != 4 || !back[0] || back[1] {
+		t.Errorf("%v %v", back, err)
+	}
+	if json.Unmarshal([]byte(`"10x"`), &back) == nil {
+		t.Error("a bad character accepted")
+	}
+}
+
+func TestPairedPGRAndVerdicts(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	seedsOf := func(pw, ps, pc float64, seeds, n int) []SeedHits {
+		var out []SeedHits
+		for range seeds {
+			out = append(out, SeedHits{Weak: hits(r, n, pw), Student: hits(r, n, ps), Ceiling: hits(r, n, pc)})
+		}
+		return out
+	}
+	cases := []struct {
+		name             string
+		pw, ps, pc       float64
+		want             Verdict
+		pgrLow, pgrHigh  float64 // the true PGR must lie in the interval when measurable
+		wantMeasurable   bool
+		stringContaining string
+	}{
+		{"student between", 0.6, 0.7, 0.8, Beat, 0.5, 0.5, true, "["},
+		{"student below weak", 0.7, 0.6, 0.9, DidNotBeat, -0.5, -0.5, true, "["},
+		{"student equals weak", 0.7, 0.7, 0.9, Tie, 0, 0, true, "["},
+		{"gap too small", 0.700, 0.700, 0.703, TooSmall, 0, 0, false, "gap too small to measure"},
+		{"no gap", 0.8, 0.7, 0.7, Undefined, 0, 0, false, "no gap"},
+	}
+	for _, c := range cases {
+		p, err := ComputePairedPGR(seedsOf(c.pw, c.ps, c.pc, 5, 2000), 0.95, 400, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Measurable != c.wantMeasurable || p.StudentVerdict() != c.want {
+			t.Errorf("%s: measurable %v, verdict %v (PGR %s, gap %.4f ± %.4f); want %v, %v", c.name, p.Measurable, p.StudentVerdict(), p, p.Gap.Estimate, p.GapSE, c.wantMeasurable, c.want)
+		}
+		if c.wantMeasurable && !(p.PGR.Low <= c.pgrLow && c.pgrHigh <= p.PGR.High) {
+			t.Errorf("%s: true PGR %.2f outside the interval %s", c.name, c.pgrLow, p)
+		}
+		if !strings.Contains(p.String(), c.stringContaining) {
+			t.Errorf("%s: %q", c.name, p.String())
+		}
+		if c.wantMeasurable && (p.WeakAcc.Low > c.pw || p.WeakAcc.High < c.pw) {
+			t.Errorf("%s: weak accuracy %.3f outside %v", c.name, c.pw, p.WeakAcc)
+		}
+	}
+	// The interval reflects test noise: far fewer examples, a wider interval.
+	wide, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 200), 0.95, 400, 3)
+	narrow, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 5000), 0.95, 400, 3)
+	if !(wide.PGR.High-wide.PGR.Low > 2*(narrow.PGR.High-narrow.PGR.Low)) {
+		t.Errorf("200 examples: %s; 5000 examples: %s", wide, narrow)
+	}
+	if _, err := ComputePairedPGR([]SeedHits{{Weak: Hits{true}, Student: Hits{true, false}, Ceiling: Hits{true}}}, 0.95, 10, 1); err == nil {
+		t.Error("mismatched lengths accepted")
+	}
+}
+
+func TestCompare(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		iv   Interval
+		want Verdict
+	}{
+		{Interval{Estimate: 0.1, Low: 0.05, High: 0.2, N: 5}, Beat},
+		{Interval{Estimate: -0.1, Low: -0.2, High: -0.01, N: 5}, DidNotBeat},
+		{Interval{Estimate: 0.01, Low: -0.02, High: 0.05, N: 5}, Tie},
+		{Interval{Estimate: nan, Low: nan, High: nan, N: 5}, Undefined},
+		{Interval{}, Undefined},
+	} {
+		if got := Compare(c.iv); got != c.want {
+			t.Errorf("Compare(%+v) = %v, want %v", c.iv, got, c.want)
+		}
+	}
+}
