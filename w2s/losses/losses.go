@@ -129,3 +129,44 @@ func (p Product) Build(_ *context.Context, logits, targets, _ *Node) *Node {
 	target := StopGradient(Softmax(score, -1))
 	return crossEntropy(logits, target)
 }
+
+// Spec names a loss with its parameters, as New reads it: "xent",
+// "logconf", "logconf(alpha=0.75)". Results carry the canonical spec
+// (every parameter spelled out, as Loss.Name writes it), so the same loss
+// always has the same spec; Short is how tables and charts show it.
+type Spec string
+
+// Canonical spells out every parameter of s ("logconf" becomes
+// "logconf(alpha=0.5,warmup=0.2,buffer=64)").
+func (s Spec) Canonical() (Spec, error) {
+	l, err := New(string(s))
+	if err != nil {
+		return "", err
+	}
+	return Spec(l.Name()), nil
+}
+
+// Short is the loss's display name: its bare name when every parameter has
+// its default ("logconf"), else the canonical spec; a spec New cannot read
+// is shown as written.
+func (s Spec) Short() string {
+	c, err := s.Canonical()
+	if err != nil {
+		return string(s)
+	}
+	name, _, _ := strings.Cut(string(c), "(")
+	if def, err := Spec(name).Canonical(); err == nil && def == c {
+		return name
+	}
+	return string(c)
+}
+
+// Same tells whether two specs name the same loss.
+func (s Spec) Same(o Spec) bool {
+	a, err1 := s.Canonical()
+	b, err2 := o.Canonical()
+	if err1 != nil || err2 != nil {
+		return s == o
+	}
+	return a == b
+}

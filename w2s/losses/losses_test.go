@@ -238,3 +238,26 @@ func TestPairwise(t *testing.T) {
 		t.Errorf("gradient %v, want ±%g", grad[0], g)
 	}
 }
+
+func TestSpecNames(t *testing.T) {
+	for _, c := range []struct {
+		spec, canonical, short string
+	}{
+		{"xent", "xent", "xent"},
+		{"logconf", "logconf(alpha=0.5,warmup=0.2,buffer=64)", "logconf"},
+		{"logconf(alpha=0.5,warmup=0.2,buffer=64)", "logconf(alpha=0.5,warmup=0.2,buffer=64)", "logconf"},
+		{"logconf(alpha=0.75)", "logconf(alpha=0.75,warmup=0.2,buffer=64)", "logconf(alpha=0.75,warmup=0.2,buffer=64)"},
+		{"product", "product(alpha=1,beta=1)", "product"},
+	} {
+		got, err := Spec(c.spec).Canonical()
+		if err != nil || string(got) != c.canonical || Spec(c.spec).Short() != c.short {
+			t.Errorf("%s: canonical %q (%v), short %q", c.spec, got, err, Spec(c.spec).Short())
+		}
+	}
+	if !Spec("logconf").Same("logconf(alpha=0.5)") || Spec("logconf").Same("xent") {
+		t.Error("Same")
+	}
+	if Spec("bogus").Short() != "bogus" {
+		t.Error("an unknown spec is shown as written")
+	}
+}
