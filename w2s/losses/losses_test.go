@@ -261,3 +261,43 @@ func TestSpecNames(t *testing.T) {
 		t.Error("an unknown spec is shown as written")
 	}
 }
+
+// TestValidationMatchesTrainingLoss: the host-side criterion equals the
+// graph loss on the same rows at the end of training (no buffer), and for
+// logconf does not grow when the student disagrees with wrong weak labels
+// in the confident direction the loss asks for.
+func TestValidationMatchesTrainingLoss(t *testing.T) {
+	logits := [][]float64{{2, -1}, {0.3, 0.1}, {-1, 1.5}, {0.2, 0.4}, {1, 1.2}, {-0.5, 0.5}}
+	weak := [][]float64{{0.9, 0.1}, {0.6, 0.4}, {0.2, 0.8}, {0.7, 0.3}, {0.4, 0.6}, {0.3, 0.7}}
+	probs := make([][]float64, len(logits))
+	for i, l := range logits {
+		e0, e1 := math.Exp(l[0]), math.Exp(l[1])
+		probs[i] = []float64{e0 / (e0 + e1), e1 / (e0 + e1)}
+	}
+	for _, spec := range []string{"xent", "hard_xent", "logconf(buffer=0)", "product"} {
+		want := lossValue(t, spec, logits, weak, 0.99)
+		got, err := Validation(Spec(spec), probs, weak)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-5 {
+			t.Errorf("%s: Validation %.6f, training loss %.6f", spec, got, want)
+		}
+	}
+	if _, err := Validation("xent", probs, weak[:2]); err == nil {
+		t.Error("mismatched lengths accepted")
+	}
+}
+
+// lossValue is the graph loss of spec on one batch at progress s.
+func lossValue(t *testing.T, spec string, logits, targets [][]float64, s float32) float64 {
+	t.Helper()
+	l, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	l.Init(ctx, len(logits[0]))
+	v, _ := eval(t, l, ctx, logits, targets, s)
+	return v
+}
