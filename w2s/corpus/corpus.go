@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"index/suffixarray"
 	"os"
 	"slices"
 	"sort"
@@ -177,13 +178,14 @@ func findData(opt tasks.LoadOptions, rel string) (string, error) {
 // Stats count what Load kept and dropped, per corpus, and name the files read.
 type Stats struct {
 	Docs, Bytes, Contaminated map[string]int
-	Files                     []string // data files read, sorted, including those of the test splits
+	Contained                 map[string]int // dropped: found verbatim inside another document of the corpus
+	Files                     []string       // data files read, sorted, including those of the test splits
 }
 
 // Load reads the named corpora. With decontaminate set, documents sharing
 // text with any registered task's test split are dropped (see Filter).
 func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontaminate bool) ([]Doc, Stats, error) {
-	st := Stats{Docs: map[string]int{}, Bytes: map[string]int{}, Contaminated: map[string]int{}}
+	st := Stats{Docs: map[string]int{}, Bytes: map[string]int{}, Contaminated: map[string]int{}, Contained: map[string]int{}}
 	var filter *Filter
 	if decontaminate {
 		var err error
@@ -204,7 +206,9 @@ func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontamin
 			return nil, st, err
 		}
 		st.Files = append(st.Files, files...)
-		for _, d := range docs {
+		kept := DropContained(docs)
+		st.Contained[n] = len(docs) - len(kept)
+		for _, d := range kept {
 			if filter != nil && filter.Contaminated(d.Text) {
 				st.Contaminated[n]++
 				continue
@@ -217,6 +221,37 @@ func Load(ctx context.Context, names []string, opt tasks.LoadOptions, decontamin
 	sort.Strings(st.Files)
 	st.Files = slices.Compact(st.Files)
 	return out, st, nil
+}
+
+// DropContained removes, within one corpus, the documents whose text
+// appears verbatim inside another document (and all but the first of exact
+// duplicates). SST-2's training pool is the clearest case: 88% of its
+// phrases are pieces of its longer phrases, so without this most held-out
+// documents would have been read in training, and memorising models (an
+// n-gram table) would look better than they are.
+func DropContained(docs []Doc) []Doc {
+	seen := map[string]bool{}
+	var uniq []Doc
+	for _, d := range docs {
+		if !seen[d.Text] {
+			seen[d.Text] = true
+			uniq = append(uniq, d)
+		}
+	}
+	// One suffix array over every text, separated by a byte no text holds:
+	// a text found more than once occurs inside another.
+	var buf []byte
+	for _, d := range uniq {
+		buf = append(append(buf, d.Text...), 0)
+	}
+	index := suffixarray.New(buf)
+	var out []Doc
+	for _, d := range uniq {
+		if d.Text == "" || strings.IndexByte(d.Text, 0) >= 0 || len(index.Lookup([]byte(d.Text), 2)) < 2 {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // NGram is the length, in words, of the spans compared by Filter.

@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,5 +76,19 @@ func TestNoTestTextInPretrainingCorpus(t *testing.T) {
 	}
 	if checked < 50 {
 		t.Errorf("only %d test texts checked", checked)
+	}
+}
+
+func TestDropContained(t *testing.T) {
+	docs := []Doc{{"r", "a stirring , funny and finally transporting re-imagining"}, {"r", "funny and finally"},
+		{"r", "transporting"}, {"r", "an unrelated sentence"}, {"r", "an unrelated sentence"}, {"r", "stirring , funny and"}}
+	got := DropContained(docs)
+	var texts []string
+	for _, d := range got {
+		texts = append(texts, d.Text)
+	}
+	want := []string{"a stirring , funny and finally transporting re-imagining", "an unrelated sentence"}
+	if !slices.Equal(texts, want) {
+		t.Errorf("kept %q, want %q", texts, want)
 	}
 }
