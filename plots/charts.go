@@ -2,301 +2,423 @@ package plots
 
 import (
 	"fmt"
-	"image/color"
 	"math"
-	"strings"
+	"slices"
+	"sort"
 
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
-// Short names a model for axes: zoo/cpu/xl → xl.
-func Short(model string) string {
-	if i := strings.LastIndexByte(model, '/'); i >= 0 && strings.HasPrefix(model, "zoo/") {
-		return model[i+1:]
-	}
-	return model
+func pt(x float64, iv metrics.Interval) Point {
+	return Point{X: x, Y: float64(iv.Estimate), Low: float64(iv.Low), High: float64(iv.High)}
 }
 
-// LossName shortens the default logconf spelling.
-func LossName(loss string) string {
-	if strings.HasPrefix(loss, "logconf(alpha=0.5,warmup=0.2,buffer=64)") {
-		return "logconf"
-	}
-	return loss
-}
-
-// hline marks a horizontal reference over n nominal positions.
-func (f *Figure) hline(y float64, n int, name string, c color.Color, dashed bool) {
-	f.hlineFrom(y, -0.3, float64(n)-0.7, name, c, dashed)
-}
-
-// hlineFrom marks a horizontal reference from x0 to x1, in the legend
-// under name unless it is empty; NaN draws nothing.
-func (f *Figure) hlineFrom(y, x0, x1 float64, name string, c color.Color, dashed bool) {
-	if math.IsNaN(y) {
-		return
-	}
-	l := horizontal(y, x0, x1, c, vg.Points(1))
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
-	}
-	f.Plot.Add(l)
-	if name != "" {
-		f.Plot.Legend.Add(name, l)
-	}
-}
-
-// cell finds the summary of (weak, strong, loss) in a sweep.
-func cell(sw *analysis.Sweep, weak, strong, loss string) (analysis.Summary, bool) {
+// models returns the sweep's models that appear as strong and as weak, with
+// their parameter counts, ordered by size.
+func sizes(sw *analysis.Sweep, loss losses.Spec) (weaks, strongs []string, params map[string]float64) {
+	params = map[string]float64{}
 	for _, s := range sw.Summary {
-		if s.Weak == weak && s.Strong == strong && LossName(s.Loss) == LossName(loss) {
-			return s, true
+		if !s.Loss.Same(loss) {
+			continue
 		}
+		if !slices.Contains(weaks, s.WeakModel) {
+			weaks = append(weaks, s.WeakModel)
+		}
+		if !slices.Contains(strongs, s.StrongModel) {
+			strongs = append(strongs, s.StrongModel)
+		}
+		params[s.WeakModel], params[s.StrongModel] = float64(s.WeakParams), float64(s.StrongParams)
 	}
-	return analysis.Summary{}, false
+	bySize := func(ms []string) {
+		sort.SliceStable(ms, func(i, j int) bool { return params[ms[i]] < params[ms[j]] })
+	}
+	bySize(weaks)
+	bySize(strongs)
+	return weaks, strongs, params
 }
 
-// AccuracyVsSize is the paper's main chart: test accuracy of the students
-// of each weak supervisor (one line each) across strong models, with the
-// strong ceiling (trained on gold labels) in black.
-func AccuracyVsSize(sw *analysis.Sweep, loss string) (*Figure, error) {
-	models := sw.Spec.Models
-	var xs []string
-	for _, m := range models {
-		xs = append(xs, Short(m))
+// computeAxis puts every model of ms on a log x axis by parameters,
+// labelled "xl 2.4M".
+func (f *Figure) computeAxis(ms []string, params map[string]float64) {
+	var xs []float64
+	var labels []string
+	for _, m := range ms {
+		xs = append(xs, params[m])
+		labels = append(labels, fmt.Sprintf("%s\n%s", zoo.Short(m), Params(int(params[m]))))
 	}
-	ceiling := make([]float64, len(models))
-	for i := range ceiling {
-		ceiling[i] = math.NaN()
-	}
-	var series []Series
-	for wi, weak := range models {
-		y := make([]float64, len(models))
-		any := false
-		for si, strong := range models {
-			y[si] = math.NaN()
-			if s, ok := cell(sw, weak, strong, loss); ok {
-				y[si], any = s.Student, true
-				ceiling[si] = s.Ceiling
-			}
-		}
-		if any {
-			// The supervisor's own accuracy starts its line.
-			for _, s := range sw.Summary {
-				if s.Weak == weak {
-					y[wi] = s.Weak_
-					break
-				}
-			}
-			series = append(series, Series{Name: "weak " + Short(weak), Y: y})
-		}
-	}
-	series = append(series, Series{Name: "strong ceiling (gold labels)", Y: ceiling, Dashed: true, Color: color.Black})
-	return Lines(fmt.Sprintf("%s: students of each weak model (%s)", sw.Spec.Task, LossName(loss)), "strong model", "test accuracy", xs, series)
+	f.logX(xs, labels)
 }
 
-// PGRBars shows mean PGR per (weak → strong) pair, one bar per loss.
-func PGRBars(sw *analysis.Sweep) (*Figure, error) {
-	var pairs []string
-	seen := map[string]bool{}
-	for _, s := range sw.Summary {
-		p := Short(s.Weak) + "→" + Short(s.Strong)
-		if !seen[p] {
-			seen[p] = true
-			pairs = append(pairs, p)
+func union(a, b []string) []string {
+	out := append([]string(nil), a...)
+	for _, m := range b {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
 		}
 	}
-	var series []Series
-	for _, loss := range sw.Spec.Losses {
-		y := make([]float64, len(pairs))
-		for i := range y {
-			y[i] = math.NaN()
-		}
-		for _, s := range sw.Summary {
-			if LossName(s.Loss) != LossName(loss) {
+	return out
+}
+
+// AccuracyVsCompute is the paper's Fig. 3a–c: test accuracy against the
+// strong student's size (non-embedding parameters, log scale). Each weak
+// supervisor has a line, coloured on a ramp from the weakest (light) to
+// the strongest (dark), starting at its own accuracy and running through
+// its students; the gold-trained ceilings are the black line. Error bars
+// are 95% intervals over test rows and seeds.
+func AccuracyVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
+	weaks, strongs, params := sizes(sw, loss)
+	if len(strongs) == 0 {
+		return nil, fmt.Errorf("plots: the sweep has no results with loss %s", loss.Short())
+	}
+	f := newFigure(fmt.Sprintf("%s: weak-to-strong students (%s)", sw.Spec.Task, loss.Short()), "strong student (non-embedding parameters)", "test accuracy")
+	f.computeAxis(union(weaks, strongs), params)
+	for i, w := range weaks {
+		var s Series
+		s.Name, s.Color = "supervisor "+zoo.Short(w), Ramp(i, len(weaks))
+		first := true
+		for _, st := range strongs {
+			sum, ok := sw.Find(w, st, loss)
+			if !ok {
 				continue
 			}
-			for i, p := range pairs {
-				if p == Short(s.Weak)+"→"+Short(s.Strong) {
-					y[i] = s.PGR.Estimate
+			if first { // the supervisor's own accuracy, at its own size
+				s.Points = append(s.Points, pt(params[w], sum.WeakAcc))
+				first = false
+			}
+			s.Points = append(s.Points, pt(params[st], sum.StudentAcc))
+		}
+		if err := f.add(s); err != nil {
+			return nil, err
+		}
+	}
+	ceiling := Series{Name: "gold ceiling", Color: Black, Glyph: draw.SquareGlyph{}}
+	for _, st := range strongs {
+		for _, w := range weaks {
+			if sum, ok := sw.Find(w, st, loss); ok {
+				ceiling.Points = append(ceiling.Points, pt(params[st], sum.CeilingAcc))
+				break
+			}
+		}
+	}
+	if err := f.add(ceiling); err != nil {
+		return nil, err
+	}
+	f.clampY(0, 1)
+	f.Caption = sw.Caption() + ". Each coloured line starts at its supervisor's own accuracy."
+	return f, nil
+}
+
+// PGRVsCompute is the paper's Fig. 3d–f: performance gap recovered against
+// the strong student's size, one line per weak supervisor (same colours as
+// AccuracyVsCompute), PGR from seed-averaged accuracies with 95% intervals.
+// Pairs whose gap is too small to measure have no point; the caption counts
+// them.
+func PGRVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
+	weaks, strongs, params := sizes(sw, loss)
+	if len(strongs) == 0 {
+		return nil, fmt.Errorf("plots: the sweep has no results with loss %s", loss.Short())
+	}
+	f := newFigure(fmt.Sprintf("%s: performance gap recovered (%s)", sw.Spec.Task, loss.Short()), "strong student (non-embedding parameters)", "PGR")
+	f.computeAxis(strongs, params)
+	missing, total := 0, 0
+	for i, w := range weaks {
+		s := Series{Name: "supervisor " + zoo.Short(w), Color: Ramp(i, len(weaks))}
+		for _, st := range strongs {
+			sum, ok := sw.Find(w, st, loss)
+			if !ok {
+				continue
+			}
+			total++
+			if !sum.Measurable {
+				missing++
+				continue
+			}
+			s.Points = append(s.Points, pt(params[st], sum.PGR))
+		}
+		if err := f.add(s); err != nil {
+			return nil, err
+		}
+	}
+	lo, hi := f.Plot.X.Min, f.Plot.X.Max
+	f.ref("", 0, lo, hi, metrics0Color, nil)
+	f.ref("", 1, lo, hi, metrics0Color, []vg.Length{vg.Points(2), vg.Points(2)})
+	f.Caption = fmt.Sprintf("%s. 0 = the student only matches its supervisor; 1 = as good as the gold ceiling.", sw.Caption())
+	if missing > 0 {
+		f.Caption += fmt.Sprintf(" %d of %d pairs have no point: their ceiling − supervisor gap is too small to measure (< %g standard errors).", missing, total, metrics.GapSEs)
+	}
+	if missing == total {
+		f.Plot.Y.Min, f.Plot.Y.Max = -0.5, 1.5
+	}
+	return f, nil
+}
+
+var metrics0Color = Black
+
+// LossComparison is the paper's Fig. 5: PGR against the strong student's
+// size for the weakest supervisor (the largest gaps), one line per loss.
+func LossComparison(sw *analysis.Sweep) (*Figure, error) {
+	if len(sw.Spec.Losses) == 0 {
+		return nil, fmt.Errorf("plots: the sweep has no losses")
+	}
+	weaks, strongs, params := sizes(sw, sw.Spec.Losses[0])
+	if len(weaks) == 0 {
+		return nil, fmt.Errorf("plots: empty sweep")
+	}
+	w := weaks[0]
+	f := newFigure(fmt.Sprintf("%s: PGR of the students of %s, by loss", sw.Spec.Task, zoo.Short(w)), "strong student (non-embedding parameters)", "PGR")
+	f.computeAxis(strongs, params)
+	missing := 0
+	for i, loss := range sw.Spec.Losses {
+		s := Series{Name: loss.Short(), Color: Palette[i%len(Palette)], Dashed: i > 0}
+		for _, st := range strongs {
+			sum, ok := sw.Find(w, st, loss)
+			if !ok {
+				continue
+			}
+			if !sum.Measurable {
+				missing++
+				continue
+			}
+			p := pt(params[st], sum.PGR)
+			p.X *= 1 + 0.04*float64(i) // side by side, so neither hides the other
+			s.Points = append(s.Points, p)
+		}
+		if err := f.add(s); err != nil {
+			return nil, err
+		}
+	}
+	f.ref("", 0, f.Plot.X.Min, f.Plot.X.Max, Black, nil)
+	f.Caption = sw.Caption() + fmt.Sprintf(". Supervisor %s; the losses' points are offset sideways to stay visible.", zoo.Short(w))
+	if missing > 0 {
+		f.Caption += fmt.Sprintf(" %d points missing: gap too small to measure.", missing)
+	}
+	return f, nil
+}
+
+// AgreementVsSize is the paper's Fig. 8: how often students agree with
+// their supervisor on the test set, when the supervisor is right (solid)
+// and wrong (dashed), against student size, for one supervisor and loss;
+// its accuracy as a grey reference.
+func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure, error) {
+	_, strongs, params := sizes(sw, loss)
+	right := Series{Name: "supervisor right", Color: Palette[0]}
+	wrong := Series{Name: "supervisor wrong", Color: Palette[1], Dashed: true}
+	all := Series{Name: "all examples", Color: Palette[2], Glyph: draw.TriangleGlyph{}}
+	var used []string
+	weakAcc := math.NaN()
+	for _, st := range strongs {
+		s, ok := sw.Find(weak, st, loss)
+		if !ok {
+			continue
+		}
+		used = append(used, st)
+		weakAcc = float64(s.WeakAcc.Estimate)
+		right.Points = append(right.Points, pt(params[st], s.AgreeRight))
+		wrong.Points = append(wrong.Points, pt(params[st], s.AgreeWrong))
+		all.Points = append(all.Points, pt(params[st], s.Agree))
+	}
+	if len(used) == 0 {
+		return nil, fmt.Errorf("plots: no students of %s with %s", weak, loss.Short())
+	}
+	f := newFigure(fmt.Sprintf("%s: students' agreement with %s (%s)", sw.Spec.Task, zoo.Short(weak), loss.Short()), "strong student (non-embedding parameters)", "agreement with the supervisor")
+	f.computeAxis(used, params)
+	for _, s := range []Series{right, wrong, all} {
+		if err := f.add(s); err != nil {
+			return nil, err
+		}
+	}
+	f.ref(fmt.Sprintf("supervisor accuracy %.3f", weakAcc), weakAcc, f.Plot.X.Min, f.Plot.X.Max, grey, []vg.Length{vg.Points(2), vg.Points(2)})
+	f.clampY(0, 1)
+	f.Caption = sw.Caption() + ". Intervals over seeds."
+	return f, nil
+}
+
+var grey = color0(120)
+
+// TrainingCurves is the paper's Fig. 7: the student's gold test accuracy
+// during training, one line per strong student (mean over seeds), with the
+// honest (○) and cheating (×) early-stopping points of each seed marked,
+// and the supervisor's and the ceilings' accuracies as references.
+func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
+	if len(ess) == 0 {
+		return nil, fmt.Errorf("plots: no training curves")
+	}
+	e0 := ess[0]
+	f := newFigure(fmt.Sprintf("%s: students of %s during training (%s)", e0.Task, zoo.Short(e0.WeakModel), e0.Loss.Short()), "training step", "test accuracy")
+	maxStep := 0.0
+	for i, es := range ess {
+		c := Ramp(i+1, len(ess)+1)
+		// Mean curve over seeds, step by step (all seeds share the schedule).
+		var mean Series
+		mean.Name, mean.Color = "student "+zoo.Short(es.StrongModel), c
+		n := len(es.Seeds[0].Curve)
+		for k := range n {
+			var ys []float64
+			for _, s := range es.Seeds {
+				if k < len(s.Curve) {
+					ys = append(ys, float64(s.Curve[k].TestAcc))
 				}
 			}
+			iv := metrics.Bootstrap(ys, 0.95, 500, 1)
+			x := float64(es.Seeds[0].Curve[k].Step)
+			maxStep = math.Max(maxStep, x)
+			mean.Points = append(mean.Points, Point{X: x, Y: float64(iv.Estimate), Low: float64(iv.Low), High: float64(iv.High)})
 		}
-		series = append(series, Series{Name: LossName(loss), Y: y})
+		if err := f.add(mean); err != nil {
+			return nil, err
+		}
+		honest := Series{Color: c, NoLine: true, Glyph: draw.RingGlyph{}, Radius: vg.Points(6)}
+		cheat := Series{Color: c, NoLine: true, Glyph: draw.CrossGlyph{}, Radius: vg.Points(6)}
+		for _, s := range es.Seeds {
+			honest.Points = append(honest.Points, Point{X: float64(s.Honest.Step), Y: float64(s.Honest.TestAcc), Low: math.NaN(), High: math.NaN()})
+			cheat.Points = append(cheat.Points, Point{X: float64(s.Cheating.Step), Y: float64(s.Cheating.TestAcc), Low: math.NaN(), High: math.NaN()})
+		}
+		if i == 0 {
+			honest.Name, cheat.Name = "honest stop (each seed)", "cheating stop (each seed)"
+		}
+		if err := f.add(honest); err != nil {
+			return nil, err
+		}
+		if err := f.add(cheat); err != nil {
+			return nil, err
+		}
 	}
-	defined, all := 0, 0
-	for _, s := range series {
-		for _, v := range s.Y {
-			all++
-			if !math.IsNaN(v) {
-				defined++
+	f.ref(fmt.Sprintf("supervisor %s: %.3f", zoo.Short(e0.WeakModel), e0.WeakAcc.Estimate), float64(e0.WeakAcc.Estimate), 0, maxStep, grey, []vg.Length{vg.Points(2), vg.Points(2)})
+	for i, es := range ess {
+		f.ref(fmt.Sprintf("ceiling %s: %.3f", zoo.Short(es.StrongModel), es.CeilingAcc.Estimate), float64(es.CeilingAcc.Estimate), 0, maxStep, Ramp(i+1, len(ess)+1), []vg.Length{vg.Points(6), vg.Points(2)})
+	}
+	f.clampY(0, 1)
+	f.Caption = fmt.Sprintf("%s: %d evaluations per training on %d test rows, %d seeds (lines are means); honest stop: %s; cheating stop: best test accuracy (uses test labels, an upper bound).",
+		e0.Task, e0.Evals, e0.Examples, len(e0.Seeds), e0.Criterion)
+	return f, nil
+}
+
+// BootstrapChart is the paper's Fig. 4 as a dot plot: the supervisor, each
+// link of the chain, the directly supervised student and the ceiling, with
+// 95% intervals; no bar starts at zero to hide a difference.
+func BootstrapChart(bs *analysis.Bootstrapping) (*Figure, error) {
+	f := newFigure(fmt.Sprintf("%s: bootstrapping %s (%s)", bs.Task, analysis.ChainName(bs.Chain), bs.Loss.Short()), "", "test accuracy")
+	labels := []string{"supervisor\n" + zoo.Short(bs.Chain[0])}
+	values := []metrics.Interval{bs.ChainPGR.WeakAcc}
+	for _, l := range bs.Links {
+		labels = append(labels, "chain: "+zoo.Short(l.Student))
+		values = append(values, l.StudentAcc)
+	}
+	labels = append(labels, "direct: "+zoo.Short(bs.Chain[len(bs.Chain)-1]), "ceiling\n"+zoo.Short(bs.Chain[len(bs.Chain)-1]))
+	values = append(values, bs.DirectPGR.StudentAcc, bs.ChainPGR.CeilingAcc)
+	f.Plot.NominalX(labels...)
+	for i, v := range values {
+		c := Palette[0]
+		switch {
+		case i == 0:
+			c = grey
+		case i == len(values)-1:
+			c = Black
+		case i == len(values)-2:
+			c = Palette[1]
+		}
+		if err := f.add(Series{Color: c, NoLine: true, Points: []Point{pt(float64(i), v)}}); err != nil {
+			return nil, err
+		}
+	}
+	f.clampY(0, 1)
+	f.LegendWidth = 0.2 * vg.Inch
+	f.Caption = fmt.Sprintf("%s: %d test rows, seeds %v; the chain's students each learn from the previous one's labels on fresh data; "+
+		"direct: the strong model learns from %s's labels on the chain's last half. Chain − direct: %s.",
+		bs.Task, bs.Examples, bs.Seeds, zoo.Short(bs.Chain[0]), bs.ChainMinusDirect)
+	return f, nil
+}
+
+// FewShotChart is the paper's Fig. 6: test accuracy against model size for
+// zero-shot and 5-shot prompting (gold and weak demonstrations) and for
+// finetuning on weak and on gold labels.
+func FewShotChart(pc *analysis.PromptingComparison) (*Figure, error) {
+	f := newFigure(fmt.Sprintf("%s: prompting vs finetuning", pc.Task), "model (non-embedding parameters)", "test accuracy")
+	var ms []string
+	params := map[string]float64{}
+	for _, r := range pc.Rows {
+		ms = append(ms, r.Model)
+		params[r.Model] = float64(r.Params)
+	}
+	f.computeAxis(ms, params)
+	type col struct {
+		name   string
+		get    func(analysis.PromptRow) metrics.Interval
+		dashed bool
+	}
+	cols := []col{
+		{"zero-shot", func(r analysis.PromptRow) metrics.Interval { return r.ZeroShot }, true},
+		{fmt.Sprintf("%d-shot, gold labels", pc.K), func(r analysis.PromptRow) metrics.Interval { return r.FewShotGold }, true},
+		{fmt.Sprintf("%d-shot, weak labels", pc.K), func(r analysis.PromptRow) metrics.Interval { return r.FewShotWeak }, true},
+		{"finetuned, weak labels", func(r analysis.PromptRow) metrics.Interval { return r.FinetuneWeak }, false},
+		{"finetuned, gold labels", func(r analysis.PromptRow) metrics.Interval { return r.FinetuneGold }, false},
+	}
+	for i, c := range cols {
+		s := Series{Name: c.name, Color: Palette[i%len(Palette)], Dashed: c.dashed}
+		if c.name == "finetuned, gold labels" {
+			s.Color = Black
+		}
+		for _, r := range pc.Rows {
+			p := pt(params[r.Model], c.get(r))
+			p.X *= 1 + 0.06*float64(i-2) // side by side: equal values stay visible
+			s.Points = append(s.Points, p)
+		}
+		if err := f.add(s); err != nil {
+			return nil, err
+		}
+	}
+	f.ref(fmt.Sprintf("supervisor %s: %.3f", zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate), float64(pc.WeakAcc.Estimate), f.Plot.X.Min, f.Plot.X.Max, grey, []vg.Length{vg.Points(2), vg.Points(2)})
+	f.clampY(0, 1)
+	f.Caption = pc.Caption() + ". Series are offset sideways so equal values stay visible."
+	return f, nil
+}
+
+// MediansVsCompute is the median over tasks of PGR against the strong
+// student's size, one line per (supervisor, loss): the paper's summary of
+// NLP tasks.
+func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("plots: no medians")
+	}
+	params := map[string]float64{}
+	var weaks, strongs []string
+	var lossList []losses.Spec
+	for _, m := range ms {
+		params[m.WeakModel], params[m.StrongModel] = float64(m.WeakParams), float64(m.StrongParams)
+		if !slices.Contains(weaks, m.WeakModel) {
+			weaks = append(weaks, m.WeakModel)
+		}
+		if !slices.Contains(strongs, m.StrongModel) {
+			strongs = append(strongs, m.StrongModel)
+		}
+		if !slices.ContainsFunc(lossList, func(l losses.Spec) bool { return l.Same(m.Loss) }) {
+			lossList = append(lossList, m.Loss)
+		}
+	}
+	sort.SliceStable(weaks, func(i, j int) bool { return params[weaks[i]] < params[weaks[j]] })
+	sort.SliceStable(strongs, func(i, j int) bool { return params[strongs[i]] < params[strongs[j]] })
+	f := newFigure(fmt.Sprintf("median PGR over %d tasks", ms[0].NTasks), "strong student (non-embedding parameters)", "median PGR")
+	f.computeAxis(strongs, params)
+	for li, loss := range lossList {
+		for wi, w := range weaks {
+			s := Series{Name: fmt.Sprintf("%s, supervisor %s", loss.Short(), zoo.Short(w)), Color: Ramp(wi, len(weaks)), Dashed: li > 0}
+			for _, m := range ms {
+				if m.WeakModel == w && m.Loss.Same(loss) && m.PGR.Defined() {
+					s.Points = append(s.Points, Point{X: params[m.StrongModel] * (1 + 0.04*float64(li)), Y: float64(m.PGR), Low: float64(m.MinPGR), High: float64(m.MaxPGR)})
+				}
+			}
+			if err := f.add(s); err != nil {
+				return nil, err
 			}
 		}
 	}
-	title := sw.Spec.Task + ": PGR by loss (mean over seeds)"
-	switch {
-	case defined == 0:
-		title += "\nall undefined: no ceiling beat its supervisor"
-	case defined < all:
-		title += "\nno bar: PGR undefined (ceiling ≤ weak)"
-	}
-	return Bars(title, "weak → strong", "PGR", pairs, series)
-}
-
-// AgreementVsSize shows, for students of one weak supervisor, how often
-// they agree with it: overall, where it is right, where it is wrong.
-func AgreementVsSize(sw *analysis.Sweep, weak, loss string) (*Figure, error) {
-	var xs []string
-	var all, right, wrong []float64
-	weakAcc := math.NaN()
-	for _, m := range sw.Spec.Models {
-		if s, ok := cell(sw, weak, m, loss); ok {
-			xs = append(xs, Short(m))
-			all, right, wrong = append(all, s.Agreement), append(right, s.AgreeRight), append(wrong, s.AgreeWrong)
-			weakAcc = s.Weak_
-		}
-	}
-	if len(xs) == 0 {
-		return nil, fmt.Errorf("no students of %s with loss %s in the sweep", weak, loss)
-	}
-	f, err := Lines(fmt.Sprintf("%s: agreement with weak %s (%s)", sw.Spec.Task, Short(weak), LossName(loss)), "student", "agreement with supervisor", xs,
-		[]Series{{Name: "all test inputs", Y: all}, {Name: "supervisor right", Y: right}, {Name: "supervisor wrong", Y: wrong}})
-	if err != nil {
-		return nil, err
-	}
-	f.hline(weakAcc, len(xs), "weak accuracy", color.Gray{100}, true)
+	f.ref("", 0, f.Plot.X.Min, f.Plot.X.Max, Black, nil)
+	f.Caption = fmt.Sprintf("Tasks: %v. Bars span the tasks' PGRs (min to max); a task counts only where its gap is measurable; lines dashed after the first loss.", ms[0].Tasks)
 	return f, nil
-}
-
-// TrainingCurve plots a student's test accuracy during training, with the
-// weak and ceiling accuracies, and marks honest and cheating early stops.
-func TrainingCurve(es *analysis.EarlyStopping) (*Figure, error) {
-	f := newFigure(fmt.Sprintf("student %s ← %s (%s)", Short(es.Strong), Short(es.Weak), LossName(es.Loss)), "training step", "test accuracy")
-	var acc, agree plotter.XYs
-	for _, p := range es.Curve {
-		acc = append(acc, plotter.XY{X: float64(p.Step), Y: p.TestAcc})
-		if !math.IsNaN(p.ValAccWeak) {
-			agree = append(agree, plotter.XY{X: float64(p.Step), Y: p.ValAccWeak})
-		}
-	}
-	addLine := func(pts plotter.XYs, name string, c color.Color, dashed bool) error {
-		if len(pts) == 0 {
-			return nil
-		}
-		l, sc, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return err
-		}
-		l.Color, sc.Color = c, c
-		sc.Shape = draw.CircleGlyph{}
-		if dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		f.Plot.Add(l, sc)
-		f.Plot.Legend.Add(name, l)
-		return nil
-	}
-	if err := addLine(acc, "gold test accuracy", Palette[0], false); err != nil {
-		return nil, err
-	}
-	if err := addLine(agree, "val agreement with weak labels", Palette[2], true); err != nil {
-		return nil, err
-	}
-	x0, x1 := acc[0].X, acc[len(acc)-1].X
-	f.hlineFrom(es.WeakAcc, x0, x1, "weak supervisor", color.Gray{120}, true)
-	f.hlineFrom(es.CeilingAcc, x0, x1, "strong ceiling", color.Black, true)
-	mark := func(p analysis.StopPoint, name string, c color.Color, shape draw.GlyphDrawer) {
-		sc, _ := plotter.NewScatter(plotter.XYs{{X: float64(p.Step), Y: p.TestAcc}})
-		sc.Color, sc.Shape, sc.Radius = c, shape, vg.Points(6)
-		f.Plot.Add(sc)
-		f.Plot.Legend.Add(name, sc)
-	}
-	mark(es.Honest, "honest early stop", Palette[1], draw.BoxGlyph{})
-	mark(es.Cheating, "cheating early stop (test labels)", Palette[3], draw.TriangleGlyph{})
-	f.headroom(6)
-	return f, nil
-}
-
-// PromptingChart compares prompting with finetuning across models.
-func PromptingChart(pc *analysis.PromptingComparison) (*Figure, error) {
-	var xs []string
-	var zero, gold, weak, ftWeak, ftGold []float64
-	for _, r := range pc.Rows {
-		xs = append(xs, Short(r.Model))
-		zero, gold, weak = append(zero, r.ZeroShot), append(gold, r.FewShotGold), append(weak, r.FewShotWeak)
-		ftWeak, ftGold = append(ftWeak, r.FinetuneWeak), append(ftGold, r.FinetuneGold)
-	}
-	f, err := Lines(fmt.Sprintf("%s: prompting vs finetuning (weak %s)", pc.Task, Short(pc.Weak)), "model", "test accuracy", xs, []Series{
-		{Name: "zero-shot", Y: zero}, {Name: fmt.Sprintf("%d-shot, gold labels", pc.K), Y: gold},
-		{Name: fmt.Sprintf("%d-shot, weak labels", pc.K), Y: weak},
-		{Name: "finetuned on weak labels", Y: ftWeak, Dashed: true}, {Name: "finetuned on gold labels", Y: ftGold, Dashed: true},
-	})
-	if err != nil {
-		return nil, err
-	}
-	f.hline(pc.WeakAcc, len(xs), "weak supervisor", color.Gray{100}, true)
-	return f, nil
-}
-
-// GenerativeChart compares accuracies and PGR with and without generative
-// finetuning.
-func GenerativeChart(gc *analysis.GenerativeComparison) (*Figure, error) {
-	// All five on the examples of the training curves (see EarlyStopping).
-	groups := []string{"weak", "student", "ceiling", "student, honest ES", "student, cheating ES"}
-	row := func(es *analysis.EarlyStopping) []float64 {
-		return []float64{es.WeakAcc, es.Final.TestAcc, es.CeilingAcc, es.Honest.TestAcc, es.Cheating.TestAcc}
-	}
-	f, err := Bars(fmt.Sprintf("%s: %s → %s, with/without generative finetuning", gc.Task, Short(gc.Weak), Short(gc.Strong)),
-		"", "test accuracy", groups, []Series{{Name: "base models", Y: row(gc.PlainES)},
-			{Name: "generatively finetuned", Y: row(gc.GenerativeES)}})
-	if err != nil {
-		return nil, err
-	}
-	f.Width = 8 * vg.Inch
-	return f, nil
-}
-
-// SweepTable is a sweep's summary as an HTML table.
-func SweepTable(sw *analysis.Sweep) *Table {
-	t := &Table{Caption: fmt.Sprintf("%s at scale %s: means over %d seed(s); PGR with a 95%% bootstrap interval over seeds",
-		sw.Spec.Task, sw.Spec.Scale, len(sw.Spec.Seeds)),
-		Header: []string{"weak", "strong", "loss", "weak acc", "student acc", "ceiling acc", "PGR", "PGR (AUROC)", "agree", "agree | weak right", "agree | weak wrong"}}
-	for _, s := range sw.Summary {
-		pgr := s.PGR.String()
-		if s.UndefinedPGR > 0 {
-			pgr += fmt.Sprintf(" (%d undefined)", s.UndefinedPGR)
-		}
-		t.Rows = append(t.Rows, []string{Short(s.Weak), Short(s.Strong), LossName(s.Loss), F(s.Weak_), F(s.Student), F(s.Ceiling),
-			pgr, s.PGRAUROC.String(), F(s.Agreement), F(s.AgreeRight), F(s.AgreeWrong)})
-	}
-	return t
-}
-
-// MedianPGR is the median over a sweep's pairs of the mean PGR, per loss,
-// with how many pairs had a defined PGR.
-func MedianPGR(sw *analysis.Sweep, loss string) (float64, int) {
-	var v []float64
-	for _, s := range sw.Summary {
-		if LossName(s.Loss) == LossName(loss) && s.PGR.N > 0 {
-			v = append(v, s.PGR.Estimate)
-		}
-	}
-	return metrics.Median(v), len(v)
-}
-
-// BootstrapChart compares the weak model, direct weak→strong, the
-// bootstrapped chain and the ceiling.
-func BootstrapChart(bs *analysis.Bootstrapping) (*Figure, error) {
-	var names []string
-	for _, m := range bs.Chain {
-		names = append(names, Short(m))
-	}
-	return Bars(fmt.Sprintf("bootstrapping %s (%s)", strings.Join(names, " → "), LossName(bs.Loss)), "", "test accuracy",
-		[]string{"weak " + names[0], "direct " + names[0] + "→" + names[len(names)-1], "bootstrapped", "ceiling " + names[len(names)-1]},
-		[]Series{{Name: "test accuracy", Y: []float64{bs.WeakAcc, bs.DirectAcc, bs.ChainAcc, bs.CeilingAcc}}})
 }

@@ -1,7 +1,12 @@
 // Package plots draws the charts and tables of weak-to-strong experiments
-// for notebooks: charts are gonum/plot figures rendered as SVG and shown
-// as HTML (so they survive Jupyter's HTML export), or saved as PNG for the
-// README; tables are HTML. Outside a notebook, Show does nothing.
+// for notebooks, in the grammar of Burns et al.'s figures: one x axis, the
+// strong student's size (non-embedding parameters, log scale); one colour
+// meaning per chart (the weak supervisor, on a sequential ramp from weakest
+// to strongest); the gold ceiling in black; intervals as error bars; the
+// legend beside the data, never on it. Charts are gonum/plot figures
+// rendered as SVG and shown as HTML (so they survive Jupyter's HTML
+// export), or written as PNG for the README; tables are HTML. Plots only
+// draw: every number comes from package analysis.
 package plots
 
 import (
@@ -18,19 +23,48 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Figure is a chart ready to render.
+// Figure is a chart ready to render: the plot, and its legend drawn in a
+// column of its own to the right of the data.
 type Figure struct {
 	Plot          *plot.Plot
+	Legend        plot.Legend
 	Width, Height vg.Length
+	LegendWidth   vg.Length
+	// Caption says what the chart's numbers rest on (rows, seeds); it is
+	// shown under the chart.
+	Caption string
 }
 
-// Palette of line colours (colour-blind friendly: Okabe–Ito).
+// Black is the gold ceiling's colour, as in the paper.
+var Black = color.RGBA{0, 0, 0, 255}
+
+// Palette of categorical colours (colour-blind friendly: Okabe–Ito), for
+// charts whose series are not ordered by size.
 var Palette = []color.Color{
 	color.RGBA{0, 114, 178, 255}, color.RGBA{213, 94, 0, 255}, color.RGBA{0, 158, 115, 255},
 	color.RGBA{204, 121, 167, 255}, color.RGBA{230, 159, 0, 255}, color.RGBA{86, 180, 233, 255},
-	color.RGBA{0, 0, 0, 255},
+}
+
+// viridis anchors, from the colour map the paper's figures use.
+var viridis = [][3]float64{{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}}
+
+// Ramp is the colour of item i of n ordered items (weakest first) on a
+// sequential ramp: light for the weakest, dark for the strongest.
+func Ramp(i, n int) color.Color {
+	t := 0.0
+	if n > 1 {
+		t = float64(i) / float64(n-1)
+	}
+	t = 0.85 * (1 - t) // yellow-green (weak) … dark purple (strong), without the palest yellow
+	seg := t * float64(len(viridis)-1)
+	k := min(int(seg), len(viridis)-2)
+	f := seg - float64(k)
+	c := func(j int) uint8 { return uint8(viridis[k][j] + f*(viridis[k+1][j]-viridis[k][j])) }
+	return color.RGBA{c(0), c(1), c(2), 255}
 }
 
 func newFigure(title, x, y string) *Figure {
@@ -38,38 +72,51 @@ func newFigure(title, x, y string) *Figure {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
+	lg := plot.NewLegend()
+	lg.Top, lg.Left = true, true
+	lg.TextStyle.Font.Size = vg.Points(10)
+	lg.Padding = vg.Points(3)
 	// Browsers draw the SVG's text in their own fonts, often wider than the
 	// metrics gonum lays out with: leave room.
-	return &Figure{Plot: p, Width: 7 * vg.Inch, Height: 4.2 * vg.Inch}
+	return &Figure{Plot: p, Legend: lg, Width: 7.6 * vg.Inch, Height: 4.2 * vg.Inch, LegendWidth: 2 * vg.Inch}
+}
+
+// draw renders the plot left of the legend's column.
+func (f *Figure) draw(c draw.Canvas) {
+	plotArea := draw.Crop(c, 0, -f.LegendWidth, 0, 0)
+	f.Plot.Draw(plotArea)
+	legendArea := draw.Crop(c, f.Width-f.LegendWidth+vg.Points(8), 0, 0, -vg.Points(24))
+	f.Legend.Draw(legendArea)
+}
+
+// WriteTo renders the figure in format ("svg" or "png") to out.
+func (f *Figure) WriteTo(out io.Writer, format string) error {
+	switch format {
+	case "svg":
+		c := vgsvg.New(f.Width, f.Height)
+		f.draw(draw.New(c))
+		_, err := c.WriteTo(out)
+		return err
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(110))
+		f.draw(draw.New(c))
+		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(out)
+		return err
+	}
+	return fmt.Errorf("plots: unknown format %q (svg or png)", format)
 }
 
 // SVG renders the figure.
 func (f *Figure) SVG() (string, error) {
-	w, err := f.Plot.WriterTo(f.Width, f.Height, "svg")
-	if err != nil {
-		return "", err
-	}
 	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
+	if err := f.WriteTo(&buf, "svg"); err != nil {
 		return "", err
 	}
 	return buf.String(), nil
 }
 
-// WriteTo renders the figure in format ("svg" or "png") to out.
-func (f *Figure) WriteTo(out io.Writer, format string) error {
-	w, err := f.Plot.WriterTo(f.Width, f.Height, format)
-	if err != nil {
-		return err
-	}
-	_, err = w.WriteTo(out)
-	return err
-}
-
-// HTML is the figure's SVG wrapped for inline display.
+// HTML is the figure's SVG, with its caption, wrapped for inline display.
 func (f *Figure) HTML() (string, error) {
 	svg, err := f.SVG()
 	if err != nil {
@@ -79,7 +126,11 @@ func (f *Figure) HTML() (string, error) {
 	if i := strings.Index(svg, "<svg"); i > 0 {
 		svg = svg[i:]
 	}
-	return `<div class="w2s-figure">` + svg + `</div>`, nil
+	caption := ""
+	if f.Caption != "" {
+		caption = `<div style="font-family:sans-serif;font-size:12px;color:#444;max-width:760px">` + html.EscapeString(f.Caption) + `</div>`
+	}
+	return `<div class="w2s-figure">` + svg + caption + `</div>`, nil
 }
 
 // Show displays figures and tables in the notebook (no-op elsewhere).
@@ -88,114 +139,159 @@ func Show(items ...interface{ HTML() (string, error) }) {
 	for _, it := range items {
 		h, err := it.HTML()
 		if err != nil {
-			h = fmt.Sprintf("<pre>plot error: %s</pre>", html.EscapeString(err.Error()))
+			h = "<pre>plots: " + html.EscapeString(err.Error()) + "</pre>"
 		}
-		gonbui.DisplayHTML(h)
+		if gonbui.IsNotebook {
+			gonbui.DisplayHTML(h)
+		}
 	}
 }
 
-// Series is one line of a chart: y over nominal x positions (NaN skips).
-type Series struct {
-	Name   string
-	Y      []float64
-	Dashed bool
-	Color  color.Color // default: the palette, in order
+// Point is one measurement with its interval (Low, High: NaN for none).
+type Point struct {
+	X, Y, Low, High float64
 }
 
-// lines adds series over nominal x labels as lines with points.
-func (f *Figure) lines(xs []string, series []Series) error {
-	f.Plot.NominalX(xs...)
-	for i, s := range series {
-		var pts plotter.XYs
-		for j, y := range s.Y {
-			if !math.IsNaN(y) {
-				pts = append(pts, plotter.XY{X: float64(j), Y: y})
-			}
-		}
-		if len(pts) == 0 {
+// Series is a line of points with error bars.
+type Series struct {
+	Name   string
+	Points []Point
+	Color  color.Color
+	Dashed bool
+	Glyph  draw.GlyphDrawer // default a filled circle
+	Width  vg.Length        // line width (default 1.5 points)
+	Radius vg.Length        // glyph radius (default 3.5 points)
+	NoLine bool             // points only
+}
+
+// add draws a series and enters it in the legend. Points with a NaN Y are
+// skipped.
+func (f *Figure) add(s Series) error {
+	var pts plotter.XYs
+	var errs plotter.YErrors
+	var withErr plotter.XYs
+	for _, p := range s.Points {
+		if math.IsNaN(p.Y) || math.IsNaN(p.X) {
 			continue
 		}
-		l, sc, err := plotter.NewLinePoints(pts)
+		pts = append(pts, plotter.XY{X: p.X, Y: p.Y})
+		if !math.IsNaN(p.Low) && !math.IsNaN(p.High) && p.High > p.Low {
+			withErr = append(withErr, plotter.XY{X: p.X, Y: p.Y})
+			errs = append(errs, struct{ Low, High float64 }{p.Y - p.Low, p.High - p.Y})
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	c := s.Color
+	if c == nil {
+		c = Palette[0]
+	}
+	var thumbs []plot.Thumbnailer
+	if !s.NoLine && len(pts) > 1 {
+		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return err
 		}
-		c := Palette[i%len(Palette)]
-		if s.Color != nil {
-			c = s.Color
-		}
-		l.Color, sc.Color = c, c
+		l.Color = c
 		l.Width = vg.Points(1.5)
-		sc.Shape = draw.CircleGlyph{}
-		sc.Radius = vg.Points(3)
-		if s.Dashed {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		if s.Width > 0 {
+			l.Width = s.Width
 		}
-		f.Plot.Add(l, sc)
-		f.Plot.Legend.Add(s.Name, l, sc)
+		if s.Dashed {
+			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
+		f.Plot.Add(l)
+		thumbs = append(thumbs, l)
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.Color, sc.Radius = c, vg.Points(3.5)
+	if s.Radius > 0 {
+		sc.Radius = s.Radius
+	}
+	sc.Shape = draw.CircleGlyph{}
+	if s.Glyph != nil {
+		sc.Shape = s.Glyph
+	}
+	f.Plot.Add(sc)
+	thumbs = append(thumbs, sc)
+	if len(withErr) > 0 {
+		eb := &plotter.YErrorBars{XYs: withErr, YErrors: errs, LineStyle: draw.LineStyle{Color: c, Width: vg.Points(1)}, CapWidth: vg.Points(5)}
+		f.Plot.Add(eb)
+	}
+	if s.Name != "" {
+		f.Legend.Add(s.Name, thumbs...)
 	}
 	return nil
 }
 
-// Lines is a chart of series over nominal x labels.
-func Lines(title, xLabel, yLabel string, xs []string, series []Series) (*Figure, error) {
-	f := newFigure(title, xLabel, yLabel)
-	if err := f.lines(xs, series); err != nil {
-		return nil, err
+// ref draws a horizontal reference line from x0 to x1, entered in the
+// legend.
+func (f *Figure) ref(name string, y, x0, x1 float64, c color.Color, dashes []vg.Length) {
+	if math.IsNaN(y) {
+		return
 	}
-	f.headroom(len(series))
-	return f, nil
-}
-
-// headroom raises the top of the y axis so a legend of n entries in the
-// top-left corner does not cover the data.
-func (f *Figure) headroom(n int) {
-	lo, hi := f.Plot.Y.Min, f.Plot.Y.Max
-	if hi > lo {
-		f.Plot.Y.Max = hi + (hi-lo)*(0.12*float64(n)+0.05)
+	l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+	if err != nil {
+		return
+	}
+	l.Color, l.Width, l.Dashes = c, vg.Points(1.2), dashes
+	f.Plot.Add(l)
+	if name != "" {
+		f.Legend.Add(name, l)
 	}
 }
 
-// Bars is a grouped bar chart: groups along x, one bar per series.
-func Bars(title, xLabel, yLabel string, groups []string, series []Series) (*Figure, error) {
-	f := newFigure(title, xLabel, yLabel)
-	f.Plot.NominalX(groups...)
-	w := vg.Points(14)
-	for i, s := range series {
-		vals := make(plotter.Values, len(s.Y))
-		for j, y := range s.Y {
-			if !math.IsNaN(y) {
-				vals[j] = y
-			}
+// logX puts x on a log scale with a tick at each given value, labelled.
+func (f *Figure) logX(xs []float64, labels []string) {
+	f.Plot.X.Scale = plot.LogScale{}
+	var ticks plot.ConstantTicks
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, x := range xs {
+		if x <= 0 || math.IsNaN(x) {
+			continue
 		}
-		b, err := plotter.NewBarChart(vals, w)
-		if err != nil {
-			return nil, err
-		}
-		b.Color = Palette[i%len(Palette)]
-		b.LineStyle.Width = 0
-		b.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * w
-		f.Plot.Add(b)
-		f.Plot.Legend.Add(s.Name, b)
+		ticks = append(ticks, plot.Tick{Value: x, Label: labels[i]})
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
 	}
-	f.Plot.Add(zeroLine(len(groups)))
-	f.Plot.Y.Min = math.Min(f.Plot.Y.Min, 0)
-	f.headroom(len(series))
-	return f, nil
+	f.Plot.X.Tick.Marker = ticks
+	if lo < hi {
+		f.Plot.X.Min, f.Plot.X.Max = lo/1.35, hi*1.35
+	} else if lo == hi {
+		f.Plot.X.Min, f.Plot.X.Max = lo/2, hi*2
+	}
 }
 
-// zeroLine marks y = 0 across n nominal positions.
-func zeroLine(n int) plot.Plotter {
-	return horizontal(0, -0.5, float64(n)-0.5, color.Gray{128}, vg.Points(0.5))
+// clampY sets the y range to the data's, widened a little, within
+// [lo, hi] (accuracies: [0, 1]).
+func (f *Figure) clampY(lo, hi float64) {
+	ymin, ymax := f.Plot.Y.Min, f.Plot.Y.Max
+	pad := (ymax - ymin) * 0.08
+	if pad == 0 {
+		pad = 0.02
+	}
+	f.Plot.Y.Min, f.Plot.Y.Max = math.Max(lo, ymin-pad), math.Min(hi, ymax+pad)
 }
 
-// horizontal is a solid line at y from x0 to x1.
-func horizontal(y, x0, x1 float64, c color.Color, width vg.Length) *plotter.Line {
-	l, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
-	l.Color, l.Width = c, width
-	return l
+// Params formats a parameter count for an axis: "77k", "2.4M".
+func Params(n int) string {
+	switch {
+	case n >= 1e9:
+		return trimZero(fmt.Sprintf("%.1fB", float64(n)/1e9))
+	case n >= 1e6:
+		return trimZero(fmt.Sprintf("%.1fM", float64(n)/1e6))
+	case n >= 1e3:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
 }
 
-// Table is an HTML table.
+func trimZero(s string) string { return strings.Replace(s, ".0", "", 1) }
+
+// Table is an HTML table with a caption naming its rows and seeds.
 type Table struct {
 	Caption string
 	Header  []string
@@ -207,7 +303,7 @@ func (t *Table) HTML() (string, error) {
 	var b strings.Builder
 	b.WriteString(`<table class="w2s-table" style="border-collapse:collapse;font-family:sans-serif;font-size:13px">`)
 	if t.Caption != "" {
-		fmt.Fprintf(&b, `<caption style="text-align:left;font-weight:bold;padding:4px">%s</caption>`, html.EscapeString(t.Caption))
+		fmt.Fprintf(&b, `<caption style="text-align:left;padding:4px;caption-side:bottom;color:#444;font-size:12px">%s</caption>`, html.EscapeString(t.Caption))
 	}
 	b.WriteString("<tr>")
 	for _, h := range t.Header {
@@ -225,18 +321,12 @@ func (t *Table) HTML() (string, error) {
 	return b.String(), nil
 }
 
-// Text is a paragraph of (escaped) text, for summaries generated from data.
+// Text is a paragraph of (escaped) text, for sentences generated from data.
 type Text string
 
 // HTML renders the paragraph.
 func (t Text) HTML() (string, error) {
-	return "<p style=\"font-family:sans-serif\">" + html.EscapeString(string(t)) + "</p>", nil
+	return "<p style=\"font-family:sans-serif;max-width:760px\">" + html.EscapeString(string(t)) + "</p>", nil
 }
 
-// F formats a number for tables: 3 decimals, "n/a" for NaN.
-func F(x float64) string {
-	if math.IsNaN(x) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3f", x)
-}
+func color0(g uint8) color.Color { return color.Gray{g} }

@@ -2,29 +2,42 @@ package plots
 
 import (
 	"bytes"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 )
 
-func fakeSweep() *analysis.Sweep {
-	models := []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}
-	sw := &analysis.Sweep{Spec: analysis.SweepSpec{Task: "sst2", Scale: "cpu", Models: models, Losses: []string{"xent", "logconf"}, Seeds: []uint64{0, 1}}}
-	acc := []float64{0.6, 0.7, 0.8}
-	for i := range models {
-		for j := i + 1; j < len(models); j++ {
-			for k, loss := range []string{"xent", "logconf(alpha=0.5,warmup=0.2,buffer=64)"} {
-				student := acc[i] + (acc[j]-acc[i])*(0.3+0.2*float64(k))
-				sw.Summary = append(sw.Summary, analysis.Summary{Weak: models[i], Strong: models[j], Loss: loss, Seeds: 2,
-					Weak_: acc[i], Student: student, Ceiling: acc[j],
-					PGR:      metrics.Interval{Estimate: 0.3 + 0.2*float64(k), Low: 0.1, High: 0.6, N: 2},
-					PGRAUROC: metrics.Interval{Estimate: math.NaN()}, Agreement: 0.8 - 0.05*float64(j), AgreeRight: 0.9, AgreeWrong: 0.5 - 0.1*float64(j)})
+func iv(x float64) metrics.Interval {
+	return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - 0.02), High: metrics.Float(x + 0.02), N: 5}
+}
+
+// sweep is a synthetic three-model sweep with two losses; the xs → s
+// pair's gap is too small to measure.
+func sweep() *analysis.Sweep {
+	models := []string{"zoo/cpu/xs", "zoo/cpu/s", "zoo/cpu/xl"}
+	params := map[string]int{"zoo/cpu/xs": 77_000, "zoo/cpu/s": 234_000, "zoo/cpu/xl": 2_370_000}
+	acc := map[string]float64{"zoo/cpu/xs": 0.62, "zoo/cpu/s": 0.66, "zoo/cpu/xl": 0.78}
+	sw := &analysis.Sweep{Spec: analysis.SweepSpec{Task: "sst2", Scale: "cpu", Models: models, Losses: []losses.Spec{"xent", "logconf"}, Seeds: []uint64{0, 1, 2, 3, 4}}}
+	for li, loss := range sw.Spec.Losses {
+		for i, w := range models {
+			for _, st := range models[i+1:] {
+				s := analysis.Summary{WeakModel: w, StrongModel: st, Loss: loss, WeakParams: params[w], StrongParams: params[st]}
+				student := acc[w] + (acc[st]-acc[w])*(0.3+0.1*float64(li))
+				s.WeakAcc, s.StudentAcc, s.CeilingAcc, s.Gap = iv(acc[w]), iv(student), iv(acc[st]), iv(acc[st]-acc[w])
+				s.Seeds, s.Examples = 5, 1821
+				s.Measurable = !(w == "zoo/cpu/xs" && st == "zoo/cpu/s")
+				s.PGR = metrics.Interval{Estimate: metrics.NaN(), Low: metrics.NaN(), High: metrics.NaN()}
+				if s.Measurable {
+					s.PGR = iv((student - acc[w]) / (acc[st] - acc[w]))
+				}
+				s.Agree, s.AgreeRight, s.AgreeWrong = iv(0.85), iv(0.95), iv(0.6-0.1*float64(i))
+				sw.Summary = append(sw.Summary, s)
 			}
 		}
 	}
@@ -32,27 +45,37 @@ func fakeSweep() *analysis.Sweep {
 }
 
 func TestCharts(t *testing.T) {
-	sw := fakeSweep()
-	es, _ := analysis.EarlyStoppingFrom(&stage.Result{Weak: "zoo/cpu/xs", Strong: "zoo/cpu/xl", Loss: "xent",
-		WeakCurveAcc: 0.6, CeilingCurveAcc: 0.8,
-		StudentCurve: []stage.CurvePoint{{Step: 10, TestAcc: 0.65, ValAccWeak: 0.8, ValXentWeak: 0.5}, {Step: 20, TestAcc: 0.7, ValAccWeak: 0.85, ValXentWeak: 0.45}, {Step: 30, TestAcc: 0.68, ValAccWeak: 0.9, ValXentWeak: 0.47}}})
-	pc := &analysis.PromptingComparison{Task: "sst2", Weak: "zoo/cpu/xs", K: 5, WeakAcc: 0.6, Rows: []analysis.PromptRow{
-		{Model: "zoo/cpu/m", ZeroShot: 0.5, FewShotGold: 0.55, FewShotWeak: 0.53, FinetuneWeak: 0.65, FinetuneGold: 0.7},
-		{Model: "zoo/cpu/xl", ZeroShot: 0.52, FewShotGold: 0.6, FewShotWeak: 0.56, FinetuneWeak: 0.7, FinetuneGold: 0.8}}}
-	res := &stage.Result{WeakScores: stage.Scores{Accuracy: 0.6}, StudentScores: stage.Scores{Accuracy: 0.65}, CeilingScores: stage.Scores{Accuracy: 0.7}}
-	gc := &analysis.GenerativeComparison{Task: "hh_harmless", Weak: "zoo/cpu/xs", Strong: "zoo/cpu/xl", Plain: res, Generative: res, PlainES: es, GenerativeES: es}
-	type maker func() (*Figure, error)
-	figures := map[string]maker{
-		"accuracy":   func() (*Figure, error) { return AccuracyVsSize(sw, "xent") },
-		"pgr":        func() (*Figure, error) { return PGRBars(sw) },
-		"agreement":  func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "logconf") },
-		"curve":      func() (*Figure, error) { return TrainingCurve(es) },
-		"prompting":  func() (*Figure, error) { return PromptingChart(pc) },
-		"generative": func() (*Figure, error) { return GenerativeChart(gc) },
-		"bootstrap": func() (*Figure, error) {
-			return BootstrapChart(&analysis.Bootstrapping{Chain: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Loss: "xent",
-				WeakAcc: 0.6, DirectAcc: 0.65, ChainAcc: 0.67, CeilingAcc: 0.75})
-		},
+	sw := sweep()
+	curve := func(seed uint64) analysis.SeedStops {
+		var c []stage.CurvePoint
+		for k := range 10 {
+			c = append(c, stage.CurvePoint{Step: 25 * (k + 1), TestAcc: metrics.Float(0.6 + 0.01*float64(k) - 0.002*float64(seed))})
+		}
+		return analysis.SeedStops{Seed: seed, Curve: c, Final: analysis.StopPoint{Step: 250, TestAcc: c[9].TestAcc},
+			Honest: analysis.StopPoint{Step: 200, TestAcc: c[7].TestAcc}, Cheating: analysis.StopPoint{Step: 250, TestAcc: c[9].TestAcc}}
+	}
+	es := &analysis.EarlyStopping{Task: "sst2", WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Criterion: "lowest xent",
+		Examples: 1821, Evals: 10, Seeds: []analysis.SeedStops{curve(0), curve(1)}, WeakAcc: iv(0.62), CeilingAcc: iv(0.78)}
+	bs := &analysis.Bootstrapping{Task: "sst2", Chain: []string{"zoo/cpu/xs", "zoo/cpu/s", "zoo/cpu/xl"}, Loss: "xent", Examples: 1821,
+		Links:     []analysis.Link{{Student: "zoo/cpu/s", StudentAcc: iv(0.64)}, {Student: "zoo/cpu/xl", StudentAcc: iv(0.70)}},
+		ChainPGR:  metrics.PairedPGR{WeakAcc: iv(0.62), StudentAcc: iv(0.70), CeilingAcc: iv(0.78)},
+		DirectPGR: metrics.PairedPGR{StudentAcc: iv(0.68)}, ChainMinusDirect: iv(0.02)}
+	pc := &analysis.PromptingComparison{Task: "sst2", WeakModel: "zoo/cpu/xs", K: 5, Examples: 300, WeakAcc: iv(0.62), Rows: []analysis.PromptRow{
+		{Model: "zoo/cpu/s", Params: 234_000, ZeroShot: iv(0.5), FewShotGold: iv(0.5), FewShotWeak: iv(0.5), FinetuneWeak: iv(0.64), FinetuneGold: iv(0.66)},
+		{Model: "zoo/cpu/xl", Params: 2_370_000, ZeroShot: iv(0.52), FewShotGold: iv(0.58), FewShotWeak: iv(0.55), FinetuneWeak: iv(0.70), FinetuneGold: iv(0.78)}}}
+	ms, err := analysis.MedianOverTasks([]*analysis.Sweep{sw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	figures := map[string]func() (*Figure, error){
+		"accuracy":  func() (*Figure, error) { return AccuracyVsCompute(sw, "xent") },
+		"pgr":       func() (*Figure, error) { return PGRVsCompute(sw, "logconf") },
+		"losses":    func() (*Figure, error) { return LossComparison(sw) },
+		"agreement": func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "xent") },
+		"curves":    func() (*Figure, error) { return TrainingCurves(es) },
+		"bootstrap": func() (*Figure, error) { return BootstrapChart(bs) },
+		"fewshot":   func() (*Figure, error) { return FewShotChart(pc) },
+		"medians":   func() (*Figure, error) { return MediansVsCompute(ms) },
 	}
 	lookAt := os.Getenv("PLOTS_OUT") // a folder to write the PNGs into, to look at them
 	for name, mk := range figures {
@@ -61,8 +84,8 @@ func TestCharts(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		h, err := f.HTML()
-		if err != nil || !strings.HasPrefix(h, `<div class="w2s-figure"><svg`) || !strings.Contains(h, "</svg>") {
-			t.Errorf("%s: html %.80q, %v", name, h, err)
+		if err != nil || !strings.HasPrefix(h, `<div class="w2s-figure"><svg`) || !strings.Contains(h, "</svg>") || f.Caption == "" {
+			t.Errorf("%s: html %.80q, caption %q, %v", name, h, f.Caption, err)
 		}
 		var png bytes.Buffer
 		if err := f.WriteTo(&png, "png"); err != nil {
@@ -74,31 +97,43 @@ func TestCharts(t *testing.T) {
 		if lookAt != "" {
 			os.WriteFile(filepath.Join(lookAt, name+".png"), png.Bytes(), 0o644)
 		}
+		// Accuracy axes stay within [0, 1].
+		if name == "accuracy" && (f.Plot.Y.Min < 0 || f.Plot.Y.Max > 1) {
+			t.Errorf("accuracy axis %g–%g", f.Plot.Y.Min, f.Plot.Y.Max)
+		}
 	}
-	h, _ := SweepTable(sw).HTML()
-	if strings.Count(h, "<tr>") != len(sw.Summary)+1 || !strings.Contains(h, "logconf") || !strings.Contains(h, "[0.100, 0.600]") {
-		t.Errorf("table: %s", h)
-	}
-	if m, n := MedianPGR(sw, "logconf"); n != 3 || math.Abs(m-0.5) > 1e-12 {
-		t.Errorf("median PGR %g over %d", m, n)
+	pgr, _ := PGRVsCompute(sw, "xent")
+	if !strings.Contains(pgr.Caption, "1 of 3 pairs have no point") {
+		t.Errorf("unmeasurable pairs not counted in the caption: %q", pgr.Caption)
 	}
 	if _, err := AgreementVsSize(sw, "zoo/cpu/xl", "xent"); err == nil {
 		t.Error("agreement of a supervisor with no students")
 	}
-	Show(Text("outside a notebook Show is a no-op"))
 }
 
-// TestPGRBarsSaysWhenUndefined: a chart with no bar says why.
-func TestPGRBarsSaysWhenUndefined(t *testing.T) {
-	sw := fakeSweep()
-	sw.Summary[0].PGR.Estimate = math.NaN()
-	if f, _ := PGRBars(sw); f == nil || !strings.Contains(f.Plot.Title.Text, "no bar: PGR undefined") {
-		t.Errorf("one undefined PGR: title %q", f.Plot.Title.Text)
+func TestRampIsOrdered(t *testing.T) {
+	// Lighter for weaker: luminance falls along the ramp.
+	lum := func(i, n int) float64 {
+		r, g, b, _ := Ramp(i, n).RGBA()
+		return 0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)
 	}
-	for i := range sw.Summary {
-		sw.Summary[i].PGR.Estimate = math.NaN()
+	for i := 1; i < 5; i++ {
+		if !(lum(i, 5) < lum(i-1, 5)) {
+			t.Errorf("ramp %d is not darker than %d", i, i-1)
+		}
 	}
-	if f, _ := PGRBars(sw); f == nil || !strings.Contains(f.Plot.Title.Text, "all undefined:") {
-		t.Errorf("all undefined: title %q", f.Plot.Title.Text)
+	if Params(77_000) != "77k" || Params(2_370_000) != "2.4M" || Params(85_000_000) != "85M" {
+		t.Errorf("Params: %s %s %s", Params(77_000), Params(2_370_000), Params(85_000_000))
 	}
+}
+
+func TestTableAndText(t *testing.T) {
+	h, _ := (&Table{Caption: "sst2: 1821 test rows, seeds [0 1]", Header: []string{"a", "b"}, Rows: [][]string{{"1", "<2>"}}}).HTML()
+	if !strings.Contains(h, "&lt;2&gt;") || !strings.Contains(h, "1821 test rows") {
+		t.Errorf("table: %s", h)
+	}
+	if h, _ := Text("x < y").HTML(); !strings.Contains(h, "x &lt; y") {
+		t.Errorf("text: %s", h)
+	}
+
 }

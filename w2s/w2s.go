@@ -1,11 +1,13 @@
 // Package w2s is the notebook-facing entry to the toolkit: one call per
-// experiment stage or analysis, at the active scale, with progress shown in
-// the notebook while it runs. A Go notebook re-runs the whole program for
-// every cell; every stage here is stored, so repeating a call returns at
-// once.
+// experiment stage or analysis, at the active scale, over the scale's
+// seeds, with progress shown in the notebook while it runs. A Go notebook
+// re-runs the whole program for every cell; every stage is stored, so
+// repeating a call returns at once. Cells import this package and plots
+// only:
 //
-//	r := w2s.Runner("sst2", 0)
-//	res := w2s.Must(r.Run(w2s.Context(), w2s.Model("xs"), w2s.Model("xl"), "logconf"))
+//	sw := w2s.Sweep("sst2", w2s.Ladder(), "xent", "logconf")
+//	s, _ := sw.Find(w2s.Model("xs"), w2s.Model("xl"), "xent")
+//	plots.Show(plots.Text(w2s.StudentSentence(s)))
 //
 // Functions panic on error (a notebook shows the panic and a headless run
 // fails loudly); the packages stage and analysis return errors instead.
@@ -14,22 +16,17 @@ package w2s
 import (
 	"context"
 	"fmt"
-	"html"
-	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
-	"time"
 
-	"github.com/janpfeifer/gonb/gonbui"
-
-	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
-	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -38,11 +35,17 @@ import (
 func Scale() string { return zoo.ActiveScale() }
 
 // Model names a ladder model of the active scale: Model("xl") is zoo/<scale>/xl.
-func Model(size string) string { return "zoo/" + Scale() + "/" + size }
+func Model(size string) string { return zoo.Name(Scale(), size) }
 
-// Ladder is the three sizes experiments use by default at the active
-// scale, weakest first (see stage.DefaultModels).
-func Ladder() []string { return stage.DefaultModels(Scale()) }
+// Ladder lists every model of the active scale's ladder, weakest first.
+func Ladder() []string {
+	s := Must(zoo.GetScale(Scale()))
+	out := make([]string, len(s.Sizes))
+	for i, z := range s.Sizes {
+		out[i] = zoo.Name(s.Name, z.Name)
+	}
+	return out
+}
 
 // Models names several ladder sizes.
 func Models(sizes ...string) []string {
@@ -52,6 +55,12 @@ func Models(sizes ...string) []string {
 	}
 	return out
 }
+
+// Short is how tables name a model ("zoo/cpu/xl" → "xl").
+func Short(model string) string { return zoo.Short(model) }
+
+// Params is a model's non-embedding parameter count (0 when unknown).
+func Params(model string) int { return analysis.ModelParams(model) }
 
 // Must returns v, or panics with err.
 func Must[T any](v T, err error) T {
@@ -76,24 +85,50 @@ func Context() context.Context {
 // Budget is the stage budget of the active scale.
 func Budget() stage.Budget { return Must(stage.BudgetFor(Scale())) }
 
-// Runner returns the stages of a task at the active scale for one seed,
-// reporting progress in the notebook.
-func Runner(task string, seed uint64) *stage.Runner {
+// Seeds are the active scale's seeds.
+func Seeds() []uint64 { return Budget().Seeds }
+
+// Seed is the first of the scale's seeds, for step-by-step walk-throughs.
+func Seed() uint64 { return Seeds()[0] }
+
+// Runner returns the stages of a task at the active scale for the default
+// seed (Seed), reporting progress in the notebook.
+func Runner(task string) *stage.Runner { return RunnerFor(task, Seed()) }
+
+// RunnerFor is Runner for one seed.
+func RunnerFor(task string, seed uint64) *stage.Runner {
 	r := Must(stage.NewRunner(task, Scale(), seed))
-	r.Log = logWriter{}
+	r.Log = stageLog
 	r.Progress = Progress
 	return r
 }
 
+// Runners are one runner per seed of the scale.
+func Runners(task string) []*stage.Runner {
+	var out []*stage.Runner
+	for _, s := range Seeds() {
+		out = append(out, RunnerFor(task, s))
+	}
+	return out
+}
+
+func specs(names []string) []losses.Spec {
+	out := make([]losses.Spec, len(names))
+	for i, n := range names {
+		out[i] = losses.Spec(n)
+	}
+	return out
+}
+
 // Sweep runs every weak→strong pair of models (weakest first) × losses ×
-// the scale's seeds on a task, showing each experiment it had to compute.
-func Sweep(task string, models, losses []string) *analysis.Sweep {
-	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Losses: losses, Seeds: Budget().Seeds})
+// the scale's seeds on a task, showing one summary line of what it computed.
+func Sweep(task string, models []string, lossNames ...string) *analysis.Sweep {
+	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Losses: specs(lossNames), Seeds: Seeds()})
 }
 
 // SweepFrom is Sweep with one weak supervisor for every strong model.
-func SweepFrom(task, weak string, strongs, losses []string) *analysis.Sweep {
-	spec := analysis.SweepSpec{Task: task, Scale: Scale(), Models: append([]string{weak}, strongs...), Losses: losses, Seeds: Budget().Seeds}
+func SweepFrom(task, weak string, strongs []string, lossNames ...string) *analysis.Sweep {
+	spec := analysis.SweepSpec{Task: task, Scale: Scale(), Models: append([]string{weak}, strongs...), Losses: specs(lossNames), Seeds: Seeds()}
 	for i := range strongs {
 		spec.Pairs = append(spec.Pairs, [2]int{0, i + 1})
 	}
@@ -101,87 +136,123 @@ func SweepFrom(task, weak string, strongs, losses []string) *analysis.Sweep {
 }
 
 func runSweep(spec analysis.SweepSpec) *analysis.Sweep {
-	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) { return Runner(task, seed), nil }
-	last := time.Now()
-	return Must(analysis.RunSweep(Context(), spec, newRunner, func(r *stage.Result) {
-		if time.Since(last) > time.Second { // computed, not read from the store
-			note(fmt.Sprintf("%s → %s, %s, seed %d: weak %.3f, student %.3f, ceiling %.3f, PGR %s",
-				plots.Short(r.Weak), plots.Short(r.Strong), plots.LossName(r.Loss), r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy, r.PGR))
-		}
-		last = time.Now()
-	}))
+	defer stageLog.summary(fmt.Sprintf("sweep of %s", spec.Task))()
+	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) { return RunnerFor(task, seed), nil }
+	return Must(analysis.RunSweep(Context(), spec, newRunner, nil))
 }
 
-// note shows a line of progress: in the notebook as text, else on stderr.
-func note(s string) {
-	if gonbui.IsNotebook {
-		gonbui.DisplayHTML(`<pre style="margin:0;color:#555">` + html.EscapeString(s) + `</pre>`)
-		return
+// SweepTasks sweeps each task and returns the sweeps with their medians
+// over tasks (the paper's summary of NLP results).
+func SweepTasks(taskNames []string, models []string, lossNames ...string) ([]*analysis.Sweep, []analysis.TaskMedian) {
+	var sws []*analysis.Sweep
+	for _, t := range taskNames {
+		sws = append(sws, Sweep(t, models, lossNames...))
 	}
-	fmt.Fprintln(os.Stderr, s)
+	return sws, Must(analysis.MedianOverTasks(sws))
 }
 
-// logWriter sends stage logs to note, line by line.
-type logWriter struct{}
+// EarlyStopping follows the student's test accuracy during training over
+// the scale's seeds, with honest and cheating early stopping.
+func EarlyStopping(task, weak, strong, loss string) *analysis.EarlyStopping {
+	defer stageLog.summary("early stopping")()
+	return Must(analysis.RunEarlyStopping(Context(), Runners(task), weak, strong, losses.Spec(loss)))
+}
 
-func (logWriter) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		if line != "" {
-			note(line)
-		}
+// Bootstrapping compares the chain weak → … → strong with direct
+// supervision, over the scale's seeds.
+func Bootstrapping(task string, chain []string, loss string) *analysis.Bootstrapping {
+	defer stageLog.summary("bootstrapping")()
+	return Must(analysis.RunBootstrapping(Context(), Runners(task), chain, losses.Spec(loss)))
+}
+
+// Prompting compares zero-shot and k-shot prompting (gold and weak labels)
+// with finetuning, for each model, over the scale's seeds.
+func Prompting(task, weak string, models []string, k int, loss string) *analysis.PromptingComparison {
+	defer stageLog.summary("prompting")()
+	return Must(analysis.RunPromptingComparison(Context(), Runners(task), weak, models, k, losses.Spec(loss)))
+}
+
+// Generative compares a weak→strong experiment without and with
+// generative finetuning on the task's text first, over the scale's seeds.
+func Generative(task, weak, strong, loss string) *analysis.GenerativeComparison {
+	defer stageLog.summary("generative finetuning")()
+	return Must(analysis.RunGenerativeComparison(Context(), Runners(task), weak, strong, losses.Spec(loss)))
+}
+
+// StudentSentence states how a student fared (analysis.StudentSentence).
+func StudentSentence(s analysis.Summary) string { return analysis.StudentSentence(s) }
+
+// Findings table rows: claim, the paper's result, the outcome here, and
+// the evidence (see the analysis.Find functions).
+func Findings(fs ...analysis.Finding) [][]string { return analysis.FindingsTable(fs) }
+
+// FindPGRBetweenZeroAndOne judges "0 < PGR < 1 almost everywhere".
+func FindPGRBetweenZeroAndOne(sw *analysis.Sweep, loss string) analysis.Finding {
+	return analysis.FindPGRBetweenZeroAndOne(sw, losses.Spec(loss))
+}
+
+// FindPGRGrowsWithSize judges "PGR grows with the student's size".
+func FindPGRGrowsWithSize(sw *analysis.Sweep, loss string) analysis.Finding {
+	return analysis.FindPGRGrowsWithSize(sw, losses.Spec(loss))
+}
+
+// FindImitation judges "students imitate their supervisor's errors, less
+// so when larger".
+func FindImitation(sw *analysis.Sweep, loss string) analysis.Finding {
+	return analysis.FindImitation(sw, losses.Spec(loss))
+}
+
+// FindConfidenceLoss judges "the confidence loss raises PGR at large gaps".
+func FindConfidenceLoss(sw *analysis.Sweep) analysis.Finding { return analysis.FindConfidenceLoss(sw) }
+
+// FindEarlyStopping judges "early stopping helps".
+func FindEarlyStopping(es *analysis.EarlyStopping) analysis.Finding {
+	return analysis.FindEarlyStopping(es)
+}
+
+// FindBootstrapping judges "bootstrapping helps".
+func FindBootstrapping(bs *analysis.Bootstrapping) analysis.Finding {
+	return analysis.FindBootstrapping(bs)
+}
+
+// FindFewShot judges "few-shot with weak labels lands between zero-shot
+// and gold; finetuning does better".
+func FindFewShot(pc *analysis.PromptingComparison) analysis.Finding { return analysis.FindFewShot(pc) }
+
+// FindGenerative judges "generative finetuning helps".
+func FindGenerative(gc *analysis.GenerativeComparison) analysis.Finding {
+	return analysis.FindGenerative(gc)
+}
+
+// Criterion names the honest early-stopping rule of a loss.
+func Criterion(loss string) string { return analysis.Criterion(losses.Spec(loss)) }
+
+// TaskInfo describes a registered task.
+func TaskInfo(name string) *tasks.Task { return Must(tasks.Get(name)) }
+
+// RegisterFile registers a dataset of your own (see tasks.FileSpec) and
+// returns its task name, for the calls above.
+func RegisterFile(spec tasks.FileSpec) string { return Must(tasks.RegisterFile(spec)).Name }
+
+// Environment describes where the notebook's work runs: the backend,
+// its PJRT plugin (path, package, API version), threads and folders.
+type Environment struct {
+	backend.Info
+	Scale, Cache, Venv string
+	Data               []string
+}
+
+// Env describes the backend every stage here runs on.
+func Env() Environment {
+	b := Must(backend.Default())
+	return Environment{Info: backend.Describe(b), Scale: Scale(), Cache: paths.Cache(), Venv: paths.Venv(), Data: paths.Data()}
+}
+
+// String is one paragraph for the notebook's first output.
+func (e Environment) String() string {
+	plugin := "pure-Go backend (no PJRT plugin)"
+	if e.Plugin != "" {
+		plugin = fmt.Sprintf("PJRT plugin %s (%s, PJRT C API %s)", e.Plugin, e.PluginPackage, e.PJRTVersion)
 	}
-	return len(p), nil
-}
-
-var _ io.Writer = logWriter{}
-
-// Progress reports a training in the notebook: one line updated in place
-// (GoNB's UpdateHTML), or a terminal progress bar outside notebooks.
-func Progress(desc string) train.Progress {
-	if !gonbui.IsNotebook {
-		return train.NewTerminalProgress(os.Stderr, desc)
-	}
-	return &notebookProgress{desc: desc, id: "w2s-progress-" + gonbui.UniqueId()}
-}
-
-type notebookProgress struct {
-	desc        string
-	id          string
-	total, from int
-	start, last time.Time
-	compile     backend.Compilation
-}
-
-func (p *notebookProgress) Start(done, total int) {
-	p.total, p.from, p.start = total, done, time.Now()
-	p.show(done, nil)
-}
-
-func (p *notebookProgress) Update(done int, pt train.Point) {
-	if time.Since(p.last) < 500*time.Millisecond && done != p.total {
-		return
-	}
-	p.show(done, &pt)
-}
-
-func (p *notebookProgress) show(done int, pt *train.Point) {
-	p.last = time.Now()
-	frac := float64(done) / float64(max(1, p.total))
-	msg := fmt.Sprintf("%s: step %d/%d", p.desc, done, p.total)
-	if pt != nil {
-		p.compile = pt.Compile
-		msg += fmt.Sprintf(", loss %.4f", pt.Loss)
-		if rate := train.StepRate(done-p.from, time.Since(p.start), pt.Compile); rate > 0 {
-			left := time.Duration(float64(p.total-done) / rate * float64(time.Second))
-			msg += fmt.Sprintf(", %s left", left.Round(time.Second))
-		}
-		msg += train.CompileNote(pt.Compile)
-	}
-	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px">`+
-		`<progress value="%.3f" max="1" style="width:200px"></progress> %s</div>`, frac, html.EscapeString(msg)))
-}
-
-func (p *notebookProgress) Done() {
-	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px;color:#555">%s: %d steps in %s%s</div>`,
-		html.EscapeString(p.desc), p.total-p.from, time.Since(p.start).Round(time.Second), html.EscapeString(train.CompileNote(p.compile))))
+	return fmt.Sprintf("backend %s on %s: %s; %s; threads: %s; scale %s; cache %s", e.Backend, e.Platform, e.Device, plugin, e.Threads, e.Scale, e.Cache)
 }

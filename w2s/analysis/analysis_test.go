@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"io"
 	"math"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
@@ -46,9 +46,22 @@ func runnerFactory(t *testing.T, root string) NewRunner {
 	}
 }
 
+// runners makes one runner per seed.
+func runners(t *testing.T, newRunner NewRunner, task string, seeds ...uint64) []*stage.Runner {
+	var out []*stage.Runner
+	for _, seed := range seeds {
+		r, err := newRunner(task, "test", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func TestSweepOutputs(t *testing.T) {
 	ms := models(t)
-	spec := SweepSpec{Task: "sst2", Scale: "test", Models: ms, Losses: []string{"xent", "logconf"}, Seeds: []uint64{0, 1}}
+	spec := SweepSpec{Task: "sst2", Scale: "test", Models: ms, Losses: []losses.Spec{"xent", "logconf"}, Seeds: []uint64{0, 1}}
 	rows := 0
 	sw, err := RunSweep(context.Background(), spec, runnerFactory(t, t.TempDir()), func(*stage.Result) { rows++ })
 	if err != nil {
@@ -58,13 +71,26 @@ func TestSweepOutputs(t *testing.T) {
 		t.Fatalf("%d rows, %d summary lines", rows, len(sw.Summary))
 	}
 	for _, s := range sw.Summary {
-		if s.Seeds != 2 || s.PGR.N+s.UndefinedPGR != 2 {
+		if s.Seeds != 2 || s.Examples != 40 || !s.WeakAcc.Estimate.Defined() {
 			t.Errorf("summary %+v", s)
 		}
+		// The seed-averaged accuracies are the means of the rows'.
+		var w float64
+		for _, r := range sw.Rows {
+			if r.WeakModel == s.WeakModel && r.StrongModel == s.StrongModel && r.Loss == s.Loss {
+				w += float64(r.Weak.Accuracy) / 2
+			}
+		}
+		if math.Abs(w-float64(s.WeakAcc.Estimate)) > 1e-12 {
+			t.Errorf("weak accuracy %v, rows' mean %v", s.WeakAcc.Estimate, w)
+		}
+	}
+	if _, ok := sw.Find(ms[0], ms[2], "logconf(alpha=0.5)"); !ok {
+		t.Error("Find by an equivalent loss spec")
 	}
 	var table bytes.Buffer
 	sw.Table(&table)
-	for _, want := range []string{"PGR [95% CI]", "agree|weak wrong", "logconf", "tiny-d16"} {
+	for _, want := range []string{"PGR [95% interval]", "agree | weak wrong", "logconf", "tiny-d16", "40 test rows, seeds [0 1]"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -82,41 +108,52 @@ func TestSweepOutputs(t *testing.T) {
 	if err != nil || len(recs) != 13 || recs[0][7] != "weak_acc" {
 		t.Errorf("csv: %d records, %v", len(recs), err)
 	}
-	var js map[string]any
-	raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
-	if err := json.Unmarshal(raw, &js); err != nil || js["Rows"] == nil || js["Spec"] == nil {
-		t.Errorf("json: %v", err)
+	back, err := ReadSweep(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != len(sw.Rows) || back.Summary[0].PGR.Estimate.Defined() != sw.Summary[0].PGR.Estimate.Defined() ||
+		len(back.Rows[0].Hits.Student) != 40 {
+		t.Errorf("the JSON does not read back: %d rows", len(back.Rows))
 	}
 }
 
 func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 	ms := models(t)
 	newRunner := runnerFactory(t, t.TempDir())
-	r, _ := newRunner("sst2", "test", 0)
-	es, err := RunEarlyStopping(context.Background(), r, ms[0], ms[2], "xent")
+	for _, loss := range []losses.Spec{"xent", "logconf"} {
+		es, err := RunEarlyStopping(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms[0], ms[2], loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es.Seeds) != 2 || len(es.Seeds[0].Curve) != 3 || es.Evals != 3 {
+			t.Errorf("%d seeds, %d evaluations, want 2 and 3", len(es.Seeds), len(es.Seeds[0].Curve))
+		}
+		for _, s := range es.Seeds {
+			if s.Cheating.TestAcc < s.Final.TestAcc || s.Cheating.TestAcc < s.Honest.TestAcc {
+				t.Errorf("cheating early stopping must be the best test accuracy: %+v", s)
+			}
+		}
+		if !strings.Contains(es.Criterion, map[losses.Spec]string{"xent": "cross-entropy", "logconf": "logconf objective"}[loss]) {
+			t.Errorf("%s: criterion %q", loss, es.Criterion)
+		}
+	}
+	bs, err := RunBootstrapping(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms, "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es.Curve) != 3 {
-		t.Errorf("%d evaluations, want 3", len(es.Curve))
-	}
-	if es.Cheating.TestAcc < es.Final.TestAcc || es.Cheating.TestAcc < es.Honest.TestAcc {
-		t.Errorf("cheating early stopping must be the best test accuracy: %+v", es)
-	}
-	r2, _ := newRunner("sst2", "test", 0)
-	bs, err := RunBootstrapping(context.Background(), r2, ms, "xent")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(bs.Links) != 2 || bs.Links[0].Set != "B1" || bs.Links[1].Set != "B2" {
+	if len(bs.Links) != 2 || bs.Links[0].Set != "B1" || bs.Links[1].Set != "B2" || bs.Examples != 40 {
 		t.Errorf("links %+v", bs.Links)
 	}
-	for _, v := range []float64{bs.WeakAcc, bs.ChainAcc, bs.DirectAcc, bs.CeilingAcc} {
+	for _, v := range []metrics.Float{bs.ChainPGR.WeakAcc.Estimate, bs.ChainPGR.StudentAcc.Estimate, bs.DirectPGR.StudentAcc.Estimate, bs.ChainPGR.CeilingAcc.Estimate} {
 		if v < 0 || v > 1 {
 			t.Errorf("accuracy %v", v)
 		}
 	}
-	if _, err := RunBootstrapping(context.Background(), r2, ms[:2], "xent"); err == nil {
+	if d := bs.ChainPGR.StudentAcc.Estimate - bs.DirectPGR.StudentAcc.Estimate; math.Abs(float64(d-bs.ChainMinusDirect.Estimate)) > 1e-9 {
+		t.Errorf("chain − direct %v, accuracies differ by %v", bs.ChainMinusDirect.Estimate, d)
+	}
+	if _, err := RunBootstrapping(context.Background(), runners(t, newRunner, "sst2", 0), ms[:2], "xent"); err == nil {
 		t.Error("a two-model chain accepted")
 	}
 }
@@ -124,8 +161,7 @@ func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	ms := models(t)
 	newRunner := runnerFactory(t, t.TempDir())
-	r, _ := newRunner("sst2", "test", 0)
-	pc, err := RunPromptingComparison(context.Background(), r, ms[0], ms[1:], 2, "xent")
+	pc, err := RunPromptingComparison(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms[0], ms[1:], 2, "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,49 +169,66 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 		t.Fatalf("%d rows", len(pc.Rows))
 	}
 	for _, row := range pc.Rows {
-		for _, v := range []float64{row.ZeroShot, row.FewShotGold, row.FewShotWeak, row.FinetuneWeak, row.FinetuneGold} {
-			if v < 0 || v > 1 {
+		for _, v := range []metrics.Interval{row.ZeroShot, row.FewShotGold, row.FewShotWeak, row.FinetuneWeak, row.FinetuneGold} {
+			if v.Estimate < 0 || v.Estimate > 1 || v.N != 2 {
 				t.Errorf("row %+v", row)
 			}
 		}
 		if row.DemosGold < 0 || row.DemosGold > 2 { // the tiny models' 32-token context fits few
 			t.Errorf("demonstrations that fit: %v", row.DemosGold)
 		}
+		if row.OneAnswer < 0.5 || row.OneAnswer > 1 {
+			t.Errorf("most common answer %v", row.OneAnswer)
+		}
 	}
 	var buf bytes.Buffer
 	pc.Table(&buf)
-	if !strings.Contains(buf.String(), "few-shot weak") {
+	if !strings.Contains(buf.String(), "few-shot weak") || !strings.Contains(buf.String(), "seeds [0 1]") {
 		t.Error(buf.String())
 	}
-	r.Budget.GenEpochs, r.Budget.GenLR = 2, 3e-3
-	gc, err := RunGenerativeComparison(context.Background(), r, ms[0], ms[1], "xent")
+	rs := runners(t, newRunner, "sst2", 0, 1)
+	for _, r := range rs {
+		r.Budget.GenEpochs, r.Budget.GenLR = 2, 3e-3
+	}
+	gc, err := RunGenerativeComparison(context.Background(), rs, ms[0], ms[1], "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The generative finetune lowers the LM loss on its own text.
-	if !(gc.StrongInfo.LossAfter < gc.StrongInfo.LossBefore) || !(gc.WeakInfo.LossAfter < gc.WeakInfo.LossBefore) {
-		t.Errorf("generative finetuning did not lower the LM loss: %+v %+v", gc.WeakInfo, gc.StrongInfo)
+	if !(gc.StrongLossAfter < gc.StrongLossBefore) || !(gc.WeakLossAfter < gc.WeakLossBefore) {
+		t.Errorf("generative finetuning did not lower the LM loss: %+v", gc)
 	}
-	if !strings.HasSuffix(gc.Generative.Strong, "+genft") {
-		t.Errorf("generative run used %s", gc.Generative.Strong)
+	if !strings.HasSuffix(gc.Generative.StrongModel, "+genft") {
+		t.Errorf("generative run used %s", gc.Generative.StrongModel)
 	}
 	buf.Reset()
 	gc.Table(&buf)
-	if !strings.Contains(buf.String(), "cheating ES") {
+	if !strings.Contains(buf.String(), "cheating stop") {
 		t.Error(buf.String())
 	}
 }
 
 func TestMedianOverTasks(t *testing.T) {
-	nan := math.NaN()
 	sweep := func(task string, pgrs ...float64) *Sweep {
 		sw := &Sweep{Spec: SweepSpec{Task: task}}
 		for i, p := range pgrs {
-			sw.Summary = append(sw.Summary, Summary{Weak: "zoo/ci/xs", Strong: "zoo/ci/m", Loss: []string{"xent", "logconf"}[i],
-				Weak_: 0.6, Student: 0.6 + 0.1*p, Ceiling: 0.7, PGR: metrics.Interval{Estimate: p}, Agreement: 0.8, AgreeWrong: 0.5})
+			s := Summary{WeakModel: "zoo/ci/xs", StrongModel: "zoo/ci/m", Loss: []losses.Spec{"xent", "logconf"}[i]}
+			iv := func(x float64) metrics.Interval {
+				return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - 0.01), High: metrics.Float(x + 0.01), N: 5}
+			}
+			s.WeakAcc, s.CeilingAcc, s.Gap = iv(0.6), iv(0.7), iv(0.1)
+			s.Agree, s.AgreeWrong = iv(0.8), iv(0.5)
+			if math.IsNaN(p) {
+				s.PGR = metrics.Interval{Estimate: metrics.NaN(), Low: metrics.NaN(), High: metrics.NaN(), N: 5}
+				s.StudentAcc = iv(0.6)
+			} else {
+				s.Measurable, s.PGR, s.StudentAcc = true, iv(p), iv(0.6+0.1*p)
+			}
+			sw.Summary = append(sw.Summary, s)
 		}
 		return sw
 	}
+	nan := math.NaN()
 	ms, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, nan), sweep("imdb", 0.6, 0.5), sweep("boolq", 0.3, nan)})
 	if err != nil {
 		t.Fatal(err)
@@ -183,14 +236,14 @@ func TestMedianOverTasks(t *testing.T) {
 	if len(ms) != 2 {
 		t.Fatalf("%d rows", len(ms))
 	}
-	if x := ms[0]; x.PGR != 0.3 || x.PGRTasks != 3 || x.MinPGR != 0.2 || x.MaxPGR != 0.6 || x.StudentAboveWeak != 3 || x.Tasks[1] != "imdb" {
+	if x := ms[0]; x.PGR != 0.3 || x.PGRTasks != 3 || x.MinPGR != 0.2 || x.MaxPGR != 0.6 || x.Beat != 3 || x.Tasks[1] != "imdb" {
 		t.Errorf("xent: %+v", x)
 	}
-	if x := ms[1]; x.PGR != 0.5 || x.PGRTasks != 1 || x.UndefinedPGRTasks != 2 || x.StudentAboveWeak != 1 {
+	if x := ms[1]; x.PGR != 0.5 || x.PGRTasks != 1 || x.Beat != 1 {
 		t.Errorf("logconf: %+v", x)
 	}
 	var b strings.Builder
-	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "(2 of 3 tasks undefined)") || !strings.Contains(b.String(), "tasks: sst2, imdb, boolq") {
+	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "0.500 (1 of 3 tasks)") || !strings.Contains(b.String(), "tasks: sst2, imdb, boolq") {
 		t.Errorf("table %v:\n%s", err, b.String())
 	}
 	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, 0.1), sweep("imdb", 0.6)}); err == nil || !strings.Contains(err.Error(), "imdb has no") {

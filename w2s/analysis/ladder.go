@@ -123,11 +123,11 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 				if err != nil {
 					return nil, err
 				}
-				acc, err := testAccuracy(ctx, r, t, 0)
+				h, err := testHits(ctx, r, t)
 				if err != nil {
 					return nil, err
 				}
-				probes[pool][i] = append(probes[pool][i], acc)
+				probes[pool][i] = append(probes[pool][i], h.Accuracy())
 			}
 		}
 	}

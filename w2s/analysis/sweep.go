@@ -1,36 +1,49 @@
 // Package analysis runs the experiments of the paper on top of the stages:
-// sweeps over (weak, strong, loss, seed), early stopping from training
-// curves, and bootstrapping through intermediate sizes. Every number comes
-// from stored stages, so re-running an analysis costs only what is new.
+// sweeps over (weak, strong, loss, seed) summarised with intervals that
+// resample test examples and seeds together, medians over tasks, early
+// stopping from training curves, bootstrapping through intermediate sizes,
+// prompting and generative finetuning, the ladder's own measurement, and
+// the sentences that state what a run found. Every number comes from
+// stored stages, so re-running an analysis costs only what is new.
 package analysis
 
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
-	"math"
+	"os"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
-	"github.com/w2s-lab/w2s/w2s/nanjson"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// Statistics of every summary: 95% intervals from this many paired
+// bootstrap resamples, drawn from a fixed generator (the same inputs give
+// the same intervals).
+const (
+	Level     = 0.95
+	Resamples = 2000
+	statsSeed = 1
 )
 
 // SweepSpec is the product of models, losses and seeds on one task.
 type SweepSpec struct {
-	Task   string
-	Scale  string
-	Models []string // from weakest to strongest
+	Task   string   `json:"task"`
+	Scale  string   `json:"scale"`
+	Models []string `json:"models"` // from weakest to strongest
 	// Pairs, when set, lists (weak, strong) index pairs into Models;
 	// otherwise every pair with weak before strong.
-	Pairs  [][2]int
-	Losses []string
-	Seeds  []uint64
-	Probe  bool
+	Pairs  [][2]int      `json:"pairs,omitempty"`
+	Losses []losses.Spec `json:"losses"`
+	Seeds  []uint64      `json:"seeds"`
+	Probe  bool          `json:"probe"`
 }
 
 // PairIndices is Pairs, or every pair with weak before strong.
@@ -53,20 +66,36 @@ type NewRunner func(task, scale string, seed uint64) (*stage.Runner, error)
 // Sweep is a sweep's results: one row per (weak, strong, loss, seed) and a
 // summary per (weak, strong, loss) over seeds.
 type Sweep struct {
-	Spec    SweepSpec
-	Rows    []*stage.Result
-	Summary []Summary
+	Spec    SweepSpec       `json:"spec"`
+	Rows    []*stage.Result `json:"rows"`
+	Summary []Summary       `json:"summary"`
 }
 
-// Summary aggregates seeds: means, and PGR with a bootstrap interval.
+// Summary is one (weak, strong, loss) over the sweep's seeds. Its
+// accuracies are seed averages and its PGR comes from them, as in the
+// paper's plots, with intervals from a paired bootstrap over test examples
+// and seeds (metrics.PairedPGR, whose fields it carries).
 type Summary struct {
-	Weak, Strong, Loss                string
-	Seeds                             int
-	Weak_, Student, Ceiling           float64 // mean accuracies
-	PGR, PGRAUROC                     metrics.Interval
-	UndefinedPGR                      int // seeds whose ceiling did not beat the weak model
-	Agreement, AgreeRight, AgreeWrong float64
-	WeakLabelAcc                      float64
+	WeakModel   string      `json:"weak_model"`
+	StrongModel string      `json:"strong_model"`
+	Loss        losses.Spec `json:"loss"`
+	metrics.PairedPGR
+	// PGRSeedMean is the mean of the per-seed PGRs of the seeds where one
+	// is defined (PGRSeedsDefined of them), for reference: one seed's gap
+	// is often too small to divide by.
+	PGRSeedMean     metrics.Float `json:"pgr_seed_mean"`
+	PGRSeedsDefined int           `json:"pgr_seeds_defined"`
+	// Agreement of the student with its supervisor on the test set, mean
+	// over seeds with an interval over seeds: overall, and on the examples
+	// the supervisor got right and wrong.
+	Agree        metrics.Interval `json:"agree"`
+	AgreeRight   metrics.Interval `json:"agree_weak_right"`
+	AgreeWrong   metrics.Interval `json:"agree_weak_wrong"`
+	WeakLabelAcc metrics.Float    `json:"weak_label_acc"` // the weak labels on half B, mean over seeds
+	// Non-embedding parameters of the two models (0 when unknown): the
+	// compute axis of the paper's charts.
+	WeakParams   int `json:"weak_params"`
+	StrongParams int `json:"strong_params"`
 }
 
 // RunSweep runs every experiment of the spec (stored stages are reused).
@@ -75,7 +104,9 @@ func RunSweep(ctx context.Context, spec SweepSpec, newRunner NewRunner, onRow fu
 	if len(spec.Models) < 2 {
 		return nil, fmt.Errorf("sweep: need at least two models, got %v", spec.Models)
 	}
-	pairs := spec.PairIndices()
+	if len(spec.Seeds) == 0 || len(spec.Losses) == 0 {
+		return nil, fmt.Errorf("sweep: need at least one seed and one loss (seeds %v, losses %v)", spec.Seeds, spec.Losses)
+	}
 	sw := &Sweep{Spec: spec}
 	for _, seed := range spec.Seeds {
 		r, err := newRunner(spec.Task, spec.Scale, seed)
@@ -83,11 +114,11 @@ func RunSweep(ctx context.Context, spec SweepSpec, newRunner NewRunner, onRow fu
 			return nil, err
 		}
 		r.Budget.Probe = spec.Probe
-		for _, p := range pairs {
+		for _, p := range spec.PairIndices() {
 			for _, loss := range spec.Losses {
 				res, err := r.Run(ctx, spec.Models[p[0]], spec.Models[p[1]], loss)
 				if err != nil {
-					return sw, fmt.Errorf("sweep %s → %s, %s, seed %d: %w", spec.Models[p[0]], spec.Models[p[1]], loss, seed, err)
+					return sw, fmt.Errorf("sweep %s → %s, %s, seed %d: %w", spec.Models[p[0]], spec.Models[p[1]], loss.Short(), seed, err)
 				}
 				sw.Rows = append(sw.Rows, res)
 				if onRow != nil {
@@ -96,17 +127,22 @@ func RunSweep(ctx context.Context, spec SweepSpec, newRunner NewRunner, onRow fu
 			}
 		}
 	}
-	sw.Summary = Summarize(sw.Rows)
-	return sw, nil
+	var err error
+	sw.Summary, err = Summarize(sw.Rows)
+	return sw, err
 }
 
-// Summarize groups results by (weak, strong, loss) in first-seen order.
-func Summarize(rows []*stage.Result) []Summary {
-	type key struct{ w, s, l string }
+// Summarize groups results by (weak, strong, loss) in first-seen order and
+// summarises each over its seeds.
+func Summarize(rows []*stage.Result) ([]Summary, error) {
+	type key struct {
+		w, s string
+		l    losses.Spec
+	}
 	var order []key
 	groups := map[key][]*stage.Result{}
 	for _, r := range rows {
-		k := key{r.Weak, r.Strong, r.Loss}
+		k := key{r.WeakModel, r.StrongModel, r.Loss}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -114,75 +150,110 @@ func Summarize(rows []*stage.Result) []Summary {
 	}
 	var out []Summary
 	for _, k := range order {
-		g := groups[k]
-		s := Summary{Weak: k.w, Strong: k.s, Loss: k.l, Seeds: len(g)}
-		var pgr, pgrA, weak, stu, ceil, ag, agR, agW, wl []float64
-		for _, r := range g {
-			if !r.PGR.Defined {
-				s.UndefinedPGR++
-			}
-			pgr = append(pgr, r.PGR.Value)
-			pgrA = append(pgrA, r.PGRAUROC.Value)
-			weak = append(weak, r.WeakScores.Accuracy)
-			stu = append(stu, r.StudentScores.Accuracy)
-			ceil = append(ceil, r.CeilingScores.Accuracy)
-			ag = append(ag, r.Agreement.All)
-			agR = append(agR, r.Agreement.SupervisorRight)
-			agW = append(agW, r.Agreement.SupervisorWrong)
-			wl = append(wl, r.WeakLabelAccuracy)
+		s, err := summarize(groups[k])
+		if err != nil {
+			return out, fmt.Errorf("summary of %s → %s, %s: %w", k.w, k.s, k.l.Short(), err)
 		}
-		s.PGR = metrics.Bootstrap(pgr, 0.95, 2000, 1)
-		s.PGRAUROC = metrics.Bootstrap(pgrA, 0.95, 2000, 1)
-		s.Weak_, s.Student, s.Ceiling = metrics.Mean(weak), metrics.Mean(stu), metrics.Mean(ceil)
-		s.Agreement, s.AgreeRight, s.AgreeWrong = metrics.Mean(ag), metrics.Mean(agR), metrics.Mean(agW)
-		s.WeakLabelAcc = metrics.Mean(wl)
 		out = append(out, s)
 	}
-	return out
+	return out, nil
+}
+
+func summarize(g []*stage.Result) (Summary, error) {
+	r0 := g[0]
+	s := Summary{WeakModel: r0.WeakModel, StrongModel: r0.StrongModel, Loss: r0.Loss,
+		WeakParams: ModelParams(r0.WeakModel), StrongParams: ModelParams(r0.StrongModel)}
+	var hits []metrics.SeedHits
+	var pgr, ag, agR, agW, wl []float64
+	for _, r := range g {
+		hits = append(hits, r.Hits)
+		if r.PGR.Defined {
+			pgr = append(pgr, float64(r.PGR.Value))
+		}
+		ag = append(ag, float64(r.Agreement.All))
+		agR = append(agR, float64(r.Agreement.SupervisorRight))
+		agW = append(agW, float64(r.Agreement.SupervisorWrong))
+		wl = append(wl, float64(r.WeakLabelAcc))
+	}
+	var err error
+	if s.PairedPGR, err = metrics.ComputePairedPGR(hits, Level, Resamples, statsSeed); err != nil {
+		return s, err
+	}
+	s.PGRSeedMean, s.PGRSeedsDefined = metrics.Float(metrics.Mean(pgr)), len(pgr)
+	s.Agree = metrics.Bootstrap(ag, Level, Resamples, statsSeed)
+	s.AgreeRight = metrics.Bootstrap(agR, Level, Resamples, statsSeed)
+	s.AgreeWrong = metrics.Bootstrap(agW, Level, Resamples, statsSeed)
+	s.WeakLabelAcc = metrics.Float(metrics.Mean(wl))
+	return s, nil
+}
+
+// ModelParams is a model's non-embedding parameter count, from its build
+// record (ladder models) or its config.json; 0 when it cannot be found.
+func ModelParams(name string) int {
+	dir, err := zoo.Resolve(context.Background(), name)
+	if err != nil {
+		return 0
+	}
+	if rec, err := zoo.ReadRecord(dir); err == nil {
+		return rec.NonEmbeddingParams
+	}
+	return 0
+}
+
+// Find returns the summary of a (weak, strong, loss).
+func (sw *Sweep) Find(weak, strong string, loss losses.Spec) (Summary, bool) {
+	for _, s := range sw.Summary {
+		if s.WeakModel == weak && s.StrongModel == strong && s.Loss.Same(loss) {
+			return s, true
+		}
+	}
+	return Summary{}, false
+}
+
+// Caption says what every number of a sweep rests on.
+func (sw *Sweep) Caption() string {
+	rows := 0
+	if len(sw.Summary) > 0 {
+		rows = sw.Summary[0].Examples
+	}
+	return fmt.Sprintf("%s, scale %s: %d test rows, seeds %v; means over seeds, 95%% intervals resampling test rows and seeds (paired)",
+		sw.Spec.Task, sw.Spec.Scale, rows, sw.Spec.Seeds)
 }
 
 // Table writes the summary as an aligned text table.
 func (sw *Sweep) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\tseeds\tweak acc\tstudent acc\tceiling acc\tPGR [95% CI]\tPGR(AUROC)\tagree\tagree|weak right\tagree|weak wrong\t")
+	fmt.Fprintln(tw, "weak\tstrong\tloss\tweak acc\tstudent acc\tceiling acc\tPGR [95% interval]\tagree\tagree | weak right\tagree | weak wrong\t")
 	for _, s := range sw.Summary {
-		pgr := s.PGR.String()
-		if s.UndefinedPGR > 0 {
-			pgr += fmt.Sprintf(" (%d undefined)", s.UndefinedPGR)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%.3f\t%.3f\t%.3f\t\n", short(s.Weak), short(s.Strong), shortLoss(s.Loss), s.Seeds,
-			s.Weak_, s.Student, s.Ceiling, pgr, s.PGRAUROC, s.Agreement, s.AgreeRight, s.AgreeWrong)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t\n", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short(),
+			s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate, s.PairedPGR, s.Agree.Estimate, s.AgreeRight.Estimate, s.AgreeWrong.Estimate)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, sw.Caption())
+	return err
 }
 
-func short(model string) string { return strings.TrimPrefix(model, "zoo/") }
-
-func shortLoss(l string) string {
-	if i := strings.IndexByte(l, '('); i > 0 && strings.HasPrefix(l, "logconf(alpha=0.5,warmup=0.2") {
-		return l[:i]
-	}
-	return l
-}
-
-// WriteCSV writes one row per experiment with every number.
+// WriteCSV writes one row per experiment (seed) with every number, then
+// nothing else: summaries are in the JSON.
 func (sw *Sweep) WriteCSV(path string) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		c := csv.NewWriter(w)
 		c.Write([]string{"task", "scale", "probe", "weak", "strong", "loss", "seed", "weak_acc", "student_acc", "ceiling_acc",
 			"weak_auroc", "student_auroc", "ceiling_auroc", "pgr", "pgr_defined", "pgr_auroc", "weak_label_acc",
 			"agreement", "agreement_weak_right", "agreement_weak_wrong", "n_weak_right", "n_weak_wrong", "n_a", "n_b", "n_val", "n_test", "truncated"})
-		f := func(x float64) string {
-			if math.IsNaN(x) {
+		f := func(x metrics.Float) string {
+			if !x.Defined() {
 				return ""
 			}
-			return strconv.FormatFloat(x, 'f', 6, 64)
+			return strconv.FormatFloat(float64(x), 'f', 6, 64)
 		}
 		for _, r := range sw.Rows {
-			c.Write([]string{r.Task, r.Scale, strconv.FormatBool(r.Probe), r.Weak, r.Strong, r.Loss, fmt.Sprint(r.Seed),
-				f(r.WeakScores.Accuracy), f(r.StudentScores.Accuracy), f(r.CeilingScores.Accuracy),
-				f(r.WeakScores.AUROC), f(r.StudentScores.AUROC), f(r.CeilingScores.AUROC),
-				f(r.PGR.Value), strconv.FormatBool(r.PGR.Defined), f(r.PGRAUROC.Value), f(r.WeakLabelAccuracy),
+			c.Write([]string{r.Task, r.Scale, strconv.FormatBool(r.Probe), r.WeakModel, r.StrongModel, string(r.Loss), fmt.Sprint(r.Seed),
+				f(r.Weak.Accuracy), f(r.Student.Accuracy), f(r.Ceiling.Accuracy),
+				f(r.Weak.AUROC), f(r.Student.AUROC), f(r.Ceiling.AUROC),
+				f(r.PGR.Value), strconv.FormatBool(r.PGR.Defined), f(r.PGRAUROC.Value), f(r.WeakLabelAcc),
 				f(r.Agreement.All), f(r.Agreement.SupervisorRight), f(r.Agreement.SupervisorWrong),
 				fmt.Sprint(r.Agreement.NRight), fmt.Sprint(r.Agreement.NWrong),
 				fmt.Sprint(r.Counts.A), fmt.Sprint(r.Counts.B), fmt.Sprint(r.Counts.Val), fmt.Sprint(r.Counts.Test), fmt.Sprint(r.Truncated)})
@@ -192,12 +263,25 @@ func (sw *Sweep) WriteCSV(path string) error {
 	})
 }
 
-// WriteJSON writes the spec, every row (curves included) and the summary;
-// undefined values (NaN) are null.
+// WriteJSON writes the spec, every row (curves and per-example results
+// included) and the summaries; undefined values are null.
 func (sw *Sweep) WriteJSON(path string) error {
-	js, err := nanjson.MarshalIndent(sw, "", " ")
+	js, err := json.MarshalIndent(sw, "", " ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, js)
+	return atomicfile.WriteBytes(path, append(js, '\n'))
+}
+
+// ReadSweep reads a sweep written by WriteJSON.
+func ReadSweep(path string) (*Sweep, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var sw Sweep
+	if err := json.Unmarshal(raw, &sw); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &sw, nil
 }

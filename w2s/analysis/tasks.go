@@ -1,85 +1,89 @@
 package analysis
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
-	"github.com/w2s-lab/w2s/w2s/nanjson"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // TaskMedian is one (weak, strong, loss) cell summarised over tasks, as the
-// paper reports NLP results: the median over tasks of each task's mean over
-// seeds. Tasks whose PGR is undefined in every seed are left out of the PGR
-// median and counted.
+// paper reports NLP results: the median over tasks of each task's PGR
+// (computed from its seed-averaged accuracies). Tasks whose gap is too
+// small to measure (or absent) are left out of the PGR median and counted.
 type TaskMedian struct {
-	Weak, Strong, Loss       string
-	Tasks                    []string // in the order of the sweeps
-	PGR                      float64  // median over the tasks with a defined PGR; NaN if none
-	PGRTasks                 int      // how many tasks that median is over
-	PGRs                     []float64
-	Weak_, Student, Ceiling  float64 // medians of the per-task mean accuracies
-	Agreement, AgreeWrong    float64 // medians
-	UndefinedPGRTasks        int
-	MinPGR, MaxPGR           float64 // range over the tasks with a defined PGR
-	StudentAboveWeak, NTasks int     // tasks where the student beat its supervisor
+	WeakModel    string          `json:"weak_model"`
+	StrongModel  string          `json:"strong_model"`
+	Loss         losses.Spec     `json:"loss"`
+	Tasks        []string        `json:"tasks"`       // in the order of the sweeps
+	PGRs         []metrics.Float `json:"pgrs"`        // each task's PGR (null: not measurable)
+	PGR          metrics.Float   `json:"median_pgr"`  // median over the measurable tasks; null if none
+	PGRTasks     int             `json:"pgr_tasks"`   // how many tasks that median is over
+	MinPGR       metrics.Float   `json:"min_pgr"`     // range over those tasks
+	MaxPGR       metrics.Float   `json:"max_pgr"`     //
+	WeakAcc      metrics.Float   `json:"median_weak"` // medians of the per-task seed means
+	StudentAcc   metrics.Float   `json:"median_student"`
+	CeilingAcc   metrics.Float   `json:"median_ceiling"`
+	Agree        metrics.Float   `json:"median_agree"`
+	AgreeWrong   metrics.Float   `json:"median_agree_weak_wrong"`
+	Beat         int             `json:"tasks_student_beat_weak"` // tasks where the student beat its supervisor (interval above zero)
+	NTasks       int             `json:"n_tasks"`
+	StrongParams int             `json:"strong_params"`
+	WeakParams   int             `json:"weak_params"`
 }
 
 // MedianOverTasks combines sweeps of different tasks: one row per (weak,
-// strong, loss) found in every sweep, in the order of the first sweep. Models
-// are matched by name, so the sweeps must share their ladder.
+// strong, loss) found in every sweep, in the order of the first sweep.
+// Models are matched by name, so the sweeps must share their ladder.
 func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 	if len(sweeps) == 0 {
 		return nil, fmt.Errorf("median over tasks: no sweeps")
 	}
-	type key struct{ w, s, l string }
-	cells := make([]map[key]Summary, len(sweeps))
 	seen := map[string]bool{}
-	for i, sw := range sweeps {
+	for _, sw := range sweeps {
 		if seen[sw.Spec.Task] {
 			return nil, fmt.Errorf("median over tasks: task %s twice", sw.Spec.Task)
 		}
 		seen[sw.Spec.Task] = true
-		cells[i] = map[key]Summary{}
-		for _, s := range sw.Summary {
-			cells[i][key{s.Weak, s.Strong, s.Loss}] = s
-		}
 	}
 	var out []TaskMedian
 	for _, s0 := range sweeps[0].Summary {
-		k := key{s0.Weak, s0.Strong, s0.Loss}
-		m := TaskMedian{Weak: k.w, Strong: k.s, Loss: k.l, NTasks: len(sweeps), MinPGR: math.NaN(), MaxPGR: math.NaN()}
+		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(sweeps),
+			MinPGR: metrics.NaN(), MaxPGR: metrics.NaN(), WeakParams: s0.WeakParams, StrongParams: s0.StrongParams}
 		var pgr, weak, stu, ceil, ag, agW []float64
-		for i, sw := range sweeps {
-			s, ok := cells[i][k]
+		for _, sw := range sweeps {
+			s, ok := sw.Find(s0.WeakModel, s0.StrongModel, s0.Loss)
 			if !ok {
-				return nil, fmt.Errorf("median over tasks: task %s has no %s → %s with %s", sw.Spec.Task, k.w, k.s, k.l)
+				return nil, fmt.Errorf("median over tasks: task %s has no %s → %s with %s", sw.Spec.Task, s0.WeakModel, s0.StrongModel, s0.Loss.Short())
 			}
 			m.Tasks = append(m.Tasks, sw.Spec.Task)
 			m.PGRs = append(m.PGRs, s.PGR.Estimate)
-			if math.IsNaN(s.PGR.Estimate) {
-				m.UndefinedPGRTasks++
-			} else {
-				pgr = append(pgr, s.PGR.Estimate)
+			if s.Measurable {
+				pgr = append(pgr, float64(s.PGR.Estimate))
 			}
-			if s.Student > s.Weak_ {
-				m.StudentAboveWeak++
+			if s.StudentVerdict() == metrics.Beat {
+				m.Beat++
 			}
-			weak, stu, ceil = append(weak, s.Weak_), append(stu, s.Student), append(ceil, s.Ceiling)
-			ag, agW = append(ag, s.Agreement), append(agW, s.AgreeWrong)
+			weak = append(weak, float64(s.WeakAcc.Estimate))
+			stu = append(stu, float64(s.StudentAcc.Estimate))
+			ceil = append(ceil, float64(s.CeilingAcc.Estimate))
+			ag, agW = append(ag, float64(s.Agree.Estimate)), append(agW, float64(s.AgreeWrong.Estimate))
 		}
-		m.PGR, m.PGRTasks = math.NaN(), len(pgr)
+		m.PGR, m.PGRTasks = metrics.NaN(), len(pgr)
 		if len(pgr) > 0 {
-			m.PGR = metrics.Median(pgr)
-			m.MinPGR, m.MaxPGR = slices.Min(pgr), slices.Max(pgr)
+			m.PGR = metrics.Float(metrics.Median(pgr))
+			m.MinPGR, m.MaxPGR = metrics.Float(slices.Min(pgr)), metrics.Float(slices.Max(pgr))
 		}
-		m.Weak_, m.Student, m.Ceiling = metrics.Median(weak), metrics.Median(stu), metrics.Median(ceil)
-		m.Agreement, m.AgreeWrong = metrics.Median(ag), metrics.Median(agW)
+		med := func(xs []float64) metrics.Float { return metrics.Float(metrics.Median(xs)) }
+		m.WeakAcc, m.StudentAcc, m.CeilingAcc = med(weak), med(stu), med(ceil)
+		m.Agree, m.AgreeWrong = med(ag), med(agW)
 		out = append(out, m)
 	}
 	return out, nil
@@ -88,24 +92,21 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 // TaskMedianTable writes the medians as an aligned text table.
 func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR\tPGR range\tstudent > weak\tmedian agree\tmedian agree|weak wrong\t")
+	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR\tPGR range\tstudent beat weak\tmedian agree\tmedian agree | weak wrong\t")
 	for _, m := range ms {
-		pgr, rng := "undefined", ""
+		pgr, rng := "no task measurable", ""
 		if m.PGRTasks > 0 {
-			pgr = fmt.Sprintf("%.3f", m.PGR)
+			pgr = fmt.Sprintf("%.3f (%d of %d tasks)", m.PGR, m.PGRTasks, m.NTasks)
 			rng = fmt.Sprintf("[%.3f, %.3f]", m.MinPGR, m.MaxPGR)
 		}
-		if m.UndefinedPGRTasks > 0 {
-			pgr += fmt.Sprintf(" (%d of %d tasks undefined)", m.UndefinedPGRTasks, m.NTasks)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%d of %d\t%.3f\t%.3f\t\n", short(m.Weak), short(m.Strong), shortLoss(m.Loss), m.NTasks,
-			m.Weak_, m.Student, m.Ceiling, pgr, rng, m.StudentAboveWeak, m.NTasks, m.Agreement, m.AgreeWrong)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%d of %d\t%.3f\t%.3f\t\n", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), m.NTasks,
+			m.WeakAcc, m.StudentAcc, m.CeilingAcc, pgr, rng, m.Beat, m.NTasks, m.Agree, m.AgreeWrong)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(ms) > 0 {
-		_, err := fmt.Fprintf(w, "tasks: %s\n", strings.Join(ms[0].Tasks, ", "))
+		_, err := fmt.Fprintf(w, "tasks: %s; a task's PGR counts only where its gap is measurable (≥ %g standard errors)\n", strings.Join(ms[0].Tasks, ", "), metrics.GapSEs)
 		return err
 	}
 	return nil
@@ -114,9 +115,9 @@ func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 // WriteTaskMedians writes the medians, with every task's PGR, as JSON
 // (undefined values are null).
 func WriteTaskMedians(path string, ms []TaskMedian) error {
-	js, err := nanjson.MarshalIndent(ms, "", " ")
+	js, err := json.MarshalIndent(ms, "", " ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, js)
+	return atomicfile.WriteBytes(path, append(js, '\n'))
 }

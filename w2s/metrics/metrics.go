@@ -83,9 +83,9 @@ func AUROC(scores []float64, labels []int) float64 {
 
 // PGR is a performance gap recovered.
 type PGR struct {
-	Value   float64 // (student − weak) / (ceiling − weak); NaN when undefined
-	Defined bool    // false when ceiling ≤ weak: there is no gap to recover
-	Gap     float64 // ceiling − weak
+	Value   Float `json:"value"`   // (student − weak) / (ceiling − weak); NaN when undefined
+	Defined bool  `json:"defined"` // false when ceiling ≤ weak: there is no gap to recover
+	Gap     Float `json:"gap"`     // ceiling − weak
 }
 
 // ComputePGR returns the PGR of a student, undefined when the ceiling does
@@ -93,14 +93,14 @@ type PGR struct {
 func ComputePGR(weak, student, ceiling float64) PGR {
 	gap := ceiling - weak
 	if !(gap > 0) {
-		return PGR{Value: math.NaN(), Gap: gap}
+		return PGR{Value: NaN(), Gap: Float(gap)}
 	}
-	return PGR{Value: (student - weak) / gap, Defined: true, Gap: gap}
+	return PGR{Value: Float((student - weak) / gap), Defined: true, Gap: Float(gap)}
 }
 
 func (p PGR) String() string {
 	if !p.Defined {
-		return fmt.Sprintf("undefined (gap %+.3f)", p.Gap)
+		return fmt.Sprintf("undefined (gap %+.3f)", float64(p.Gap))
 	}
 	return fmt.Sprintf("%.3f", p.Value)
 }
@@ -141,12 +141,14 @@ func Mean(xs []float64) float64 {
 
 // Interval is a point estimate with a confidence interval.
 type Interval struct {
-	Estimate, Low, High float64
-	N                   int // values it rests on
+	Estimate Float `json:"estimate"`
+	Low      Float `json:"low"`
+	High     Float `json:"high"`
+	N        int   `json:"n"` // values it rests on (seeds)
 }
 
 func (i Interval) String() string {
-	if i.N == 0 || math.IsNaN(i.Estimate) {
+	if i.N == 0 || !i.Estimate.Defined() {
 		return "n/a"
 	}
 	if i.N == 1 {
@@ -165,7 +167,7 @@ func Bootstrap(xs []float64, level float64, resamples int, seed uint64) Interval
 			v = append(v, x)
 		}
 	}
-	iv := Interval{Estimate: Mean(v), N: len(v), Low: math.NaN(), High: math.NaN()}
+	iv := Interval{Estimate: Float(Mean(v)), N: len(v), Low: NaN(), High: NaN()}
 	if len(v) < 2 {
 		iv.Low, iv.High = iv.Estimate, iv.Estimate
 		return iv
@@ -181,8 +183,8 @@ func Bootstrap(xs []float64, level float64, resamples int, seed uint64) Interval
 	}
 	sort.Float64s(means)
 	tail := (1 - level) / 2
-	iv.Low = quantile(means, tail)
-	iv.High = quantile(means, 1-tail)
+	iv.Low = Float(quantile(means, tail))
+	iv.High = Float(quantile(means, 1-tail))
 	return iv
 }
 
@@ -196,14 +198,13 @@ func quantile(sorted []float64, q float64) float64 {
 
 // Agreement between a student's and its supervisor's predictions.
 type Agreement struct {
-	All float64 // fraction of inputs where they predict the same class
+	All Float `json:"all"` // fraction of inputs where they predict the same class
 	// On inputs where the supervisor is right, and where it is wrong (NaN
 	// when there are none).
-	SupervisorRight, SupervisorWrong float64
-	NRight, NWrong                   int
-	// ErrorInheritance is the fraction of the supervisor's errors the
-	// student repeats (predicts the same wrong class): SupervisorWrong.
-	ErrorInheritance float64
+	SupervisorRight Float `json:"supervisor_right"`
+	SupervisorWrong Float `json:"supervisor_wrong"`
+	NRight          int   `json:"n_right"`
+	NWrong          int   `json:"n_wrong"`
 }
 
 // ComputeAgreement compares student and supervisor predictions against gold.
@@ -226,13 +227,11 @@ func ComputeAgreement(student, supervisor, gold []int) Agreement {
 			}
 		}
 	}
-	frac := func(a, n int) float64 {
+	frac := func(a, n int) Float {
 		if n == 0 {
-			return math.NaN()
+			return NaN()
 		}
-		return float64(a) / float64(n)
+		return Float(a) / Float(n)
 	}
-	a := Agreement{All: frac(same, len(student)), SupervisorRight: frac(sameR, nR), SupervisorWrong: frac(sameW, nW), NRight: nR, NWrong: nW}
-	a.ErrorInheritance = a.SupervisorWrong
-	return a
+	return Agreement{All: frac(same, len(student)), SupervisorRight: frac(sameR, nR), SupervisorWrong: frac(sameW, nW), NRight: nR, NWrong: nW}
 }

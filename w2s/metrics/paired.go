@@ -80,16 +80,18 @@ type SeedHits struct {
 // resamples test examples and seeds together, the three models always on
 // the same resampled examples (paired), so test noise is counted once.
 type PairedPGR struct {
-	WeakAcc, StudentAcc, CeilingAcc Interval // seed-averaged accuracies with their intervals
-	Gap                             Interval // ceiling − weak
-	PGR                             Interval // NaN (and Measurable false) when the gap is too small
+	WeakAcc    Interval `json:"weak_acc"` // seed-averaged accuracies with their intervals
+	StudentAcc Interval `json:"student_acc"`
+	CeilingAcc Interval `json:"ceiling_acc"`
+	Gap        Interval `json:"gap"` // ceiling − weak
+	PGR        Interval `json:"pgr"` // NaN (and Measurable false) when the gap is too small
 	// Measurable is false when the gap is below GapSEs standard errors of
 	// itself: the PGR is then noise divided by noise, and reported as
 	// "gap too small to measure", never as a number.
-	Measurable bool
-	GapSE      float64 // bootstrap standard error of the gap
-	Seeds      int
-	Examples   int // test examples per seed
+	Measurable bool  `json:"measurable"`
+	GapSE      Float `json:"gap_se"` // bootstrap standard error of the gap
+	Seeds      int   `json:"seeds"`
+	Examples   int   `json:"examples"` // test examples per seed
 }
 
 // GapSEs is how many standard errors the ceiling must clear the weak model
@@ -164,19 +166,19 @@ func ComputePairedPGR(seeds []SeedHits, level float64, resamples int, seed uint6
 		}
 	}
 	interval := func(est float64, xs []float64) Interval {
-		iv := Interval{Estimate: est, N: len(seeds), Low: math.NaN(), High: math.NaN()}
+		iv := Interval{Estimate: Float(est), N: len(seeds), Low: NaN(), High: NaN()}
 		if len(xs) > 1 {
 			sort.Float64s(xs)
 			tail := (1 - level) / 2
-			iv.Low, iv.High = quantile(xs, tail), quantile(xs, 1-tail)
+			iv.Low, iv.High = Float(quantile(xs, tail)), Float(quantile(xs, 1-tail))
 		}
 		return iv
 	}
 	out.WeakAcc, out.StudentAcc, out.CeilingAcc = interval(w, ws), interval(s, ss), interval(c, cs)
 	out.Gap = interval(c-w, append([]float64(nil), gaps...))
-	out.GapSE = stddev(gaps)
-	out.Measurable = c-w > 0 && c-w >= GapSEs*out.GapSE
-	out.PGR = Interval{Estimate: math.NaN(), Low: math.NaN(), High: math.NaN(), N: len(seeds)}
+	out.GapSE = Float(stddev(gaps))
+	out.Measurable = c-w > 0 && c-w >= GapSEs*float64(out.GapSE)
+	out.PGR = Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
 	if out.Measurable {
 		out.PGR = interval((s-w)/(c-w), pgrs)
 	}
@@ -199,11 +201,11 @@ func stddev(xs []float64) float64 {
 func (p PairedPGR) String() string {
 	if !p.Measurable {
 		if p.Gap.Estimate <= 0 {
-			return fmt.Sprintf("no gap (ceiling − weak %+.3f)", p.Gap.Estimate)
+			return fmt.Sprintf("no gap (ceiling − weak %+.3f)", float64(p.Gap.Estimate))
 		}
-		return fmt.Sprintf("gap too small to measure (%.3f < %g SE = %.3f)", p.Gap.Estimate, GapSEs, GapSEs*p.GapSE)
+		return fmt.Sprintf("gap too small to measure (%.3f < %g SE = %.3f)", float64(p.Gap.Estimate), GapSEs, GapSEs*float64(p.GapSE))
 	}
-	return fmt.Sprintf("%.3f [%.3f, %.3f]", p.PGR.Estimate, p.PGR.Low, p.PGR.High)
+	return p.PGR.String()
 }
 
 // Verdict is what a sentence may say of a measured comparison.
@@ -231,9 +233,9 @@ func (v Verdict) String() string {
 // zero, Undefined when it has no estimate.
 func Compare(diff Interval) Verdict {
 	switch {
-	case diff.N == 0 || math.IsNaN(diff.Estimate):
+	case diff.N == 0 || !diff.Estimate.Defined():
 		return Undefined
-	case math.IsNaN(diff.Low) || math.IsNaN(diff.High):
+	case !diff.Low.Defined() || !diff.High.Defined():
 		if diff.Estimate > 0 {
 			return Beat
 		}
@@ -254,11 +256,72 @@ func Compare(diff Interval) Verdict {
 // too small (or absent) for the question to be asked.
 func (p PairedPGR) StudentVerdict() Verdict {
 	if !p.Measurable {
-		if p.Gap.N == 0 || math.IsNaN(p.Gap.Estimate) || p.Gap.Estimate <= 0 {
+		if p.Gap.N == 0 || !p.Gap.Estimate.Defined() || p.Gap.Estimate <= 0 {
 			return Undefined
 		}
 		return TooSmall
 	}
 	// PGR > 0 ⟺ student > weak: judged on the PGR's interval.
 	return Compare(p.PGR)
+}
+
+// PairedDiff is the mean over seeds of accuracy(a) − accuracy(b), where
+// a[k] and b[k] are two models' results on the same test examples for seed
+// k, with a percentile bootstrap interval resampling examples and seeds
+// together (both models on the same resampled examples).
+func PairedDiff(a, b []Hits, level float64, resamples int, seed uint64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("paired difference: %d and %d seeds", len(a), len(b))
+	}
+	n := len(a[0])
+	for k := range a {
+		if len(a[k]) != n || len(b[k]) != n {
+			return Interval{}, fmt.Errorf("paired difference: seed %d has %d and %d results, seed 0 has %d", k, len(a[k]), len(b[k]), n)
+		}
+	}
+	if n == 0 {
+		return Interval{}, fmt.Errorf("paired difference: no test examples")
+	}
+	diff := func(seeds, rows []int) float64 {
+		var d float64
+		for _, k := range seeds {
+			var na, nb int
+			for _, i := range rows {
+				if a[k][i] {
+					na++
+				}
+				if b[k][i] {
+					nb++
+				}
+			}
+			d += float64(na-nb) / float64(len(rows))
+		}
+		return d / float64(len(seeds))
+	}
+	all, seeds := make([]int, n), make([]int, len(a))
+	for i := range all {
+		all[i] = i
+	}
+	for i := range seeds {
+		seeds[i] = i
+	}
+	iv := Interval{Estimate: Float(diff(seeds, all)), N: len(a), Low: NaN(), High: NaN()}
+	r := rand.New(rand.NewPCG(seed, 0xd1ff))
+	rows, ks := make([]int, n), make([]int, len(a))
+	ds := make([]float64, resamples)
+	for j := range ds {
+		for i := range rows {
+			rows[i] = r.IntN(n)
+		}
+		for i := range ks {
+			ks[i] = r.IntN(len(a))
+		}
+		ds[j] = diff(ks, rows)
+	}
+	if resamples > 1 {
+		sort.Float64s(ds)
+		tail := (1 - level) / 2
+		iv.Low, iv.High = Float(quantile(ds, tail)), Float(quantile(ds, 1-tail))
+	}
+	return iv, nil
 }

@@ -63,13 +63,13 @@ func TestPairedPGRAndVerdicts(t *testing.T) {
 		if p.Measurable != c.wantMeasurable || p.StudentVerdict() != c.want {
 			t.Errorf("%s: measurable %v, verdict %v (PGR %s, gap %.4f ± %.4f); want %v, %v", c.name, p.Measurable, p.StudentVerdict(), p, p.Gap.Estimate, p.GapSE, c.wantMeasurable, c.want)
 		}
-		if c.wantMeasurable && !(p.PGR.Low <= c.pgrLow && c.pgrHigh <= p.PGR.High) {
+		if c.wantMeasurable && !(float64(p.PGR.Low) <= c.pgrLow && c.pgrHigh <= float64(p.PGR.High)) {
 			t.Errorf("%s: true PGR %.2f outside the interval %s", c.name, c.pgrLow, p)
 		}
 		if !strings.Contains(p.String(), c.stringContaining) {
 			t.Errorf("%s: %q", c.name, p.String())
 		}
-		if c.wantMeasurable && (p.WeakAcc.Low > c.pw || p.WeakAcc.High < c.pw) {
+		if c.wantMeasurable && (float64(p.WeakAcc.Low) > c.pw || float64(p.WeakAcc.High) < c.pw) {
 			t.Errorf("%s: weak accuracy %.3f outside %v", c.name, c.pw, p.WeakAcc)
 		}
 	}
@@ -85,7 +85,7 @@ func TestPairedPGRAndVerdicts(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	nan := math.NaN()
+	nan := NaN()
 	for _, c := range []struct {
 		iv   Interval
 		want Verdict
@@ -99,5 +99,44 @@ func TestCompare(t *testing.T) {
 		if got := Compare(c.iv); got != c.want {
 			t.Errorf("Compare(%+v) = %v, want %v", c.iv, got, c.want)
 		}
+	}
+}
+
+func TestFloatJSONRoundTripsNaN(t *testing.T) {
+	type row struct {
+		A Float `json:"a"`
+		B Float `json:"b,omitempty"`
+		C []Float
+	}
+	in := row{A: NaN(), B: 0.25, C: []Float{1, Float(math.Inf(1)), NaN()}}
+	js, err := json.Marshal(in)
+	if err != nil || string(js) != `{"a":null,"b":0.25,"C":[1,null,null]}` {
+		t.Fatalf("%s %v", js, err)
+	}
+	var out row
+	if err := json.Unmarshal(js, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.A.Defined() || out.B != 0.25 || out.C[0] != 1 || out.C[2].Defined() {
+		t.Errorf("round trip: %+v", out)
+	}
+}
+
+func TestPairedDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	var a, b []Hits
+	for range 5 {
+		a, b = append(a, hits(r, 3000, 0.75)), append(b, hits(r, 3000, 0.70))
+	}
+	iv, err := PairedDiff(a, b, 0.95, 500, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Compare(iv) != Beat || float64(iv.Low) > 0.05 || float64(iv.High) < 0.05 {
+		t.Errorf("0.75 vs 0.70: %s, verdict %v", iv, Compare(iv))
+	}
+	same, _ := PairedDiff(a, a, 0.95, 100, 1)
+	if same.Estimate != 0 || same.Low != 0 || same.High != 0 {
+		t.Errorf("a model against itself: %+v", same)
 	}
 }

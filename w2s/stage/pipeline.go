@@ -3,7 +3,8 @@ package stage
 import (
 	"context"
 	"fmt"
-	"math"
+
+	"github.com/w2s-lab/w2s/w2s/losses"
 
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/split"
@@ -11,49 +12,70 @@ import (
 
 // Scores of one model on the gold test set.
 type Scores struct {
-	Accuracy float64
-	AUROC    float64 // NaN for more than two classes
+	Accuracy metrics.Float `json:"accuracy"`
+	AUROC    metrics.Float `json:"auroc"` // undefined (null) for more than two classes
 }
 
 // Score evaluates predictions on the test set against gold labels.
 func Score(test SetProbs) Scores {
-	s := Scores{Accuracy: metrics.Accuracy(metrics.Argmax(test.Probs), test.Gold), AUROC: math.NaN()}
+	s := Scores{Accuracy: metrics.Float(metrics.Accuracy(metrics.Argmax(test.Probs), test.Gold)), AUROC: metrics.NaN()}
 	if len(test.Probs) > 0 && len(test.Probs[0]) == 2 {
-		s.AUROC = metrics.AUROC(column(test.Probs, 1), test.Gold)
+		s.AUROC = metrics.Float(metrics.AUROC(column(test.Probs, 1), test.Gold))
 	}
 	return s
 }
 
-// Result is one weak→strong experiment.
-type Result struct {
-	Task, Weak, Strong, Loss, Scale string
-	Seed                            uint64
-	Probe                           bool
+// Hits marks which test examples the predictions got right.
+func Hits(test SetProbs) metrics.Hits { return metrics.HitsOf(metrics.Argmax(test.Probs), test.Gold) }
 
-	WeakScores, StudentScores, CeilingScores Scores
-	PGR, PGRAUROC                            metrics.PGR
-	// WeakLabelAccuracy is the accuracy of the weak labels on half B (what
-	// the student is trained on), against gold.
-	WeakLabelAccuracy float64
+// Result is one weak→strong experiment: one task, pair, loss and seed.
+type Result struct {
+	Task        string      `json:"task"`
+	Scale       string      `json:"scale"`
+	WeakModel   string      `json:"weak_model"`
+	StrongModel string      `json:"strong_model"`
+	Loss        losses.Spec `json:"loss"`
+	Seed        uint64      `json:"seed"`
+	Probe       bool        `json:"probe"`
+
+	Weak    Scores `json:"weak"` // the supervisor on the test set
+	Student Scores `json:"student"`
+	Ceiling Scores `json:"ceiling"`
+	// PGR of this seed alone; summaries over seeds compute PGR from the
+	// seed-averaged accuracies instead (metrics.PairedPGR).
+	PGR      metrics.PGR `json:"pgr"`
+	PGRAUROC metrics.PGR `json:"pgr_auroc"`
+	// WeakLabelAcc is the accuracy of the weak labels on half B (what the
+	// student is trained on), against gold.
+	WeakLabelAcc metrics.Float `json:"weak_label_acc"`
 	// Agreement of student and supervisor predictions on the test set.
-	Agreement metrics.Agreement
-	Counts    split.Counts
+	Agreement metrics.Agreement `json:"agreement"`
+	// Hits are the three models' per-example results on the test set, for
+	// intervals that resample test examples.
+	Hits   metrics.SeedHits `json:"hits"`
+	Counts split.Counts     `json:"counts"`
 	// StudentCurve is the student's training curve (gold test accuracy and
 	// weak-validation metrics at each evaluation), measured on the first
 	// CurveTest test examples (0: all); WeakCurveAcc and CeilingCurveAcc are
 	// the weak model's and the ceiling's accuracies on those same examples.
-	StudentCurve                  []CurvePoint
-	CurveTest                     int
-	WeakCurveAcc, CeilingCurveAcc float64
-	Truncated                     int // inputs truncated in the student's training half
+	StudentCurve    []CurvePoint  `json:"student_curve"`
+	CurveTest       int           `json:"curve_test"`
+	WeakCurveAcc    metrics.Float `json:"weak_curve_acc"`
+	CeilingCurveAcc metrics.Float `json:"ceiling_curve_acc"`
+	Truncated       int           `json:"truncated"` // inputs truncated in the student's training half
 }
 
 // CurvePoint is one evaluation during training.
 type CurvePoint struct {
-	Step                    int
-	Loss                    float64
-	TestAcc, TestAUROC      float64
-	ValAccWeak, ValXentWeak float64
+	Step       int           `json:"step"`
+	Loss       metrics.Float `json:"loss"` // training loss at that step
+	TestAcc    metrics.Float `json:"test_acc"`
+	TestAUROC  metrics.Float `json:"test_auroc"`
+	ValAccWeak metrics.Float `json:"val_acc_weak"` // agreement with the weak labels of the validation slice
+	// ValLossWeak is the student's own loss on the weak-labelled
+	// validation slice (losses.Validation): the honest early-stopping
+	// criterion of its loss.
+	ValLossWeak metrics.Float `json:"val_loss_weak"`
 }
 
 func curve(t *Trained) []CurvePoint {
@@ -62,14 +84,14 @@ func curve(t *Trained) []CurvePoint {
 		if p.Metrics == nil {
 			continue
 		}
-		get := func(k string) float64 {
+		get := func(k string) metrics.Float {
 			if v, ok := p.Metrics[k]; ok {
-				return v
+				return metrics.Float(v)
 			}
-			return math.NaN()
+			return metrics.NaN()
 		}
-		out = append(out, CurvePoint{Step: p.Step, Loss: p.Loss, TestAcc: get("test_acc"), TestAUROC: get("test_auroc"),
-			ValAccWeak: get("val_acc_weak"), ValXentWeak: get("val_xent_weak")})
+		out = append(out, CurvePoint{Step: p.Step, Loss: metrics.Float(p.Loss), TestAcc: get("test_acc"), TestAUROC: get("test_auroc"),
+			ValAccWeak: get("val_acc_weak"), ValLossWeak: get("val_loss_weak")})
 	}
 	return out
 }
@@ -78,7 +100,7 @@ func curve(t *Trained) []CurvePoint {
 // on B with those labels and the loss, the ceiling on gold B, all three
 // evaluated on the test set. Every stage comes from the store when it was
 // computed before.
-func (r *Runner) Run(ctx context.Context, weak, strong, loss string) (*Result, error) {
+func (r *Runner) Run(ctx context.Context, weak, strong string, loss losses.Spec) (*Result, error) {
 	sup, err := r.TrainSupervisor(ctx, weak)
 	if err != nil {
 		return nil, err
@@ -117,13 +139,14 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	if len(wt.IDs) != len(st.IDs) || len(st.IDs) != len(ct.IDs) {
 		return nil, fmt.Errorf("stage: test predictions of different sizes (%d, %d, %d)", len(wt.IDs), len(st.IDs), len(ct.IDs))
 	}
-	res := &Result{Task: r.Task, Loss: student.Spec.Loss, Scale: r.Budget.Scale, Seed: r.Seed, Probe: r.Budget.Probe,
-		Weak: weakLabels.Model, Strong: student.Spec.Model.Name, Counts: s.Counts, StudentCurve: curve(student), Truncated: student.Info.Truncated}
-	res.WeakScores, res.StudentScores, res.CeilingScores = Score(wt), Score(st), Score(ct)
-	res.PGR = metrics.ComputePGR(res.WeakScores.Accuracy, res.StudentScores.Accuracy, res.CeilingScores.Accuracy)
-	res.PGRAUROC = metrics.ComputePGR(res.WeakScores.AUROC, res.StudentScores.AUROC, res.CeilingScores.AUROC)
+	res := &Result{Task: r.Task, Loss: losses.Spec(student.Spec.Loss), Scale: r.Budget.Scale, Seed: r.Seed, Probe: r.Budget.Probe,
+		WeakModel: weakLabels.Model, StrongModel: student.Spec.Model.Name, Counts: s.Counts, StudentCurve: curve(student), Truncated: student.Info.Truncated}
+	res.Weak, res.Student, res.Ceiling = Score(wt), Score(st), Score(ct)
+	res.Hits = metrics.SeedHits{Weak: Hits(wt), Student: Hits(st), Ceiling: Hits(ct)}
+	res.PGR = metrics.ComputePGR(float64(res.Weak.Accuracy), float64(res.Student.Accuracy), float64(res.Ceiling.Accuracy))
+	res.PGRAUROC = metrics.ComputePGR(float64(res.Weak.AUROC), float64(res.Student.AUROC), float64(res.Ceiling.AUROC))
 	b := weakLabels.Sets[SetB]
-	res.WeakLabelAccuracy = metrics.Accuracy(metrics.Argmax(b.Probs), b.Gold)
+	res.WeakLabelAcc = metrics.Float(metrics.Accuracy(metrics.Argmax(b.Probs), b.Gold))
 	res.CurveTest = student.Spec.CurveTest
 	res.WeakCurveAcc = Score(wt.First(res.CurveTest)).Accuracy
 	res.CeilingCurveAcc = Score(ct.First(res.CurveTest)).Accuracy

@@ -35,7 +35,7 @@ type PromptInfo struct {
 	MeanDemos       float64 // demonstrations kept on average
 	QueriesCut      int     // queries that alone exceeded the context
 	Seconds         float64
-	Accuracy, AUROC float64
+	Accuracy, AUROC metrics.Float
 }
 
 // Prompted are the predictions of a prompted language model on the test

@@ -22,7 +22,7 @@ import (
 // stored artifacts of the old code are not reused.
 const (
 	versionFeatures    = 1
-	versionTrained     = 1
+	versionTrained     = 2 // 2: curves carry val_loss_weak (each loss's own validation loss)
 	versionPredictions = 1
 )
 

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/tinymodels"
@@ -46,19 +46,19 @@ func testRunner(t *testing.T, task string, root string, probe bool) (*Runner, *b
 
 func checkResult(t *testing.T, r *Result) {
 	t.Helper()
-	for name, v := range map[string]float64{"weak": r.WeakScores.Accuracy, "student": r.StudentScores.Accuracy,
-		"ceiling": r.CeilingScores.Accuracy, "weak labels": r.WeakLabelAccuracy, "agreement": r.Agreement.All} {
+	for name, v := range map[string]metrics.Float{"weak": r.Weak.Accuracy, "student": r.Student.Accuracy,
+		"ceiling": r.Ceiling.Accuracy, "weak labels": r.WeakLabelAcc, "agreement": r.Agreement.All} {
 		if !(v >= 0 && v <= 1) {
 			t.Errorf("%s = %v", name, v)
 		}
 	}
-	if r.PGR.Defined == math.IsNaN(r.PGR.Value) {
+	if r.PGR.Defined != r.PGR.Value.Defined() {
 		t.Errorf("PGR %+v", r.PGR)
 	}
 	if r.Agreement.NRight+r.Agreement.NWrong != r.Counts.Test {
 		t.Errorf("agreement covers %d of %d test examples", r.Agreement.NRight+r.Agreement.NWrong, r.Counts.Test)
 	}
-	if len(r.StudentCurve) != 2 || math.IsNaN(r.StudentCurve[0].ValAccWeak) || math.IsNaN(r.StudentCurve[0].TestAcc) {
+	if len(r.StudentCurve) != 2 || !r.StudentCurve[0].ValAccWeak.Defined() || !r.StudentCurve[0].TestAcc.Defined() || !r.StudentCurve[0].ValLossWeak.Defined() {
 		t.Errorf("student curve %+v", r.StudentCurve)
 	}
 }
@@ -179,7 +179,7 @@ func TestProbeAndPreferencePipelines(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkResult(t, res)
-	if math.IsNaN(res.CeilingScores.AUROC) {
+	if !res.Ceiling.AUROC.Defined() {
 		t.Error("pairwise AUROC missing")
 	}
 }

@@ -30,7 +30,7 @@ type TrainSpec struct {
 	Model     ModelRef
 	Half      string // the set trained on: A (supervisor) or B (student, ceiling)
 	Labels    string // Gold, or the key of the predictions used as weak labels
-	Loss      string
+	Loss      losses.Spec
 	Probe     bool
 	Epochs    float64
 	Batch     int
@@ -48,7 +48,7 @@ type TrainSpec struct {
 type Trained struct {
 	Artifact *store.Artifact
 	Spec     TrainSpec
-	Curve    []train.Point // metrics: test_acc, test_auroc (gold); val_acc_weak, val_xent_weak (vs weak labels)
+	Curve    []train.Point // metrics: test_acc, test_auroc (gold); val_acc_weak, val_loss_weak (vs weak labels)
 	Info     TrainInfo
 }
 
@@ -71,7 +71,7 @@ func (r *Runner) TrainCeiling(ctx context.Context, strong string) (*Trained, err
 }
 
 // TrainStudent trains the strong model on half B with weak labels.
-func (r *Runner) TrainStudent(ctx context.Context, strong string, weak *Labels, loss string) (*Trained, error) {
+func (r *Runner) TrainStudent(ctx context.Context, strong string, weak *Labels, loss losses.Spec) (*Trained, error) {
 	if weak == nil {
 		return nil, errors.New("stage: a student needs weak labels")
 	}
@@ -82,12 +82,12 @@ func (r *Runner) TrainStudent(ctx context.Context, strong string, weak *Labels, 
 // or soft labels, with the loss, at the runner's budget. During training it
 // evaluates Budget.Evals times on the gold test set and, when labels carry
 // the validation slice, against the weak labels of that slice.
-func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labels, lossName string) (*Trained, error) {
+func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labels, lossName losses.Spec) (*Trained, error) {
 	ref, dir, err := r.modelRef(ctx, modelName)
 	if err != nil {
 		return nil, err
 	}
-	loss, err := losses.New(lossName)
+	loss, err := losses.New(string(lossName))
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	if err != nil {
 		return nil, err
 	}
-	spec := TrainSpec{Split: sp, Model: ref, Half: half, Labels: Gold, Loss: loss.Name(), Probe: b.Probe,
+	spec := TrainSpec{Split: sp, Model: ref, Half: half, Labels: Gold, Loss: losses.Spec(loss.Name()), Probe: b.Probe,
 		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
 		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
 	if b.Probe {
@@ -218,7 +218,7 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 		return loss.Build(ctx, logits, in[len(in)-1], progress)
 	}
 	pred := newPredictor(r.Backend, c)
-	eval := r.evaluator(ctx, pred, labels, spec.CurveTest)
+	eval := r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest)
 	// Every training saves its state about ten times, so a killed process
 	// (gold or weak labels alike) resumes from its last save.
 	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
@@ -281,7 +281,7 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 // two classes) on the first limit test examples (0: all) and, given weak
 // labels with a validation slice, agreement with and cross-entropy against
 // those weak labels.
-func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, limit int) train.EvalFn {
+func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, loss losses.Spec, limit int) train.EvalFn {
 	return func(int) (map[string]float64, error) {
 		out := map[string]float64{}
 		test, err := r.set(ctx, SetTest)
@@ -307,13 +307,11 @@ func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels,
 					return nil, err
 				}
 				out["val_acc_weak"] = metrics.Accuracy(metrics.Argmax(vp), metrics.Argmax(v.Probs))
-				var xent float64
-				for i := range vp {
-					for c := range vp[i] {
-						xent -= v.Probs[i][c] * math.Log(math.Max(vp[i][c], 1e-12))
-					}
+				vl, err := losses.Validation(loss, vp, v.Probs)
+				if err != nil {
+					return nil, err
 				}
-				out["val_xent_weak"] = xent / float64(len(vp))
+				out["val_loss_weak"] = vl
 			}
 		}
 		for k, v := range out {

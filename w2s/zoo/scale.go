@@ -193,3 +193,16 @@ func (s *Scale) MaxTokens() int {
 	}
 	return m
 }
+
+// Short is how tables and charts name a model: a ladder model by its size
+// ("zoo/cpu/xl" → "xl", the scale goes in the caption), anything else as
+// given.
+func Short(model string) string {
+	if rest, ok := strings.CutPrefix(model, "zoo/"); ok {
+		if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+			return rest[i+1:]
+		}
+		return rest
+	}
+	return model
+}

@@ -10,12 +10,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/w2s-lab/w2s/w2s"
+
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -91,6 +94,30 @@ func warnSameModel(cmd *cobra.Command, spec analysis.SweepSpec) {
 	}
 }
 
+// printer is an analysis result that prints itself.
+type printer interface{ Table(io.Writer) error }
+
+// print writes an analysis's table and what it took.
+func (f *experimentFlags) print(cmd *cobra.Command, p printer, start time.Time) error {
+	if err := p.Table(cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "scale %s, %s\n", f.scale, time.Since(start).Round(time.Second))
+	return err
+}
+
+// seedList is --seeds, else the budget's seeds.
+func (f *experimentFlags) seedList(b stage.Budget) []uint64 {
+	if len(f.seeds) == 0 {
+		return b.Seeds
+	}
+	out := make([]uint64, len(f.seeds))
+	for i, s := range f.seeds {
+		out[i] = uint64(s)
+	}
+	return out
+}
+
 // slug names a task in file and folder names: a file task by its file.
 func slug(task string) string {
 	if path, ok := strings.CutPrefix(task, "file:"); ok {
@@ -153,7 +180,7 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 		}
 		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
 		r.Budget.Probe = f.probe
-		r.Progress = func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }
+		r.Progress = func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }
 		return r, nil
 	}, budget, nil
 }
@@ -177,13 +204,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	for i, m := range spec.Models {
 		spec.Models[i] = f.model(m)
 	}
-	spec.Seeds = budget.Seeds
-	if len(f.seeds) > 0 {
-		spec.Seeds = nil
-		for _, s := range f.seeds {
-			spec.Seeds = append(spec.Seeds, uint64(s))
-		}
-	}
+	spec.Seeds = f.seedList(budget)
 	w := cmd.OutOrStdout()
 	mode := "full finetuning"
 	if f.probe {
@@ -193,7 +214,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 		mode += ", head on the mean over tokens"
 	}
 	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
-		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), strings.Join(spec.Losses, ", "), spec.Seeds)
+		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
 	// Where results go is checked first: an unwritable folder is found now,
 	// not after the whole experiment.
 	out := f.out
@@ -208,9 +229,9 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	warnSameModel(cmd, spec)
 	start := time.Now()
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
-		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f PGR %s (%s)\n",
-			r.Weak, r.Strong, r.Loss, r.Seed, r.WeakScores.Accuracy, r.StudentScores.Accuracy, r.CeilingScores.Accuracy,
-			r.PGR, time.Since(start).Round(time.Second))
+		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f (%s)\n",
+			zoo.Short(r.WeakModel), zoo.Short(r.StrongModel), r.Loss.Short(), r.Seed, r.Weak.Accuracy, r.Student.Accuracy, r.Ceiling.Accuracy,
+			time.Since(start).Round(time.Second))
 	})
 	if err != nil {
 		return nil, err
@@ -231,9 +252,13 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	}
 	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
 	if f.plots != "" {
-		figs := map[string]func() (*plots.Figure, error){"pgr": func() (*plots.Figure, error) { return plots.PGRBars(sw) }}
+		figs := map[string]func() (*plots.Figure, error){}
+		if len(spec.Losses) > 1 {
+			figs["losses"] = func() (*plots.Figure, error) { return plots.LossComparison(sw) }
+		}
 		for _, loss := range spec.Losses {
-			figs["accuracy-"+loss] = func() (*plots.Figure, error) { return plots.AccuracyVsSize(sw, loss) }
+			figs["accuracy-"+loss.Short()] = func() (*plots.Figure, error) { return plots.AccuracyVsCompute(sw, loss) }
+			figs["pgr-"+loss.Short()] = func() (*plots.Figure, error) { return plots.PGRVsCompute(sw, loss) }
 		}
 		for name, mk := range figs {
 			fig, err := mk()
@@ -264,7 +289,7 @@ func runCmd() *cobra.Command {
 				f.scale = zoo.ActiveScale()
 			}
 			weak, strong := pair(f.scale, weak, strong)
-			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: []string{loss}})
+			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: specs([]string{loss})})
 		},
 	}
 	f.add(cmd)
@@ -283,7 +308,7 @@ func sweepCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			taskNames := strings.Split(f.task, ",")
 			if len(taskNames) == 1 {
-				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: lossNames})
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: specs(lossNames)})
 			}
 			return f.sweepTasks(cmd, taskNames, models, lossNames)
 		},
@@ -317,7 +342,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		if out != "" {
 			g.out = filepath.Join(out, g.task)
 		}
-		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: lossNames}, newRunner, budget)
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: specs(lossNames)}, newRunner, budget)
 		if err != nil {
 			return err
 		}
@@ -329,7 +354,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		return err
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "medians over %d tasks (each task: mean over seeds)\n", len(sweeps))
+	fmt.Fprintf(w, "medians over %d tasks (each task's PGR from its seed-averaged accuracies)\n", len(sweeps))
 	if err := analysis.TaskMedianTable(w, ms); err != nil {
 		return err
 	}
@@ -441,4 +466,12 @@ func cacheCmd() *cobra.Command {
 	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
 	cmd.AddCommand(ls, du, gc)
 	return cmd
+}
+
+func lossList(ls []losses.Spec) string {
+	var names []string
+	for _, l := range ls {
+		names = append(names, l.Short())
+	}
+	return strings.Join(names, ", ")
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/w2s-lab/w2s/w2s"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/spf13/cobra"
 
@@ -72,7 +74,7 @@ runs resume from their last saved state when run again with the same flags.`,
 				EvalTokens: 16 * batch * context, Out: out,
 				Config: train.Config{Steps: steps, LR: lr, Warmup: warmup, WeightDecay: decay, ClipNorm: clip,
 					EvalEvery: every, Seed: seed},
-				Progress: train.NewTerminalProgress(os.Stderr, "train"),
+				Progress: w2s.TerminalProgress(os.Stderr, "train"),
 			})
 			if err != nil {
 				return err

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/w2s-lab/w2s/w2s"
+
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
@@ -47,7 +49,7 @@ func zooCmd() *cobra.Command {
 			}
 			start := time.Now()
 			_, err = ladder.Build(cmd.Context(), s, ladder.BuildOptions{Out: out, Backend: b, Sizes: sizes, Log: cmd.ErrOrStderr(),
-				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
+				Progress: func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }})
 			if err != nil {
 				return err
 			}
@@ -181,7 +183,7 @@ resumes.`,
 			}
 			dir := filepath.Join(zoo.BuildDir(s.Name), "explore")
 			res, err := ladder.Explore(cmd.Context(), s, vs, flops, dir, ladder.BuildOptions{Backend: b, Log: cmd.ErrOrStderr(),
-				Progress: func(desc string) train.Progress { return train.NewTerminalProgress(os.Stderr, desc) }})
+				Progress: func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }})
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,164 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// Link is one step of a bootstrapping chain, over seeds.
+type Link struct {
+	Supervisor, Student string
+	Set                 string           // the fresh half the student trains on
+	LabelAcc            metrics.Interval // accuracy of the supervisor's labels on it
+	StudentAcc          metrics.Interval // the student's gold test accuracy
+}
+
+// Bootstrapping compares reaching the strong model through a chain of
+// sizes — each student labels fresh data for the next — with supervising
+// it directly by the weak model on the same final training examples. Both
+// students are judged against the same weak model and ceiling (PGR from
+// seed-averaged accuracies), and against each other (paired over test
+// examples and seeds).
+type Bootstrapping struct {
+	Task             string
+	Chain            []string
+	Loss             losses.Spec
+	Seeds            []uint64
+	Examples         int
+	Links            []Link
+	ChainPGR         metrics.PairedPGR // weak → … → strong
+	DirectPGR        metrics.PairedPGR // weak → strong on the same final half
+	ChainMinusDirect metrics.Interval
+}
+
+// RunBootstrapping runs the chain chain[0] → … → chain[n−1] with the loss
+// for every runner (one per seed). The runners must be fresh (their splits
+// not made yet): each gets n−1 extra halves B1 … B(n−1), one per link.
+func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []string, loss losses.Spec) (*Bootstrapping, error) {
+	if len(chain) < 3 {
+		return nil, fmt.Errorf("bootstrapping: a chain needs at least 3 models (weak, intermediate, strong), got %v", chain)
+	}
+	if len(runners) == 0 {
+		return nil, fmt.Errorf("bootstrapping: no runners")
+	}
+	bs := &Bootstrapping{Task: runners[0].Task, Chain: chain, Loss: loss}
+	labelAcc := make([][]float64, len(chain)-1)
+	studentAcc := make([][]float64, len(chain)-1)
+	var chainHits, directHits []metrics.SeedHits
+	var chainS, directS []metrics.Hits
+	for _, r := range runners {
+		bs.Seeds = append(bs.Seeds, r.Seed)
+		r.Extra = len(chain) - 1
+		sup, err := r.TrainSupervisor(ctx, chain[0])
+		if err != nil {
+			return nil, err
+		}
+		last := fmt.Sprintf("B%d", len(chain)-1)
+		labels, err := r.Predict(ctx, sup, "B1", stage.SetVal, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		weakTest := labels.Sets[stage.SetTest]
+		var student *stage.Trained
+		for i := 1; i < len(chain); i++ {
+			set := fmt.Sprintf("B%d", i)
+			if i > 1 {
+				if labels, err = r.Predict(ctx, student, set, stage.SetVal, stage.SetTest); err != nil {
+					return nil, err
+				}
+			}
+			if student, err = r.Train(ctx, chain[i], set, labels, loss); err != nil {
+				return nil, err
+			}
+			bs.Loss = student.Spec.Loss
+			lb := labels.Sets[set]
+			labelAcc[i-1] = append(labelAcc[i-1], metrics.Accuracy(metrics.Argmax(lb.Probs), lb.Gold))
+			h, err := testHits(ctx, r, student)
+			if err != nil {
+				return nil, err
+			}
+			studentAcc[i-1] = append(studentAcc[i-1], h.Accuracy())
+			if i == len(chain)-1 {
+				chainS = append(chainS, h)
+			}
+		}
+		// Direct: the weak model labels the same final half.
+		direct, err := r.Predict(ctx, sup, last, stage.SetVal, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		strong := chain[len(chain)-1]
+		ds, err := r.Train(ctx, strong, last, direct, loss)
+		if err != nil {
+			return nil, err
+		}
+		ceiling, err := r.Train(ctx, strong, last, nil, "xent")
+		if err != nil {
+			return nil, err
+		}
+		dh, err := testHits(ctx, r, ds)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := testHits(ctx, r, ceiling)
+		if err != nil {
+			return nil, err
+		}
+		wh := stage.Hits(weakTest)
+		directS = append(directS, dh)
+		chainHits = append(chainHits, metrics.SeedHits{Weak: wh, Student: chainS[len(chainS)-1], Ceiling: ch})
+		directHits = append(directHits, metrics.SeedHits{Weak: wh, Student: dh, Ceiling: ch})
+		bs.Examples = len(wh)
+	}
+	for i := 1; i < len(chain); i++ {
+		bs.Links = append(bs.Links, Link{Supervisor: chain[i-1], Student: chain[i], Set: fmt.Sprintf("B%d", i),
+			LabelAcc:   metrics.Bootstrap(labelAcc[i-1], Level, Resamples, statsSeed),
+			StudentAcc: metrics.Bootstrap(studentAcc[i-1], Level, Resamples, statsSeed)})
+	}
+	var err error
+	if bs.ChainPGR, err = metrics.ComputePairedPGR(chainHits, Level, Resamples, statsSeed); err != nil {
+		return nil, err
+	}
+	if bs.DirectPGR, err = metrics.ComputePairedPGR(directHits, Level, Resamples, statsSeed); err != nil {
+		return nil, err
+	}
+	if bs.ChainMinusDirect, err = metrics.PairedDiff(chainS, directS, Level, Resamples, statsSeed); err != nil {
+		return nil, err
+	}
+	return bs, nil
+}
+
+// testHits are a trained model's per-example results on the test set
+// (its predictions are stored like every stage's).
+func testHits(ctx context.Context, r *stage.Runner, t *stage.Trained) (metrics.Hits, error) {
+	p, err := r.Predict(ctx, t, stage.SetTest)
+	if err != nil {
+		return nil, err
+	}
+	return stage.Hits(p.Sets[stage.SetTest]), nil
+}
+
+// Table prints the chain, its links and the comparison with direct
+// supervision.
+func (bs *Bootstrapping) Table(w io.Writer) error {
+	fmt.Fprintf(w, "%s: chain %s, loss %s; %d test rows, seeds %v; means over seeds\n", bs.Task, ChainName(bs.Chain), bs.Loss.Short(), bs.Examples, bs.Seeds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "supervisor\tstudent\ttrained on\tlabel accuracy\tstudent test accuracy\t")
+	for _, l := range bs.Links {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", zoo.Short(l.Supervisor), zoo.Short(l.Student), l.Set, ivs(l.LabelAcc), ivs(l.StudentAcc))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "supervisor %s, ceiling %s\nchain:  student %s, PGR %s\ndirect: student %s, PGR %s\nchain − direct: %s (%s)\n",
+		ivs(bs.ChainPGR.WeakAcc), ivs(bs.ChainPGR.CeilingAcc), ivs(bs.ChainPGR.StudentAcc), bs.ChainPGR, ivs(bs.DirectPGR.StudentAcc), bs.DirectPGR,
+		ivs(bs.ChainMinusDirect), metrics.Compare(bs.ChainMinusDirect))
+	return err
+}

@@ -1,0 +1,350 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// The sentences notebooks print come from the functions below, never from
+// decision logic in notebook cells: each states a verdict the numbers it
+// quotes support, judged by intervals (metrics.Verdict), and the tests
+// check every branch against the numbers.
+
+func pct(x metrics.Float) string { return fmt.Sprintf("%.0f%%", 100*float64(x)) }
+
+func ivs(iv metrics.Interval) string {
+	if !iv.Low.Defined() || !iv.High.Defined() {
+		return fmt.Sprintf("%.3f", iv.Estimate)
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", iv.Estimate, iv.Low, iv.High)
+}
+
+func pctIv(iv metrics.Interval) string {
+	return fmt.Sprintf("%s [%s, %s]", pct(iv.Estimate), pct(iv.Low), pct(iv.High))
+}
+
+// StudentSentence says how a weak→strong student fared: whether it beat
+// its supervisor and how much of the gap to the ceiling it recovered, or
+// why that cannot be said (no gap, or a gap too small to measure).
+func StudentSentence(s Summary) string {
+	head := fmt.Sprintf("%s → %s (%s): ", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short())
+	switch s.StudentVerdict() {
+	case metrics.Undefined:
+		return head + fmt.Sprintf("the gold ceiling (%.3f) is not above the supervisor (%.3f), so there is no gap to recover and no PGR.",
+			s.CeilingAcc.Estimate, s.WeakAcc.Estimate)
+	case metrics.TooSmall:
+		return head + fmt.Sprintf("the gold ceiling (%.3f) is above the supervisor (%.3f) by %.3f, less than %g standard errors (%.3f): the gap is too small to measure, so no PGR is reported (the student reached %.3f).",
+			s.CeilingAcc.Estimate, s.WeakAcc.Estimate, s.Gap.Estimate, metrics.GapSEs, metrics.GapSEs*float64(s.GapSE), s.StudentAcc.Estimate)
+	case metrics.Beat:
+		return head + fmt.Sprintf("the student reached %s, above its supervisor's %s: it beat its supervisor and recovered %s of the gap to the gold ceiling (%s).",
+			ivs(s.StudentAcc), ivs(s.WeakAcc), pctIv(s.PGR), ivs(s.CeilingAcc))
+	case metrics.DidNotBeat:
+		return head + fmt.Sprintf("the student reached %s, below its supervisor's %s: it did not beat its supervisor (PGR %s; ceiling %s).",
+			ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.PGR), ivs(s.CeilingAcc))
+	}
+	return head + fmt.Sprintf("the student reached %s against its supervisor's %s: no measurable difference (PGR %s, an interval that includes 0; ceiling %s).",
+		ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.PGR), ivs(s.CeilingAcc))
+}
+
+// Outcome is what a run says of one of the paper's findings.
+type Outcome int
+
+const (
+	NotMeasurable Outcome = iota // the run cannot tell (no measurable gap, too few points)
+	Reproduced
+	NotReproduced
+)
+
+func (o Outcome) String() string {
+	return [...]string{"not measurable here", "reproduced", "not reproduced"}[o]
+}
+
+// Finding is one of the paper's findings, and what this run shows of it.
+type Finding struct {
+	Claim    string  // the finding, in a few words
+	Paper    string  // what the paper reports
+	Outcome  Outcome // here
+	Evidence string  // the numbers behind the outcome
+}
+
+// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere" — among pairs
+// with a measurable gap, the share whose PGR lies strictly between 0 and 1.
+// Reproduced when at least three quarters do.
+func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
+	f := Finding{Claim: "0 < PGR < 1 (students beat their supervisors but fall short of the ceiling)", Paper: "almost every pair, every task"}
+	var in, n, unmeasurable int
+	var parts []string
+	for _, s := range sw.Summary {
+		if !s.Loss.Same(loss) {
+			continue
+		}
+		if !s.Measurable {
+			unmeasurable++
+			continue
+		}
+		n++
+		if s.PGR.Estimate > 0 && s.PGR.Estimate < 1 {
+			in++
+		}
+		parts = append(parts, fmt.Sprintf("%s→%s %.2f", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.PGR.Estimate))
+	}
+	if n == 0 {
+		f.Evidence = fmt.Sprintf("no pair has a measurable gap (%d pairs, %s)", unmeasurable, loss.Short())
+		return f
+	}
+	f.Outcome = NotReproduced
+	if 4*in >= 3*n {
+		f.Outcome = Reproduced
+	}
+	f.Evidence = fmt.Sprintf("%d of %d measurable pairs (%s): %s; %d pairs not measurable", in, n, loss.Short(), strings.Join(parts, ", "), unmeasurable)
+	return f
+}
+
+// FindPGRGrowsWithSize: for each supervisor with at least two measurable
+// students, does PGR grow from its smallest to its largest student?
+// Reproduced when it does for most such supervisors (estimates).
+func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
+	f := Finding{Claim: "PGR grows with the strong student's size", Paper: "yes, for a fixed supervisor"}
+	byWeak := map[string][]Summary{}
+	var order []string
+	for _, s := range sw.Summary {
+		if s.Loss.Same(loss) && s.Measurable {
+			if _, ok := byWeak[s.WeakModel]; !ok {
+				order = append(order, s.WeakModel)
+			}
+			byWeak[s.WeakModel] = append(byWeak[s.WeakModel], s)
+		}
+	}
+	var grows, n int
+	var parts []string
+	for _, w := range order {
+		ss := byWeak[w]
+		if len(ss) < 2 {
+			continue
+		}
+		lo, hi := ss[0], ss[0]
+		for _, s := range ss {
+			if s.StrongParams < lo.StrongParams {
+				lo = s
+			}
+			if s.StrongParams > hi.StrongParams {
+				hi = s
+			}
+		}
+		n++
+		if hi.PGR.Estimate > lo.PGR.Estimate {
+			grows++
+		}
+		parts = append(parts, fmt.Sprintf("supervisor %s: %s %.2f → %s %.2f", zoo.Short(w), zoo.Short(lo.StrongModel), lo.PGR.Estimate, zoo.Short(hi.StrongModel), hi.PGR.Estimate))
+	}
+	if n == 0 {
+		f.Evidence = "no supervisor has two students with measurable gaps"
+		return f
+	}
+	f.Outcome = NotReproduced
+	if 2*grows > n {
+		f.Outcome = Reproduced
+	}
+	f.Evidence = fmt.Sprintf("%d of %d supervisors (%s): %s", grows, n, loss.Short(), strings.Join(parts, "; "))
+	return f
+}
+
+// FindConfidenceLoss: at the largest gap (weakest supervisor, strongest
+// student), is the logconf student better than the xent one? Judged on the
+// paired difference of their test accuracies (rows and seeds resampled).
+func FindConfidenceLoss(sw *Sweep) Finding {
+	f := Finding{Claim: "the auxiliary confidence loss raises PGR at large gaps", Paper: "median PGR ≈ 25% → ≈ 80% at the largest gaps"}
+	if len(sw.Spec.Models) < 2 {
+		f.Evidence = "the sweep has fewer than two models"
+		return f
+	}
+	w, st := sw.Spec.Models[0], sw.Spec.Models[len(sw.Spec.Models)-1]
+	var xs, ls []metrics.Hits
+	var xSum, lSum Summary
+	for _, loss := range sw.Spec.Losses {
+		s, ok := sw.Find(w, st, loss)
+		if !ok {
+			continue
+		}
+		name := loss.Short()
+		for _, r := range sw.Rows {
+			if r.WeakModel == w && r.StrongModel == st && r.Loss.Same(loss) {
+				switch {
+				case name == "xent":
+					xs, xSum = append(xs, r.Hits.Student), s
+				case strings.HasPrefix(name, "logconf"):
+					ls, lSum = append(ls, r.Hits.Student), s
+				}
+			}
+		}
+	}
+	if len(xs) == 0 || len(ls) == 0 || len(xs) != len(ls) {
+		f.Evidence = "the sweep lacks xent or logconf students for the largest gap"
+		return f
+	}
+	d, err := metrics.PairedDiff(ls, xs, Level, Resamples, statsSeed)
+	if err != nil {
+		f.Evidence = err.Error()
+		return f
+	}
+	f.Evidence = fmt.Sprintf("%s → %s: student %s with logconf, %s with xent; difference %s; PGR logconf %s, xent %s",
+		zoo.Short(w), zoo.Short(st), ivs(lSum.StudentAcc), ivs(xSum.StudentAcc), ivs(d), lSum.PairedPGR, xSum.PairedPGR)
+	switch metrics.Compare(d) {
+	case metrics.Beat:
+		f.Outcome = Reproduced
+	case metrics.Undefined:
+		f.Outcome = NotMeasurable
+	default:
+		f.Outcome = NotReproduced
+	}
+	if !xSum.Measurable && !lSum.Measurable {
+		f.Outcome = NotMeasurable
+		f.Evidence += "; the gap is too small to measure"
+	}
+	return f
+}
+
+// FindImitation: students of the weakest supervisor agree with it more
+// often than its accuracy (they copy its errors), and the largest student
+// agrees less on the supervisor's errors than the smallest (inverse
+// scaling).
+func FindImitation(sw *Sweep, loss losses.Spec) Finding {
+	f := Finding{Claim: "students imitate their supervisor's errors, less so when larger", Paper: "agreement > supervisor accuracy; agreement on its errors falls with student size"}
+	if len(sw.Spec.Models) < 3 {
+		f.Evidence = "needs at least two students of one supervisor"
+		return f
+	}
+	w := sw.Spec.Models[0]
+	var ss []Summary
+	for _, s := range sw.Summary {
+		if s.WeakModel == w && s.Loss.Same(loss) {
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) < 2 {
+		f.Evidence = "needs at least two students of one supervisor"
+		return f
+	}
+	lo, hi := ss[0], ss[0]
+	above := 0
+	for _, s := range ss {
+		if s.Agree.Estimate > s.WeakAcc.Estimate {
+			above++
+		}
+		if s.StrongParams < lo.StrongParams {
+			lo = s
+		}
+		if s.StrongParams > hi.StrongParams {
+			hi = s
+		}
+	}
+	falls := hi.AgreeWrong.Estimate < lo.AgreeWrong.Estimate
+	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %.3f), %s: agreement above its accuracy for %d of %d students; agreement on its errors %s %s → %s %s",
+		zoo.Short(w), lo.WeakAcc.Estimate, loss.Short(), above, len(ss), zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong))
+	f.Outcome = NotReproduced
+	if above == len(ss) && falls {
+		f.Outcome = Reproduced
+	}
+	return f
+}
+
+// FindEarlyStopping: does honest early stopping beat training to the end?
+func FindEarlyStopping(es *EarlyStopping) Finding {
+	f := Finding{Claim: "early stopping helps (students overfit their supervisor's errors)", Paper: "students overfit within about an epoch at large gaps; early stopping raises PGR"}
+	f.Evidence = fmt.Sprintf("%s → %s (%s): final %s, honest stop %s (gain %s), cheating stop %s; %d of %d seeds peaked before the end",
+		zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), ivs(es.Final), ivs(es.Honest), ivs(es.HonestGain), ivs(es.Cheating), es.PeakedBeforeEnd, len(es.Seeds))
+	switch metrics.Compare(es.HonestGain) {
+	case metrics.Beat:
+		f.Outcome = Reproduced
+	case metrics.Undefined:
+		f.Outcome = NotMeasurable
+	default:
+		f.Outcome = NotReproduced
+	}
+	return f
+}
+
+// FindBootstrapping: does the chain beat direct supervision?
+func FindBootstrapping(bs *Bootstrapping) Finding {
+	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
+	f.Evidence = fmt.Sprintf("%s (%s): chain %s, direct %s, chain − direct %s",
+		ChainName(bs.Chain), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
+	switch metrics.Compare(bs.ChainMinusDirect) {
+	case metrics.Beat:
+		f.Outcome = Reproduced
+	case metrics.Undefined:
+		f.Outcome = NotMeasurable
+	default:
+		f.Outcome = NotReproduced
+	}
+	return f
+}
+
+// ChainName is "xs → m → xl".
+func ChainName(chain []string) string {
+	var parts []string
+	for _, m := range chain {
+		parts = append(parts, zoo.Short(m))
+	}
+	return strings.Join(parts, " → ")
+}
+
+// FindFewShot: for the largest model, few-shot with weak labels lands
+// between zero-shot and few-shot with gold labels, and finetuning on weak
+// labels beats few-shot with weak labels.
+func FindFewShot(pc *PromptingComparison) Finding {
+	f := Finding{Claim: "few-shot prompting with weak labels lands between zero-shot and gold; finetuning does better", Paper: "qualitatively like finetuning; competitive only for the largest models"}
+	if len(pc.Rows) == 0 {
+		f.Evidence = "no models"
+		return f
+	}
+	r := pc.Rows[len(pc.Rows)-1]
+	between := r.FewShotWeak.Estimate >= min(r.ZeroShot.Estimate, r.FewShotGold.Estimate) && r.FewShotWeak.Estimate <= max(r.ZeroShot.Estimate, r.FewShotGold.Estimate) &&
+		r.FewShotGold.Estimate > r.ZeroShot.Estimate
+	f.Evidence = fmt.Sprintf("%s: zero-shot %s, %d-shot gold %s, %d-shot weak %s, finetuned on weak labels %s", zoo.Short(r.Model),
+		ivs(r.ZeroShot), pc.K, ivs(r.FewShotGold), pc.K, ivs(r.FewShotWeak), ivs(r.FinetuneWeak))
+	if r.OneAnswer >= 0.99 {
+		f.Evidence += fmt.Sprintf("; prompted, it gave the same answer to %.0f%% of the queries", 100*r.OneAnswer)
+		f.Outcome = NotMeasurable
+		return f
+	}
+	f.Outcome = NotReproduced
+	if between && r.FinetuneWeak.Estimate > r.FewShotWeak.Estimate {
+		f.Outcome = Reproduced
+	}
+	return f
+}
+
+// FindGenerative: does generative finetuning raise PGR (and the student)?
+func FindGenerative(gc *GenerativeComparison) Finding {
+	f := Finding{Claim: "generative finetuning on the task's text helps", Paper: "raises weak, strong and PGR for reward models; 30–40% PGR with early stopping"}
+	p, g := gc.Plain, gc.Generative
+	f.Evidence = fmt.Sprintf("%s → %s (%s): student %s → %s, PGR %s → %s",
+		zoo.Short(gc.WeakModel), zoo.Short(gc.StrongModel), gc.Loss.Short(), ivs(p.StudentAcc), ivs(g.StudentAcc), p.PairedPGR, g.PairedPGR)
+	switch {
+	case p.Measurable && g.Measurable:
+		f.Outcome = NotReproduced
+		if g.PGR.Estimate > p.PGR.Estimate && g.StudentAcc.Estimate > p.StudentAcc.Estimate {
+			f.Outcome = Reproduced
+		}
+	case g.Measurable && !p.Measurable:
+		f.Outcome = NotReproduced
+		if g.StudentAcc.Estimate > p.StudentAcc.Estimate && g.PGR.Estimate > 0 {
+			f.Outcome = Reproduced
+		}
+	}
+	return f
+}
+
+// FindingsTable renders findings as rows: claim, paper, here, evidence.
+func FindingsTable(fs []Finding) [][]string {
+	var rows [][]string
+	for _, f := range fs {
+		rows = append(rows, []string{f.Claim, f.Paper, f.Outcome.String(), f.Evidence})
+	}
+	return rows
+}

@@ -1,0 +1,140 @@
+package analysis
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/metrics"
+)
+
+// summaryOf makes the summary of synthetic per-example results.
+func summaryOf(t *testing.T, r *rand.Rand, pw, ps, pc float64, seeds, n int) Summary {
+	t.Helper()
+	var hs []metrics.SeedHits
+	draw := func(p float64) metrics.Hits {
+		h := make(metrics.Hits, n)
+		for i := range h {
+			h[i] = r.Float64() < p
+		}
+		return h
+	}
+	for range seeds {
+		hs = append(hs, metrics.SeedHits{Weak: draw(pw), Student: draw(ps), Ceiling: draw(pc)})
+	}
+	p, err := metrics.ComputePairedPGR(hs, 0.95, 300, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Summary{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", PairedPGR: p}
+}
+
+// TestStudentSentenceBranches: one case per verdict, each sentence saying
+// what its numbers say.
+func TestStudentSentenceBranches(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		pw, ps, pc float64
+		want       string
+	}{
+		{0.60, 0.70, 0.80, "it beat its supervisor and recovered"},
+		{0.70, 0.60, 0.85, "it did not beat its supervisor"},
+		{0.70, 0.701, 0.85, "no measurable difference"},
+		{0.700, 0.700, 0.702, "gap is too small to measure"},
+		{0.80, 0.70, 0.70, "no gap to recover"},
+	} {
+		s := summaryOf(t, r, c.pw, c.ps, c.pc, 5, 3000)
+		got := StudentSentence(s)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("weak %.3f student %.3f ceiling %.3f: %q, want %q", c.pw, c.ps, c.pc, got, c.want)
+		}
+	}
+}
+
+// TestSentencesNeverContradictTheirNumbers draws many random experiments,
+// some with real differences and many within noise, and checks that
+// whatever the sentence claims holds in the numbers it is built from.
+func TestSentencesNeverContradictTheirNumbers(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for i := range 300 {
+		pw := 0.5 + 0.3*r.Float64()
+		pc := pw + 0.15*(r.Float64()-0.2)
+		ps := pw + (pc-pw)*(1.6*r.Float64()-0.3)
+		n := []int{200, 1000, 3000}[i%3]
+		s := summaryOf(t, r, pw, ps, pc, 1+i%5, n)
+		sent := StudentSentence(s)
+		w, st, ce := s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate
+		switch {
+		case strings.Contains(sent, "it beat its supervisor"):
+			if !(st > w) || !(s.PGR.Low > 0) || !s.Measurable {
+				t.Fatalf("%q but student %.3f, weak %.3f, PGR %v", sent, st, w, s.PGR)
+			}
+		case strings.Contains(sent, "did not beat"):
+			if !(st < w) || !(s.PGR.High < 0) || !s.Measurable {
+				t.Fatalf("%q but student %.3f, weak %.3f, PGR %v", sent, st, w, s.PGR)
+			}
+		case strings.Contains(sent, "no measurable difference"):
+			if !(s.PGR.Low <= 0 && s.PGR.High >= 0) {
+				t.Fatalf("%q but PGR %v", sent, s.PGR)
+			}
+		case strings.Contains(sent, "too small to measure"):
+			if s.Measurable || !(ce > w) || strings.Contains(sent, "recovered") {
+				t.Fatalf("%q but ceiling %.3f, weak %.3f, measurable %v", sent, ce, w, s.Measurable)
+			}
+		case strings.Contains(sent, "no gap to recover"):
+			if ce > w {
+				t.Fatalf("%q but ceiling %.3f > weak %.3f", sent, ce, w)
+			}
+		default:
+			t.Fatalf("a sentence with no verdict: %q", sent)
+		}
+		if !s.Measurable && strings.Contains(sent, "%") {
+			t.Fatalf("a PGR percentage without a measurable gap: %q", sent)
+		}
+	}
+}
+
+func TestFindingsOutcomes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	sw := &Sweep{Spec: SweepSpec{Task: "t", Models: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Losses: []losses.Spec{"xent"}}}
+	add := func(strong string, params int, pw, ps, pc float64) {
+		s := summaryOf(t, r, pw, ps, pc, 5, 3000)
+		s.StrongModel, s.StrongParams = strong, params
+		s.Agree = metrics.Interval{Estimate: metrics.Float(pw + 0.05), N: 5}
+		s.AgreeWrong = metrics.Interval{Estimate: metrics.Float(0.9 - ps), N: 5}
+		sw.Summary = append(sw.Summary, s)
+	}
+	add("zoo/cpu/m", 600_000, 0.60, 0.65, 0.80)
+	add("zoo/cpu/xl", 2_400_000, 0.60, 0.75, 0.85)
+	if f := FindPGRBetweenZeroAndOne(sw, "xent"); f.Outcome != Reproduced {
+		t.Errorf("0 < PGR < 1: %+v", f)
+	}
+	if f := FindPGRGrowsWithSize(sw, "xent"); f.Outcome != Reproduced || !strings.Contains(f.Evidence, "1 of 1") {
+		t.Errorf("PGR grows: %+v", f)
+	}
+	if f := FindImitation(sw, "xent"); f.Outcome != Reproduced {
+		t.Errorf("imitation: %+v", f)
+	}
+	// Gaps too small everywhere: nothing can be said.
+	flat := &Sweep{Spec: sw.Spec}
+	s := summaryOf(t, r, 0.6, 0.6, 0.601, 5, 1000)
+	s.StrongModel = "zoo/cpu/xl"
+	flat.Summary = []Summary{s}
+	if f := FindPGRBetweenZeroAndOne(flat, "xent"); f.Outcome != NotMeasurable {
+		t.Errorf("no measurable gap: %+v", f)
+	}
+	es := &EarlyStopping{WeakModel: "a", StrongModel: "b", Loss: "xent", HonestGain: metrics.Interval{Estimate: 0.02, Low: 0.01, High: 0.03, N: 5}}
+	if f := FindEarlyStopping(es); f.Outcome != Reproduced {
+		t.Errorf("early stopping: %+v", f)
+	}
+	es.HonestGain = metrics.Interval{Estimate: 0.0, Low: -0.01, High: 0.01, N: 5}
+	if f := FindEarlyStopping(es); f.Outcome != NotReproduced {
+		t.Errorf("early stopping within noise: %+v", f)
+	}
+	pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "m", ZeroShot: metrics.Interval{Estimate: 0.5}, FewShotGold: metrics.Interval{Estimate: 0.5},
+		FewShotWeak: metrics.Interval{Estimate: 0.5}, FinetuneWeak: metrics.Interval{Estimate: 0.7}, OneAnswer: 1}}}
+	if f := FindFewShot(pc); f.Outcome != NotMeasurable || !strings.Contains(f.Evidence, "same answer to 100%") {
+		t.Errorf("few-shot, one answer to everything: %+v", f)
+	}
+}

@@ -1,0 +1,191 @@
+package w2s
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/train"
+)
+
+// Progress reports a training: in a notebook, one line updated in place
+// (GoNB's UpdateHTML) and removed when the training ends (the stage's own
+// log line then says what was trained); elsewhere TerminalProgress.
+func Progress(desc string) train.Progress {
+	if !gonbui.IsNotebook {
+		return TerminalProgress(os.Stderr, desc)
+	}
+	return &notebookProgress{desc: desc, id: "w2s-progress-" + gonbui.UniqueId()}
+}
+
+type notebookProgress struct {
+	desc        string
+	id          string
+	total, from int
+	start, last time.Time
+}
+
+func (p *notebookProgress) Start(done, total int) {
+	p.total, p.from, p.start = total, done, time.Now()
+	p.show(done, nil)
+}
+
+func (p *notebookProgress) Update(done int, pt train.Point) {
+	if time.Since(p.last) < 500*time.Millisecond && done != p.total {
+		return
+	}
+	p.show(done, &pt)
+}
+
+func (p *notebookProgress) show(done int, pt *train.Point) {
+	p.last = time.Now()
+	frac := float64(done) / float64(max(1, p.total))
+	msg := fmt.Sprintf("%s: step %d/%d", p.desc, done, p.total)
+	if pt != nil {
+		msg += fmt.Sprintf(", loss %.4f", pt.Loss)
+		if rate := train.StepRate(done-p.from, time.Since(p.start), pt.Compile); rate > 0 {
+			left := time.Duration(float64(p.total-done) / rate * float64(time.Second))
+			msg += fmt.Sprintf(", %s left", left.Round(time.Second))
+		}
+		msg += train.CompileNote(pt.Compile)
+	}
+	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px">`+
+		`<progress value="%.3f" max="1" style="width:200px"></progress> %s</div>`, frac, html.EscapeString(msg)))
+}
+
+func (p *notebookProgress) Done() { gonbui.UpdateHTML(p.id, "") }
+
+// TerminalProgress shows a progress bar on w when w is a terminal, and
+// otherwise a log line roughly every tenth of the run (or every 30
+// seconds), so logs of long runs stay readable. Step rates leave
+// compilation out; the line says what was compiled.
+func TerminalProgress(w io.Writer, description string) train.Progress {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return &barProgress{w: w, desc: description}
+	}
+	return &logProgress{w: w, desc: description}
+}
+
+type barProgress struct {
+	w    io.Writer
+	desc string
+	bar  *progressbar.ProgressBar
+}
+
+func (b *barProgress) Start(done, total int) {
+	b.bar = progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(b.w),
+		progressbar.OptionSetDescription(b.desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("steps"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	b.bar.Set(done)
+}
+
+func (b *barProgress) Update(done int, p train.Point) {
+	b.bar.Describe(fmt.Sprintf("%s loss %.4f%s", b.desc, p.Loss, train.CompileNote(p.Compile)))
+	b.bar.Set(done)
+}
+
+func (b *barProgress) Done() { b.bar.Finish() }
+
+type logProgress struct {
+	mu          sync.Mutex
+	w           io.Writer
+	desc        string
+	total       int
+	start, last time.Time
+	first       int
+}
+
+func (l *logProgress) Start(done, total int) {
+	l.total, l.first = total, done
+	l.start, l.last = time.Now(), time.Now()
+}
+
+func (l *logProgress) Update(done int, p train.Point) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	every := max(1, l.total/10)
+	if done%every != 0 && done != l.total && time.Since(l.last) < 30*time.Second {
+		return
+	}
+	l.last = time.Now()
+	rate := train.StepRate(done-l.first, time.Since(l.start), p.Compile)
+	fmt.Fprintf(l.w, "%s step %d/%d loss %.4f lr %.3g (%.2f steps/s%s)\n", l.desc, done, l.total, p.Loss, p.LR, rate, train.CompileNote(p.Compile))
+}
+
+func (l *logProgress) Done() {}
+
+// collapsedLog gathers the stages' log lines during one call and shows
+// them, when it ends, as one summary line that opens on the lines
+// (an HTML <details>); outside a notebook it passes lines to stderr.
+type collapsedLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+var stageLog = &collapsedLog{}
+
+func (l *collapsedLog) Write(p []byte) (int, error) {
+	if !gonbui.IsNotebook {
+		return os.Stderr.Write(p)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if line != "" {
+			l.lines = append(l.lines, line)
+		}
+	}
+	return len(p), nil
+}
+
+// summary starts collecting for a call named what; the returned function
+// shows the summary line.
+func (l *collapsedLog) summary(what string) func() {
+	start, compiled := time.Now(), backend.Compiled()
+	l.mu.Lock()
+	l.lines = nil
+	l.mu.Unlock()
+	return func() {
+		if !gonbui.IsNotebook {
+			return
+		}
+		l.mu.Lock()
+		lines := l.lines
+		l.lines = nil
+		l.mu.Unlock()
+		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
+		if len(lines) > 0 {
+			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, len(lines), time.Since(start).Round(time.Second),
+				train.CompileNote(backend.Compiled().Sub(compiled)))
+		}
+		body := ""
+		if len(lines) > 0 {
+			body = "<pre style=\"margin:0 0 0 1em\">" + html.EscapeString(strings.Join(lines, "\n")) + "</pre>"
+		}
+		gonbui.DisplayHTML(`<details style="font-family:monospace;font-size:12px;color:#555"><summary>` + html.EscapeString(head) + `</summary>` + body + `</details>`)
+	}
+}
+
+// Stages wraps a step-by-step walk-through (several stage calls on a
+// runner): their log lines are collapsed into one summary line when it
+// returns.
+func Stages[T any](what string, f func() (T, error)) T {
+	defer stageLog.summary(what)()
+	return Must(f())
+}
