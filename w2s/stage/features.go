@@ -37,7 +37,7 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 		return nil, err
 	}
 	spec := FeaturesSpec{sp, ref, r.setNames(), r.Budget.MaxLen, r.Budget.Truncate, r.pool()}
-	return r.Store.Do(ctx, "features", versionFeatures, spec, func(out string) error {
+	return r.do(ctx, "features", versionFeatures, spec, func(out string) error {
 		start := time.Now()
 		m, tok, err := r.loadBase(dir)
 		if err != nil {

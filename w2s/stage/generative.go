@@ -61,7 +61,7 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := r.Store.Do(ctx, "genft", versionGenerative, spec, func(out string) error {
+	a, err := r.do(ctx, "genft", versionGenerative, spec, func(out string) error {
 		start := time.Now()
 		m, err := checkpoint.Load(dir, checkpoint.LoadOptions{Head: "lm"})
 		if err != nil {

@@ -44,7 +44,7 @@ type PredictSpec struct {
 // examples of sets (stored).
 func (r *Runner) Predict(ctx context.Context, t *Trained, sets ...string) (*Labels, error) {
 	spec := PredictSpec{Trained: t.Artifact.Key, Sets: sets}
-	a, err := r.Store.Do(ctx, "predictions", versionPredictions, spec, func(out string) error {
+	a, err := r.do(ctx, "predictions", versionPredictions, spec, func(out string) error {
 		start := time.Now()
 		c, err := r.restore(ctx, t)
 		if err != nil {

@@ -66,7 +66,7 @@ func (r *Runner) Prompt(ctx context.Context, modelName string, k int, weak *Labe
 	if k == 0 {
 		spec.DemoSet, spec.DemoLabels = "", "" // zero-shot depends on neither
 	}
-	a, err := r.Store.Do(ctx, "prompted", versionPrompting, spec, func(out string) error {
+	a, err := r.do(ctx, "prompted", versionPrompting, spec, func(out string) error {
 		return r.prompt(ctx, spec, dir, weak, out)
 	})
 	if err != nil {

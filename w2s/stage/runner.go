@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,10 @@ type Runner struct {
 	Data     tasks.LoadOptions
 	Log      io.Writer                        // one line per stage computed (default os.Stderr)
 	Progress func(desc string) train.Progress // progress of trainings (optional)
+	// StoredOnly makes every stage read the store only: a stage not stored
+	// yet fails with ErrNotStored instead of being computed (progress
+	// counts of sweeps run elsewhere, such as on Slurm).
+	StoredOnly bool
 	// Extra asks for this many more halves like B, named B1, B2, …, of fresh
 	// examples (bootstrapping chains). They leave A, B, val and test as they
 	// are, so artifacts of those sets are shared with runs without extras.
@@ -79,6 +84,25 @@ func NewRunner(task, scale string, seed uint64) (*Runner, error) {
 		return nil, err
 	}
 	return &Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: be, Log: os.Stderr}, nil
+}
+
+// ErrNotStored is the error of a stage asked with StoredOnly that is not
+// in the store.
+var ErrNotStored = errors.New("stage: not stored yet")
+
+// do is Store.Do, or only a lookup under StoredOnly.
+func (r *Runner) do(ctx context.Context, kind string, version int, spec any, fill func(dir string) error) (*store.Artifact, error) {
+	if !r.StoredOnly {
+		return r.Store.Do(ctx, kind, version, spec, fill)
+	}
+	key, _, err := store.Key(kind, version, spec)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := r.Store.Get(kind, key); ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("%s %s: %w", kind, key, ErrNotStored)
 }
 
 func (r *Runner) logf(format string, args ...any) {

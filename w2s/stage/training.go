@@ -113,7 +113,7 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.Store.Do(ctx, "trained", versionTrained, spec, func(out string) error {
+	a, err := r.do(ctx, "trained", versionTrained, spec, func(out string) error {
 		return r.train(ctx, spec, dir, labels, loss, r.Store.WorkDir("trained", key), out)
 	})
 	if err != nil {

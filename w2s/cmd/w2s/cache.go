@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+	"github.com/w2s-lab/w2s/w2s/store"
+)
+
+func cacheCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "cache", Short: "List, size and clean the artifact store"}
+	var kind string
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List stored artifacts (and leftovers of interrupted stages)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := st.List(kind)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "kind\tkey\tsize\tcreated\tstate\tspec")
+			for _, e := range entries {
+				state := "ok"
+				if e.Leftover {
+					state = "leftover"
+				} else if e.Err != nil {
+					state = "corrupt: " + e.Err.Error()
+				}
+				spec := string(e.Spec)
+				if len(spec) > 100 {
+					spec = spec[:100] + "…"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), state, spec)
+			}
+			return tw.Flush()
+		},
+	}
+	ls.Flags().StringVar(&kind, "kind", "", "only this kind (features, trained, predictions)")
+	du := &cobra.Command{
+		Use:   "du",
+		Short: "Disk use of the artifact store, per kind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := st.List("")
+			if err != nil {
+				return err
+			}
+			sizes, counts := map[string]int64{}, map[string]int{}
+			var kinds []string
+			var total int64
+			for _, e := range entries {
+				if _, ok := sizes[e.Kind]; !ok {
+					kinds = append(kinds, e.Kind)
+				}
+				sizes[e.Kind] += e.Bytes
+				counts[e.Kind]++
+				total += e.Bytes
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+			for _, k := range kinds {
+				fmt.Fprintf(tw, "%s\t%d artifacts\t%s\t\n", k, counts[k], humanize.IBytes(uint64(sizes[k])))
+			}
+			fmt.Fprintf(tw, "total\t%d artifacts\t%s\t\n", len(entries), humanize.IBytes(uint64(total)))
+			fmt.Fprintf(tw, "store\t%s\t\t\n", st.Root)
+			return tw.Flush()
+		},
+	}
+	var olderThan time.Duration
+	gc := &cobra.Command{
+		Use:   "gc",
+		Short: "Remove corrupt artifacts, leftovers of interrupted stages, and (with --older-than) old artifacts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open("")
+			if err != nil {
+				return err
+			}
+			removed, inUse, err := st.GC(olderThan)
+			var freed int64
+			for _, e := range removed {
+				freed += e.Bytes
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
+			}
+			for _, e := range inUse {
+				fmt.Fprintf(cmd.OutOrStdout(), "kept %s/%s: in use by a running process\n", e.Kind, e.Key)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d removed, %s freed, %d in use kept\n", len(removed), humanize.IBytes(uint64(freed)), len(inUse))
+			return err
+		},
+	}
+	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
+	cmd.AddCommand(ls, du, gc)
+	return cmd
+}

@@ -1,0 +1,553 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/w2s-lab/w2s/plots"
+	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/slurm"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
+	newRunner, budget, err := f.setup(cmd)
+	if err != nil {
+		return err
+	}
+	_, err = f.sweepResults(cmd, name, spec, newRunner, budget)
+	return err
+}
+
+// sweepResults runs the sweep of f.task with runners from newRunner, prints
+// its table and writes its results (and charts, with --plots).
+func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec, newRunner analysis.NewRunner, budget stage.Budget) (*analysis.Sweep, error) {
+	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
+	if len(spec.Models) == 0 {
+		spec.Models = stage.DefaultModels(f.scale)
+	}
+	for i, m := range spec.Models {
+		spec.Models[i] = f.model(m)
+	}
+	if f.weak != "" {
+		spec.Models, spec.Pairs = oneSupervisor(f.model(f.weak), spec.Models)
+	}
+	spec.Seeds = f.seedList(budget)
+	w := cmd.OutOrStdout()
+	mode := "full finetuning"
+	if f.probe {
+		mode = "linear probes"
+	}
+	if budget.Pool == "mean" {
+		mode += ", head on the mean over tokens"
+	}
+	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
+		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
+	// Where results go is checked first: an unwritable folder is found now,
+	// not after the whole experiment.
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", name, slug(f.task), f.scale))
+	}
+	for _, dir := range []string{out, f.plots} {
+		if err := writable(dir); err != nil {
+			return nil, err
+		}
+	}
+	warnSameModel(cmd, spec)
+	start := time.Now()
+	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f (%s)\n",
+			zoo.Short(r.WeakModel), zoo.Short(r.StrongModel), r.Loss.Short(), r.Seed, r.Weak.Accuracy, r.Student.Accuracy, r.Ceiling.Accuracy,
+			time.Since(start).Round(time.Second))
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(w)
+	if err := sw.Table(w); err != nil {
+		return nil, err
+	}
+	if r := sw.Rows[0]; true {
+		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, val %d, test %d; inputs longer than %d tokens truncated (%s side): %d in the first student's half\n",
+			r.Seed, r.Counts.A, r.Counts.B, r.Counts.Val, r.Counts.Test, budget.MaxLen, budget.Truncate, r.Truncated)
+	}
+	if err := sw.WriteCSV(filepath.Join(out, "results.csv")); err != nil {
+		return nil, err
+	}
+	if err := sw.WriteJSON(filepath.Join(out, "results.json")); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
+	if f.plots != "" {
+		figs := map[string]func() (*plots.Figure, error){}
+		if len(spec.Losses) > 1 {
+			figs["losses"] = func() (*plots.Figure, error) { return plots.LossComparison(sw) }
+		}
+		for _, loss := range spec.Losses {
+			figs["accuracy-"+loss.Short()] = func() (*plots.Figure, error) { return plots.AccuracyVsCompute(sw, loss) }
+			figs["pgr-"+loss.Short()] = func() (*plots.Figure, error) { return plots.PGRVsCompute(sw, loss) }
+		}
+		for name, mk := range figs {
+			fig, err := mk()
+			if err != nil {
+				return nil, err
+			}
+			for _, ext := range []string{".png", ".svg"} {
+				path := filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))
+				if err := atomicfile.Write(path, func(w io.Writer) error { return fig.WriteTo(w, strings.TrimPrefix(ext, ".")) }); err != nil {
+					return nil, err
+				}
+			}
+		}
+		fmt.Fprintf(w, "charts in %s\n", f.plots)
+	}
+	return sw, nil
+}
+
+func runCmd() *cobra.Command {
+	var f experimentFlags
+	var weak, strong, loss string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "One weak→strong experiment: supervisor, weak labels, student, ceiling, PGR",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.scale == "" {
+				f.scale = zoo.ActiveScale()
+			}
+			weak, strong := pair(f.scale, weak, strong)
+			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: specs([]string{loss})})
+		},
+	}
+	f.add(cmd)
+	f.addOutputs(cmd)
+	addPairFlags(cmd, &weak, &strong, &loss)
+	return cmd
+}
+
+func sweepCmd() *cobra.Command {
+	var f experimentFlags
+	var models, lossNames []string
+	var weak string
+	var sl slurmFlags
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Every weak→strong pair of the models × losses × seeds, with a summary table (in this process, or as Slurm job arrays with --slurm)",
+		Long: `Runs every weak→strong pair of the models × losses × seeds of one task or
+several (--task a,b,c: then the medians over tasks are printed too), prints a
+summary table and writes results.csv and results.json.
+
+With --slurm the work is planned as two Slurm job arrays instead (the
+supervisors and their weak labels; then, after those succeed, the students
+and the ceilings), written into <out>/slurm and submitted with sbatch
+(--dry-run only prints the scripts). Every array task runs one
+"w2s sweep unit" against the shared store ($W2S_CACHE, on a filesystem every
+node sees). Run the same command without --slurm once the jobs are done: it
+reads every result from the store and writes the table, CSV, JSON and charts
+(collect). "w2s sweep status" with the same flags counts finished stages.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			taskNames := strings.Split(f.task, ",")
+			f.weak = weak
+			if sl.slurm {
+				return f.submit(cmd, taskNames, models, specs(lossNames), &sl)
+			}
+			if len(taskNames) == 1 {
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: specs(lossNames)})
+			}
+			return f.sweepTasks(cmd, taskNames, models, lossNames)
+		},
+	}
+	f.add(cmd)
+	f.addOutputs(cmd)
+	sl.add(cmd)
+	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: the scale's default ladder, see stage.DefaultModels)")
+	cmd.Flags().StringVar(&weak, "weak", "", "one weak supervisor for every model of --models (default: every pair of --models, weaker first)")
+	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
+	cmd.Flags().Lookup("task").Usage = "task, or tasks separated by commas: each is swept, then the medians over tasks are printed (see `w2s data`)"
+	cmd.AddCommand(unitCmd(), statusCmd())
+	return cmd
+}
+
+// oneSupervisor makes the models and pairs of a sweep with one weak
+// supervisor for every strong model.
+func oneSupervisor(weak string, strongs []string) ([]string, [][2]int) {
+	ms := []string{weak}
+	var pairs [][2]int
+	for _, s := range strongs {
+		if s == weak {
+			continue
+		}
+		ms = append(ms, s)
+		pairs = append(pairs, [2]int{0, len(ms) - 1})
+	}
+	return ms, pairs
+}
+
+// slurmFlags say how a sweep becomes job arrays.
+type slurmFlags struct {
+	slurm, dryRun    bool
+	supervise, train slurm.Resources
+	binary           string
+}
+
+func (sl *slurmFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&sl.slurm, "slurm", false, "plan the sweep as Slurm job arrays and submit them with sbatch (see the long help)")
+	fl.BoolVar(&sl.dryRun, "dry-run", false, "with --slurm: write and print the scripts, submit nothing")
+	fl.StringVar(&sl.binary, "w2s-binary", "", "with --slurm: the w2s executable array tasks run (default: this one, copied next to the scripts)")
+	for _, p := range []struct {
+		name string
+		r    *slurm.Resources
+	}{{"supervise", &sl.supervise}, {"train", &sl.train}} {
+		d := slurm.DefaultResources
+		fl.IntVar(&p.r.CPUs, p.name+"-cpus", d.CPUs, "with --slurm: CPUs per "+p.name+" task")
+		fl.IntVar(&p.r.GPUs, p.name+"-gpus", d.GPUs, "with --slurm: GPUs per "+p.name+" task")
+		fl.StringVar(&p.r.Mem, p.name+"-mem", d.Mem, "with --slurm: memory per "+p.name+" task")
+		fl.StringVar(&p.r.Time, p.name+"-time", d.Time, "with --slurm: time limit per "+p.name+" task")
+		fl.StringVar(&p.r.Partition, p.name+"-partition", "", "with --slurm: partition of the "+p.name+" tasks")
+		fl.IntVar(&p.r.MaxActive, p.name+"-max-active", 0, "with --slurm: most "+p.name+" tasks running at once (0: no limit)")
+	}
+}
+
+// specsFor resolves the sweep specs of every task, as the in-process sweep would.
+func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec) ([]analysis.SweepSpec, error) {
+	if f.scale == "" {
+		f.scale = zoo.ActiveScale()
+	}
+	if err := f.file.register(f.task); err != nil {
+		return nil, err
+	}
+	budget, err := stage.BudgetFor(f.scale)
+	if err != nil {
+		return nil, err
+	}
+	if len(models) == 0 {
+		models = stage.DefaultModels(f.scale)
+	}
+	var ms []string
+	for _, m := range models {
+		ms = append(ms, f.model(m))
+	}
+	var pairs [][2]int
+	if f.weak != "" {
+		ms, pairs = oneSupervisor(f.model(f.weak), ms)
+	}
+	var out []analysis.SweepSpec
+	for _, t := range taskNames {
+		out = append(out, analysis.SweepSpec{Task: strings.TrimSpace(t), Scale: f.scale, Models: ms, Pairs: pairs, Losses: ls, Seeds: f.seedList(budget), Probe: f.probe})
+	}
+	return out, nil
+}
+
+// submit plans the sweep as job arrays and submits them (or prints them).
+func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec, sl *slurmFlags) error {
+	sps, err := f.specsFor(cmd, taskNames, models, ls)
+	if err != nil {
+		return err
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("sweep-%s-%s", slug(f.task), f.scale))
+	}
+	dir, err := filepath.Abs(filepath.Join(out, "slurm"))
+	if err != nil {
+		return err
+	}
+	if err := writable(dir); err != nil {
+		return err
+	}
+	bin := sl.binary
+	if bin == "" {
+		// This executable, copied beside the scripts: under `go run` it is a
+		// temporary file that is gone when the command returns.
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		bin = filepath.Join(dir, "w2s")
+		if !sl.dryRun {
+			if err := copyExecutable(self, bin); err != nil {
+				return err
+			}
+		}
+	}
+	env := map[string]string{"W2S_CACHE": paths.Cache(), "W2S_SCALE": f.scale}
+	for _, k := range []string{"W2S_DATA", "W2S_BACKEND", "GOMLX_BACKEND", "W2S_VENV", "W2S_ZOO_DIR", "PJRT_PLUGIN_LIBRARY_PATH", "XLA_FLAGS"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	if env["W2S_DATA"] != "" && !filepath.IsAbs(env["W2S_DATA"]) {
+		env["W2S_DATA"], _ = filepath.Abs(env["W2S_DATA"])
+	}
+	if !filepath.IsAbs(env["W2S_CACHE"]) {
+		env["W2S_CACHE"], _ = filepath.Abs(env["W2S_CACHE"])
+	}
+	plan := slurm.NewPlan(sps, dir, bin, env, sl.supervise, sl.train)
+	w := cmd.OutOrStdout()
+	if sl.dryRun {
+		if err := plan.Write(); err != nil {
+			return err
+		}
+		for _, ph := range plan.Phases {
+			fmt.Fprintf(w, "# %s (%d units, listed in %s)\n%s\n", plan.ScriptFile(ph), len(ph.Units), plan.UnitsFile(ph), plan.Script(ph))
+		}
+		return nil
+	}
+	ids, err := plan.Submit(cmd.Context())
+	if err != nil {
+		return err
+	}
+	for _, ph := range plan.Phases {
+		after := ""
+		if ph.After != "" {
+			after = ", after " + ph.After + " succeeds"
+		}
+		fmt.Fprintf(w, "submitted %s: job %s, %d array tasks%s\n", ph.Name, ids[ph.Name], len(ph.Units), after)
+	}
+	var keep []string
+	for _, a := range os.Args[2:] {
+		if !strings.HasPrefix(a, "--slurm") && !strings.HasPrefix(a, "--dry-run") && !strings.HasPrefix(a, "--supervise-") &&
+			!strings.HasPrefix(a, "--train-") && !strings.HasPrefix(a, "--w2s-binary") {
+			keep = append(keep, a)
+		}
+	}
+	fmt.Fprintf(w, "scripts and logs in %s; watch with squeue, or: w2s sweep status %s\nwhen done, collect with the same command without --slurm\n", dir, strings.Join(keep, " "))
+	return nil
+}
+
+func copyExecutable(src, dst string) error {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(dst, raw); err != nil {
+		return err
+	}
+	return os.Chmod(dst, 0o755)
+}
+
+// unitFlags name one unit of a sweep.
+type unitFlags struct {
+	weak, strong, loss string
+}
+
+// unitRunner is the runner of a unit: one task, scale and seed.
+func (f *experimentFlags) unitRunner(cmd *cobra.Command) (*stage.Runner, error) {
+	if len(f.seeds) != 1 {
+		return nil, fmt.Errorf("a unit runs one seed: --seeds N")
+	}
+	rs, err := f.runners(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// runUnit computes (or, with the runner's StoredOnly, looks up) one unit.
+func runUnit(ctx context.Context, r *stage.Runner, phase string, u unitFlags) error {
+	switch phase {
+	case "supervise", "student":
+		sup, err := r.TrainSupervisor(ctx, u.weak)
+		if err != nil {
+			return err
+		}
+		labels, err := r.Label(ctx, sup)
+		if err != nil || phase == "supervise" {
+			return err
+		}
+		st, err := r.TrainStudent(ctx, u.strong, labels, losses.Spec(u.loss))
+		if err != nil {
+			return err
+		}
+		_, err = r.Predict(ctx, st, stage.SetTest)
+		return err
+	case "ceiling":
+		c, err := r.TrainCeiling(ctx, u.strong)
+		if err != nil {
+			return err
+		}
+		_, err = r.Predict(ctx, c, stage.SetTest)
+		return err
+	}
+	return fmt.Errorf("unknown unit %q (want supervise, student or ceiling)", phase)
+}
+
+func unitCmd() *cobra.Command {
+	var f experimentFlags
+	var u unitFlags
+	cmd := &cobra.Command{
+		Use:   "unit supervise|student|ceiling",
+		Short: "One unit of a sweep (what a Slurm array task runs): a supervisor and its labels, a student, or a ceiling",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := f.unitRunner(cmd)
+			if err != nil {
+				return err
+			}
+			u.weak, u.strong = f.model(u.weak), f.model(u.strong)
+			start := time.Now()
+			if err := runUnit(cmd.Context(), r, args[0], u); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "unit %s done in %s\n", args[0], time.Since(start).Round(time.Second))
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&u.weak, "weak", "", "weak supervisor")
+	cmd.Flags().StringVar(&u.strong, "strong", "", "strong student or ceiling")
+	cmd.Flags().StringVar(&u.loss, "loss", "xent", "student loss")
+	return cmd
+}
+
+func statusCmd() *cobra.Command {
+	var f experimentFlags
+	var models, lossNames []string
+	var weak string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Count the finished units of a sweep in the store (give the sweep's flags)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.weak = weak
+			sps, err := f.specsFor(cmd, strings.Split(f.task, ","), models, specs(lossNames))
+			if err != nil {
+				return err
+			}
+			newRunner, _, err := f.setup(cmd)
+			if err != nil {
+				return err
+			}
+			supervise, train := slurm.Units(sps)
+			w := cmd.OutOrStdout()
+			total, doneAll := 0, 0
+			for _, phase := range []struct {
+				name  string
+				units []slurm.Unit
+			}{{"supervise", supervise}, {"train", train}} {
+				counts := map[string][2]int{}
+				var kinds []string
+				for _, unit := range phase.units {
+					uf, task, seed := parseUnit(unit)
+					r, err := newRunner(task, f.scale, seed)
+					if err != nil {
+						return err
+					}
+					r.StoredOnly, r.Log, r.Progress = true, io.Discard, nil
+					err = runUnit(cmd.Context(), r, unit[0], uf)
+					if err != nil && !errors.Is(err, stage.ErrNotStored) {
+						return err
+					}
+					c := counts[unit[0]]
+					if _, ok := counts[unit[0]]; !ok {
+						kinds = append(kinds, unit[0])
+					}
+					c[1]++
+					if err == nil {
+						c[0]++
+						doneAll++
+					}
+					counts[unit[0]] = c
+					total++
+				}
+				for _, k := range kinds {
+					fmt.Fprintf(w, "%-10s %d of %d done\n", k, counts[k][0], counts[k][1])
+				}
+			}
+			fmt.Fprintf(w, "%d of %d units done\n", doneAll, total)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringSliceVar(&models, "models", nil, "the sweep's models")
+	cmd.Flags().StringVar(&weak, "weak", "", "the sweep's one weak supervisor, if it had one")
+	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "the sweep's losses")
+	return cmd
+}
+
+// parseUnit reads a unit's flags back.
+func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
+	uf.loss = "xent"
+	for i := 1; i+1 < len(u); i++ {
+		switch u[i] {
+		case "--task":
+			task = u[i+1]
+		case "--seeds":
+			seed, _ = strconv.ParseUint(u[i+1], 10, 64)
+		case "--weak":
+			uf.weak = u[i+1]
+		case "--strong":
+			uf.strong = u[i+1]
+		case "--loss":
+			uf.loss = u[i+1]
+		}
+	}
+	return uf, task, seed
+}
+
+// sweepTasks sweeps each task in turn, then prints and writes the medians
+// over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
+func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, lossNames []string) error {
+	for i, task := range taskNames {
+		taskNames[i] = strings.TrimSpace(task)
+		if slices.Contains(taskNames[:i], taskNames[i]) {
+			return fmt.Errorf("--task: %s twice", taskNames[i])
+		}
+	}
+	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
+	if err != nil {
+		return err
+	}
+	var sweeps []*analysis.Sweep
+	out := f.out
+	for _, task := range taskNames {
+		g := *f
+		g.task = task
+		if out != "" {
+			g.out = filepath.Join(out, g.task)
+		}
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: specs(lossNames)}, newRunner, budget)
+		if err != nil {
+			return err
+		}
+		sweeps = append(sweeps, sw)
+		fmt.Fprintln(cmd.OutOrStdout())
+	}
+	ms, err := analysis.MedianOverTasks(sweeps)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "medians over %d tasks (each task's PGR from its seed-averaged accuracies)\n", len(sweeps))
+	if err := analysis.TaskMedianTable(w, ms); err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("sweep-%d-tasks-%s", len(sweeps), f.scale))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(out, "medians.json")
+	if err := analysis.WriteTaskMedians(path, ms); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "medians in %s\n", path)
+	return nil
+}
