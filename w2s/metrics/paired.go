@@ -71,7 +71,9 @@ func (h *Hits) UnmarshalJSON(b []byte) error {
 // SeedHits are the weak model's, the student's and the ceiling's results
 // on the same test examples, for one seed.
 type SeedHits struct {
-	Weak, Student, Ceiling Hits
+	Weak    Hits `json:"weak"`
+	Student Hits `json:"student"`
+	Ceiling Hits `json:"ceiling"`
 }
 
 // PairedPGR is a PGR estimated over several seeds the way the paper's

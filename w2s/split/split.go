@@ -43,13 +43,21 @@ type Splits struct {
 
 // Counts reports sizes and what was left out.
 type Counts struct {
-	Pool, PoolTest     int   // examples available before splitting
-	A, B, Val, Test    int   // examples in each set
-	ClassesA, ClassesB []int // examples per class
-	ClassesVal         []int
-	ClassesTest        []int
-	DuplicatesDropped  int // pool rows equal to a test row or an earlier pool row
-	Unused             int // pool rows in none of A, B, Val
+	Pool     int `json:"pool"`      // training-pool examples available before splitting
+	PoolTest int `json:"pool_test"` // test examples available
+	A        int `json:"a"`         // examples in each set
+	B        int `json:"b"`
+	Val      int `json:"val"`
+	Test     int `json:"test"`
+	// Examples per class in each set.
+	ClassesA    []int `json:"classes_a"`
+	ClassesB    []int `json:"classes_b"`
+	ClassesVal  []int `json:"classes_val"`
+	ClassesTest []int `json:"classes_test"`
+	// DuplicatesDropped counts pool rows equal to a test row or an earlier
+	// pool row; Unused, pool rows in none of A, B, Val.
+	DuplicatesDropped int `json:"duplicates_dropped"`
+	Unused            int `json:"unused"`
 }
 
 // Make splits pool and test for a task with numClasses classes.
