@@ -147,7 +147,7 @@ func buildOne(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, dataSum
 		return nil, err
 	}
 	last := res.Curve[len(res.Curve)-1]
-	validLoss := last.Metrics["valid_loss"]
+	validLoss := float64(last.Metrics["valid_loss"])
 	tail := max(1, len(res.Curve)/10)
 	var trainLoss float64
 	for _, p := range res.Curve[len(res.Curve)-tail:] {

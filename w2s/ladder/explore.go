@@ -173,7 +173,7 @@ func Explore(ctx context.Context, s *zoo.Scale, variants []Variant, flops float6
 		if err != nil {
 			return out, fmt.Errorf("explore %s: %w", v.Name(), err)
 		}
-		loss := res.Curve[len(res.Curve)-1].Metrics["valid_loss"]
+		loss := float64(res.Curve[len(res.Curve)-1].Metrics["valid_loss"])
 		total, nonEmb := vs.Config(z).NumParams()
 		r := ExploreResult{Variant: v, Name: v.Name(), Params: total, NonEmbeddingParams: nonEmb,
 			FLOPsPerToken: perToken, Steps: vs.Steps(z), Tokens: vs.Tokens(z),

@@ -165,7 +165,7 @@ func Run(ctx gocontext.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	if n := len(res.Curve); n > 0 && res.Curve[n-1].Metrics != nil {
-		res.ValidLoss = res.Curve[n-1].Metrics["valid_loss"]
+		res.ValidLoss = float64(res.Curve[n-1].Metrics["valid_loss"])
 	}
 	if o.Out != "" {
 		if err := checkpoint.Save(o.Out, o.Model, checkpoint.Options{EOS: o.EOS}); err != nil {

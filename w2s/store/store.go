@@ -32,7 +32,6 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
-	"github.com/w2s-lab/w2s/w2s/nanjson"
 )
 
 // ManifestFile is the manifest in each artifact folder.
@@ -136,12 +135,12 @@ func (a *Artifact) ReadJSON(name string, v any) error {
 	return nil
 }
 
-// WriteJSON writes v as dir/name, for fill functions; non-finite floats
-// become null.
+// WriteJSON writes v as dir/name, for fill functions. Values that may be
+// undefined are metrics.Float, which writes NaN as null.
 func WriteJSON(dir, name string, v any) error {
-	js, err := nanjson.MarshalIndent(v, "", " ")
+	js, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %s: %w", filepath.Join(dir, name), err)
 	}
 	return os.WriteFile(filepath.Join(dir, name), append(js, '\n'), 0o644)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 )
 
 // LossFn builds the scalar loss of one micro-batch. batch holds the batch's
@@ -36,11 +37,11 @@ var ErrStop = errors.New("stop training")
 
 // Point is one optimizer step of the training curve.
 type Point struct {
-	Step     int                `json:"step"` // steps done, 1-based
-	Loss     float64            `json:"loss"` // mean over the step's micro-batches
-	LR       float64            `json:"lr"`
-	GradNorm float64            `json:"grad_norm"` // before clipping
-	Metrics  map[string]float64 `json:"metrics,omitempty"`
+	Step     int                      `json:"step"` // steps done, 1-based
+	Loss     float64                  `json:"loss"` // mean over the step's micro-batches; never NaN (training stops)
+	LR       float64                  `json:"lr"`
+	GradNorm float64                  `json:"grad_norm"` // before clipping; never NaN
+	Metrics  map[string]metrics.Float `json:"metrics,omitempty"`
 	// Compile is the compilation this run has done so far (graphs and
 	// time; XLA compiles once per graph and shapes), for progress output
 	// that reports step rates without it. Not stored.
@@ -264,13 +265,18 @@ func (t *Trainer) Run(ctx gocontext.Context, batches Batches) (*Result, error) {
 		done := step + 1
 		stop := false
 		if t.Eval != nil && ((t.cfg.EvalEvery > 0 && done%t.cfg.EvalEvery == 0) || done == t.cfg.Steps) {
-			metrics, err := t.Eval(done)
+			ms, err := t.Eval(done)
 			if errors.Is(err, ErrStop) {
 				stop = true
 			} else if err != nil {
 				return res, fmt.Errorf("train: evaluation after step %d: %w", done, err)
 			}
-			pt.Metrics = metrics
+			if ms != nil {
+				pt.Metrics = make(map[string]metrics.Float, len(ms))
+				for k, v := range ms {
+					pt.Metrics[k] = metrics.Float(v)
+				}
+			}
 			pt.Compile = backend.Compiled().Sub(compiled)
 		}
 		res.Curve = append(res.Curve, pt)

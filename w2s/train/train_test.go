@@ -2,6 +2,7 @@ package train
 
 import (
 	gocontext "context"
+	"encoding/json"
 	"errors"
 	"math"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/model"
 )
 
@@ -329,5 +331,25 @@ func TestEarlyStopAndLinearProbe(t *testing.T) {
 	}
 	if reflect.DeepEqual(before, params(t, m)) {
 		t.Error("parameters did not change")
+	}
+}
+
+// An undefined metric (AUROC of a one-class evaluation) survives a
+// JSON round trip as NaN, not as 0.
+func TestPointJSONKeepsNaN(t *testing.T) {
+	in := []Point{{Step: 3, Loss: 0.5, LR: 1e-3, GradNorm: 2, Metrics: map[string]metrics.Float{"test_acc": 0.75, "test_auroc": metrics.NaN()}}}
+	raw, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"test_auroc":null`) {
+		t.Errorf("NaN written as %s", raw)
+	}
+	var out []Point
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(float64(out[0].Metrics["test_auroc"])) || out[0].Metrics["test_acc"] != 0.75 || out[0].Loss != 0.5 {
+		t.Errorf("read back %+v", out[0])
 	}
 }

@@ -136,7 +136,7 @@ func printCurve(w io.Writer, curve []train.Point) {
 	// A chart of both losses: one row per evaluation, bars scaled to the range.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rows {
-		for _, v := range []float64{r.Loss, r.Metrics["valid_loss"]} {
+		for _, v := range []float64{r.Loss, float64(r.Metrics["valid_loss"])} {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	}
@@ -146,7 +146,7 @@ func printCurve(w io.Writer, curve []train.Point) {
 	for _, r := range rows {
 		line := []byte(strings.Repeat(" ", width))
 		line[pos(r.Loss)] = 't'
-		if p := pos(r.Metrics["valid_loss"]); line[p] == 't' {
+		if p := pos(float64(r.Metrics["valid_loss"])); line[p] == 't' {
 			line[p] = '*'
 		} else {
 			line[p] = 'v'
