@@ -46,6 +46,7 @@ type Store struct {
 	verified map[string]bool     // folders verified by this process
 	held     map[string]*os.File // kind/key → its lock file, locked shared while this process uses it
 	keyMu    map[string]*sync.Mutex
+	made     map[string]int // kind → artifacts this Store computed
 }
 
 // Open returns the store at root (default: the cache's artifacts folder).
@@ -304,7 +305,21 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	os.RemoveAll(s.WorkDir(kind, key))
+	s.mu.Lock()
+	if s.made == nil {
+		s.made = map[string]int{}
+	}
+	s.made[kind]++
+	s.mu.Unlock()
 	return &Artifact{Dir: final, Manifest: m}, nil
+}
+
+// Made reports how many artifacts of kind this Store has computed (rather
+// than found stored), for callers and tests that check what a call did.
+func (s *Store) Made(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.made[kind]
 }
 
 // errBusy is lockFile's answer when another holder's lock conflicts.
