@@ -50,9 +50,34 @@ type Budget struct {
 	// prompts are long, and comparisons use the same examples.
 	PromptTest int
 	Seeds      []uint64
-	GenEpochs  float64 // generative finetuning: passes over the task's unlabelled text…
-	GenTokens  int     // …but at most this many tokens (0: no cap)
-	GenLR      float64
+	// Finetune holds the learning rate and epochs of each ladder size of
+	// this scale, chosen on gold rows that are never test rows (w2s zoo
+	// tune); sizes not listed, and models outside the ladder, use LR and
+	// Epochs.
+	Finetune  map[string]Hyper
+	GenEpochs float64 // generative finetuning: passes over the task's unlabelled text…
+	GenTokens int     // …but at most this many tokens (0: no cap)
+	GenLR     float64
+}
+
+// Hyper is a finetuning learning rate and length.
+type Hyper struct {
+	LR     float64 `json:"lr"`
+	Epochs float64 `json:"epochs"`
+}
+
+// HyperFor returns the finetuning learning rate and epochs of a model:
+// its size's entry in Finetune when it is a ladder model of this scale
+// (a generatively finetuned one, "zoo/cpu/m+genft", counts as its base),
+// else LR and Epochs.
+func (b Budget) HyperFor(model string) Hyper {
+	base, _, _ := strings.Cut(model, "+")
+	if size, ok := strings.CutPrefix(base, "zoo/"+b.Scale+"/"); ok {
+		if h, ok := b.Finetune[size]; ok {
+			return h
+		}
+	}
+	return Hyper{LR: b.LR, Epochs: b.Epochs}
 }
 
 // DefaultModels are the ladder sizes a sweep uses when none are named: at

@@ -105,6 +105,21 @@ func (r *Runner) do(ctx context.Context, kind string, version int, spec any, fil
 	return nil, fmt.Errorf("%s %s: %w", kind, key, ErrNotStored)
 }
 
+// WithBudget returns a runner of the same task, seed, store and backend
+// with another budget (hyperparameter searches). It shares the loaded
+// data; the splits are made again when the budget changes their sizes.
+func (r *Runner) WithBudget(b Budget) *Runner {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := &Runner{Task: r.Task, Budget: b, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
+		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: r.Extra, data: r.data, dataSum: r.dataSum}
+	o := r.Budget
+	if b.NDocs == o.NDocs && b.PairNDocs == o.PairNDocs && b.NVal == o.NVal && b.NTest == o.NTest && b.Balance == o.Balance {
+		n.splits = r.splits
+	}
+	return n
+}
+
 func (r *Runner) logf(format string, args ...any) {
 	if r.Log != nil {
 		fmt.Fprintf(r.Log, format+"\n", args...)
