@@ -7,6 +7,7 @@
 //	w2s run     one weak→strong experiment
 //	w2s sweep   weak→strong pairs × losses × seeds, with a summary table
 //	w2s cache   list, size and clean the artifact store
+//	w2s tune    finetuning settings per model, chosen on gold rows that are not test rows
 //	w2s earlystop, bootstrap, prompting, generative, reward   the analyses
 package main
 
@@ -44,6 +45,6 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
 	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd(), runCmd(), sweepCmd(), cacheCmd(),
-		earlyStopCmd(), bootstrapCmd(), promptingCmd(), generativeCmd(), rewardCmd())
+		earlyStopCmd(), bootstrapCmd(), promptingCmd(), generativeCmd(), rewardCmd(), tuneCmd())
 	return root
 }
