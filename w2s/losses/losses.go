@@ -1,6 +1,8 @@
 // Package losses holds the training losses of weak-to-strong experiments,
-// as defined in shared/docs/SCIENCE.md, behind one interface that also
-// receives the fraction of training done.
+// as Burns et al. (2023) and their reference code define them (the
+// auxiliary confidence loss with its warm-up of α and its adaptive
+// threshold included), behind one interface that also receives the
+// fraction of training done.
 //
 // Logits are [batch, classes]; for reward models they are the two rewards
 // of a pair, so a softmax over them is the Bradley–Terry probability and

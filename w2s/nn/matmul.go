@@ -4,7 +4,8 @@
 //
 // GoMLX v0.26.0 differentiates DotGeneral by broadcasting both operands to
 // [batch, m, n, k] and reducing, which exhausts memory on a modest language
-// model (see shared/docs/DEPENDENCIES.md, trap 3). Every product in this
+// model (three training steps of a 2-layer, width-128 model at batch 32 × 64
+// tokens ran past 24 GiB). Every product in this
 // project goes through MatMul, whose vector-Jacobian products are themselves
 // matrix products.
 package nn
