@@ -46,6 +46,7 @@ func goldenSweep(t *testing.T) *Sweep {
 					Student:      stage.Scores{Accuracy: metrics.Float(sh.Student.Accuracy()), AUROC: metrics.NaN()},
 					Ceiling:      stage.Scores{Accuracy: metrics.Float(sh.Ceiling.Accuracy()), AUROC: metrics.NaN()},
 					WeakLabelAcc: 0.7, Counts: split.Counts{},
+					TrainAcc:     stage.TrainAccuracies{Weak: 0.9, Student: 0.72, Ceiling: metrics.Float(ceiling + 0.05), StudentFitsWeak: metrics.NaN()},
 					Agreement:    metrics.Agreement{All: 0.8, SupervisorRight: 0.9, SupervisorWrong: 0.5, NRight: 136, NWrong: 64},
 					StudentCurve: []stage.CurvePoint{{Step: 10, Loss: 0.6, TestAcc: 0.7, TestAUROC: metrics.NaN(), ValAccWeak: 0.8, ValLossWeak: 0.5}},
 					WeakCurveAcc: 0.68, CeilingCurveAcc: metrics.Float(ceiling)}

@@ -92,6 +92,9 @@ type Summary struct {
 	AgreeRight   metrics.Interval `json:"agree_weak_right"`
 	AgreeWrong   metrics.Interval `json:"agree_weak_wrong"`
 	WeakLabelAcc metrics.Float    `json:"weak_label_acc"` // the weak labels on half B, mean over seeds
+	// TrainAcc are the models' accuracies on their own training rows,
+	// means over seeds: how well each fit, beside its test accuracy.
+	TrainAcc stage.TrainAccuracies `json:"train_acc"`
 	// Non-embedding parameters of the two models (0 when unknown): the
 	// compute axis of the paper's charts.
 	WeakParams   int `json:"weak_params"`
@@ -165,6 +168,7 @@ func summarize(g []*stage.Result) (Summary, error) {
 		WeakParams: ModelParams(r0.WeakModel), StrongParams: ModelParams(r0.StrongModel)}
 	var hits []metrics.SeedHits
 	var pgr, ag, agR, agW, wl []float64
+	var tw, ts, tc, tf []float64
 	for _, r := range g {
 		hits = append(hits, r.Hits)
 		if r.PGR.Defined {
@@ -174,6 +178,8 @@ func summarize(g []*stage.Result) (Summary, error) {
 		agR = append(agR, float64(r.Agreement.SupervisorRight))
 		agW = append(agW, float64(r.Agreement.SupervisorWrong))
 		wl = append(wl, float64(r.WeakLabelAcc))
+		tw, ts = append(tw, float64(r.TrainAcc.Weak)), append(ts, float64(r.TrainAcc.Student))
+		tc, tf = append(tc, float64(r.TrainAcc.Ceiling)), append(tf, float64(r.TrainAcc.StudentFitsWeak))
 	}
 	var err error
 	if s.PairedPGR, err = metrics.ComputePairedPGR(hits, Level, Resamples, statsSeed); err != nil {
@@ -184,6 +190,8 @@ func summarize(g []*stage.Result) (Summary, error) {
 	s.AgreeRight = metrics.Bootstrap(agR, Level, Resamples, statsSeed)
 	s.AgreeWrong = metrics.Bootstrap(agW, Level, Resamples, statsSeed)
 	s.WeakLabelAcc = metrics.Float(metrics.Mean(wl))
+	s.TrainAcc = stage.TrainAccuracies{Weak: metrics.Float(metrics.Mean(tw)), Student: metrics.Float(metrics.Mean(ts)),
+		Ceiling: metrics.Float(metrics.Mean(tc)), StudentFitsWeak: metrics.Float(metrics.Mean(tf))}
 	return s, nil
 }
 
@@ -223,10 +231,11 @@ func (sw *Sweep) Caption() string {
 // Table writes the summary as an aligned text table.
 func (sw *Sweep) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\tweak acc\tstudent acc\tceiling acc\tPGR [95% interval]\tagree\tagree | weak right\tagree | weak wrong\t")
+	fmt.Fprintln(tw, "weak\tstrong\tloss\tweak acc (train)\tstudent acc (train)\tceiling acc (train)\tPGR [95% interval]\tagree\tagree | weak right\tagree | weak wrong\t")
 	for _, s := range sw.Summary {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t\n", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short(),
-			s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate, s.PairedPGR, s.Agree.Estimate, s.AgreeRight.Estimate, s.AgreeWrong.Estimate)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f (%s)\t%.3f (%s)\t%.3f (%s)\t%s\t%.3f\t%.3f\t%.3f\t\n", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short(),
+			s.WeakAcc.Estimate, s.TrainAcc.Weak.Text("%.3f"), s.StudentAcc.Estimate, s.TrainAcc.Student.Text("%.3f"),
+			s.CeilingAcc.Estimate, s.TrainAcc.Ceiling.Text("%.3f"), s.PairedPGR, s.Agree.Estimate, s.AgreeRight.Estimate, s.AgreeWrong.Estimate)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -242,7 +251,8 @@ func (sw *Sweep) WriteCSV(path string) error {
 		c := csv.NewWriter(w)
 		c.Write([]string{"task", "scale", "probe", "weak", "strong", "loss", "seed", "weak_acc", "student_acc", "ceiling_acc",
 			"weak_auroc", "student_auroc", "ceiling_auroc", "pgr", "pgr_defined", "pgr_auroc", "weak_label_acc",
-			"agreement", "agreement_weak_right", "agreement_weak_wrong", "n_weak_right", "n_weak_wrong", "n_a", "n_b", "n_val", "n_test", "truncated"})
+			"agreement", "agreement_weak_right", "agreement_weak_wrong", "n_weak_right", "n_weak_wrong", "n_a", "n_b", "n_val", "n_test", "truncated",
+			"weak_train_acc", "student_train_acc", "ceiling_train_acc", "student_fits_weak"})
 		f := func(x metrics.Float) string {
 			if !x.Defined() {
 				return ""
@@ -256,7 +266,8 @@ func (sw *Sweep) WriteCSV(path string) error {
 				f(r.PGR.Value), strconv.FormatBool(r.PGR.Defined), f(r.PGRAUROC.Value), f(r.WeakLabelAcc),
 				f(r.Agreement.All), f(r.Agreement.SupervisorRight), f(r.Agreement.SupervisorWrong),
 				fmt.Sprint(r.Agreement.NRight), fmt.Sprint(r.Agreement.NWrong),
-				fmt.Sprint(r.Counts.A), fmt.Sprint(r.Counts.B), fmt.Sprint(r.Counts.Val), fmt.Sprint(r.Counts.Test), fmt.Sprint(r.Truncated)})
+				fmt.Sprint(r.Counts.A), fmt.Sprint(r.Counts.B), fmt.Sprint(r.Counts.Val), fmt.Sprint(r.Counts.Test), fmt.Sprint(r.Truncated),
+				f(r.TrainAcc.Weak), f(r.TrainAcc.Student), f(r.TrainAcc.Ceiling), f(r.TrainAcc.StudentFitsWeak)})
 		}
 		c.Flush()
 		return c.Error()

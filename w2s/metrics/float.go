@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -36,4 +37,12 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	}
 	*f = Float(x)
 	return nil
+}
+
+// Text formats f with a fmt verb such as "%.3f", or "–" when undefined.
+func (f Float) Text(verb string) string {
+	if !f.Defined() {
+		return "–"
+	}
+	return fmt.Sprintf(verb, float64(f))
 }

@@ -48,6 +48,9 @@ type Result struct {
 	// WeakLabelAcc is the accuracy of the weak labels on half B (what the
 	// student is trained on), against gold.
 	WeakLabelAcc metrics.Float `json:"weak_label_acc"`
+	// TrainAcc are the accuracies of the three models on their own
+	// training rows, beside their test accuracies: how well each fit.
+	TrainAcc TrainAccuracies `json:"train_acc"`
 	// Agreement of student and supervisor predictions on the test set.
 	Agreement metrics.Agreement `json:"agreement"`
 	// Hits are the three models' per-example results on the test set, for
@@ -63,6 +66,17 @@ type Result struct {
 	WeakCurveAcc    metrics.Float `json:"weak_curve_acc"`
 	CeilingCurveAcc metrics.Float `json:"ceiling_curve_acc"`
 	Truncated       int           `json:"truncated"` // inputs truncated in the student's training half
+}
+
+// TrainAccuracies are accuracies on training rows: the supervisor on gold
+// half A, the student and the ceiling on gold half B, and the student's
+// agreement with the weak labels of half B it was trained on (NaN when
+// not measured).
+type TrainAccuracies struct {
+	Weak            metrics.Float `json:"weak"`
+	Student         metrics.Float `json:"student"`
+	Ceiling         metrics.Float `json:"ceiling"`
+	StudentFitsWeak metrics.Float `json:"student_fits_weak"`
 }
 
 // CurvePoint is one evaluation during training.
@@ -123,11 +137,15 @@ func (r *Runner) Run(ctx context.Context, weak, strong string, loss losses.Spec)
 // Compare evaluates a student and a ceiling against the supervisor whose
 // labels the student learnt from.
 func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceiling *Trained) (*Result, error) {
-	sp, err := r.Predict(ctx, student, SetTest)
+	sp, err := r.Predict(ctx, student, SetB, SetTest)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := r.Predict(ctx, ceiling, SetTest)
+	cp, err := r.Predict(ctx, ceiling, SetB, SetTest)
+	if err != nil {
+		return nil, err
+	}
+	train, err := r.trainAccuracies(ctx, weakLabels, sp, cp)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +160,7 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	res := &Result{Task: r.Task, Loss: losses.Spec(student.Spec.Loss), Scale: r.Budget.Scale, Seed: r.Seed, Probe: r.Budget.Probe,
 		WeakModel: weakLabels.Model, StrongModel: student.Spec.Model.Name, Counts: s.Counts, StudentCurve: curve(student), Truncated: student.Info.Truncated}
 	res.Weak, res.Student, res.Ceiling = Score(wt), Score(st), Score(ct)
+	res.TrainAcc = train
 	res.Hits = metrics.SeedHits{Weak: Hits(wt), Student: Hits(st), Ceiling: Hits(ct)}
 	res.PGR = metrics.ComputePGR(float64(res.Weak.Accuracy), float64(res.Student.Accuracy), float64(res.Ceiling.Accuracy))
 	res.PGRAUROC = metrics.ComputePGR(float64(res.Weak.AUROC), float64(res.Student.AUROC), float64(res.Ceiling.AUROC))
@@ -152,4 +171,24 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	res.CeilingCurveAcc = Score(ct.First(res.CurveTest)).Accuracy
 	res.Agreement = metrics.ComputeAgreement(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs), wt.Gold)
 	return res, nil
+}
+
+// trainAccuracies scores the three models on their training rows; the
+// supervisor's half-A predictions are made here when its labels know it.
+func (r *Runner) trainAccuracies(ctx context.Context, weakLabels, student, ceiling *Labels) (TrainAccuracies, error) {
+	ta := TrainAccuracies{Weak: metrics.NaN(), Student: Score(student.Sets[SetB]).Accuracy, Ceiling: Score(ceiling.Sets[SetB]).Accuracy}
+	wb, sb := weakLabels.Sets[SetB], student.Sets[SetB]
+	if len(wb.Probs) == len(sb.Probs) {
+		ta.StudentFitsWeak = metrics.Float(metrics.Accuracy(metrics.Argmax(sb.Probs), metrics.Argmax(wb.Probs)))
+	} else {
+		ta.StudentFitsWeak = metrics.NaN()
+	}
+	if weakLabels.Trained != nil {
+		a, err := r.Predict(ctx, weakLabels.Trained, SetA)
+		if err != nil {
+			return ta, err
+		}
+		ta.Weak = Score(a.Sets[SetA]).Accuracy
+	}
+	return ta, nil
 }

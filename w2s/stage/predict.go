@@ -14,7 +14,8 @@ import (
 // Labels are soft labels: predictions of a trained classifier on sets.
 type Labels struct {
 	Artifact *store.Artifact
-	Model    string // the base model of the classifier that made them
+	Model    string   // the base model of the classifier that made them
+	Trained  *Trained // that classifier
 	Sets     map[string]SetProbs
 }
 
@@ -76,7 +77,7 @@ func (r *Runner) Predict(ctx context.Context, t *Trained, sets ...string) (*Labe
 	if err != nil {
 		return nil, err
 	}
-	l := &Labels{Artifact: a, Model: t.Spec.Model.Name}
+	l := &Labels{Artifact: a, Model: t.Spec.Model.Name, Trained: t}
 	if err := a.ReadJSON("predictions.json", &l.Sets); err != nil {
 		return nil, err
 	}

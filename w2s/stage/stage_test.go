@@ -52,6 +52,12 @@ func checkResult(t *testing.T, r *Result) {
 			t.Errorf("%s = %v", name, v)
 		}
 	}
+	for name, v := range map[string]metrics.Float{"weak": r.TrainAcc.Weak, "student": r.TrainAcc.Student,
+		"ceiling": r.TrainAcc.Ceiling, "student vs weak labels": r.TrainAcc.StudentFitsWeak} {
+		if !(v >= 0 && v <= 1) {
+			t.Errorf("training accuracy of the %s = %v", name, v)
+		}
+	}
 	if r.PGR.Defined != r.PGR.Value.Defined() {
 		t.Errorf("PGR %+v", r.PGR)
 	}
