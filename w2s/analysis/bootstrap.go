@@ -55,67 +55,20 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 	var chainS, directS []metrics.Hits
 	for _, r := range runners {
 		bs.Seeds = append(bs.Seeds, r.Seed)
-		r.Extra = len(chain) - 1
-		sup, err := r.TrainSupervisor(ctx, chain[0])
+		sr, err := runBootstrapSeed(ctx, r, chain, loss)
 		if err != nil {
 			return nil, err
 		}
-		last := fmt.Sprintf("B%d", len(chain)-1)
-		labels, err := r.Predict(ctx, sup, "B1", stage.SetVal, stage.SetTest)
-		if err != nil {
-			return nil, err
+		bs.Loss = sr.loss
+		for i := range sr.labelAcc {
+			labelAcc[i] = append(labelAcc[i], sr.labelAcc[i])
+			studentAcc[i] = append(studentAcc[i], sr.studentAcc[i])
 		}
-		weakTest := labels.Sets[stage.SetTest]
-		var student *stage.Trained
-		for i := 1; i < len(chain); i++ {
-			set := fmt.Sprintf("B%d", i)
-			if i > 1 {
-				if labels, err = r.Predict(ctx, student, set, stage.SetVal, stage.SetTest); err != nil {
-					return nil, err
-				}
-			}
-			if student, err = r.Train(ctx, chain[i], set, labels, loss); err != nil {
-				return nil, err
-			}
-			bs.Loss = student.Spec.Loss
-			lb := labels.Sets[set]
-			labelAcc[i-1] = append(labelAcc[i-1], metrics.Accuracy(metrics.Argmax(lb.Probs), lb.Gold))
-			h, err := testHits(ctx, r, student)
-			if err != nil {
-				return nil, err
-			}
-			studentAcc[i-1] = append(studentAcc[i-1], h.Accuracy())
-			if i == len(chain)-1 {
-				chainS = append(chainS, h)
-			}
-		}
-		// Direct: the weak model labels the same final half.
-		direct, err := r.Predict(ctx, sup, last, stage.SetVal, stage.SetTest)
-		if err != nil {
-			return nil, err
-		}
-		strong := chain[len(chain)-1]
-		ds, err := r.Train(ctx, strong, last, direct, loss)
-		if err != nil {
-			return nil, err
-		}
-		ceiling, err := r.Train(ctx, strong, last, nil, "xent")
-		if err != nil {
-			return nil, err
-		}
-		dh, err := testHits(ctx, r, ds)
-		if err != nil {
-			return nil, err
-		}
-		ch, err := testHits(ctx, r, ceiling)
-		if err != nil {
-			return nil, err
-		}
-		wh := stage.Hits(weakTest)
-		directS = append(directS, dh)
-		chainHits = append(chainHits, metrics.SeedHits{Weak: wh, Student: chainS[len(chainS)-1], Ceiling: ch})
-		directHits = append(directHits, metrics.SeedHits{Weak: wh, Student: dh, Ceiling: ch})
-		bs.Examples = len(wh)
+		chainS = append(chainS, sr.chain)
+		directS = append(directS, sr.direct)
+		chainHits = append(chainHits, metrics.SeedHits{Weak: sr.weak, Student: sr.chain, Ceiling: sr.ceiling})
+		directHits = append(directHits, metrics.SeedHits{Weak: sr.weak, Student: sr.direct, Ceiling: sr.ceiling})
+		bs.Examples = len(sr.weak)
 	}
 	for i := 1; i < len(chain); i++ {
 		bs.Links = append(bs.Links, Link{Supervisor: chain[i-1], Student: chain[i], Set: fmt.Sprintf("B%d", i),
@@ -133,6 +86,93 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 		return nil, err
 	}
 	return bs, nil
+}
+
+// seedRun is what one seed contributes to a Bootstrapping: per link, the
+// accuracy of the labels the student trained on and the student's test
+// accuracy; and test hits of the weak model, of the chain's last student,
+// of the directly supervised strong student and of the ceiling.
+type seedRun struct {
+	labelAcc, studentAcc         []float64
+	loss                         losses.Spec // the loss as the students' specs name it
+	weak, chain, direct, ceiling metrics.Hits
+}
+
+// runBootstrapSeed runs the chain, then direct supervision, for one seed.
+func runBootstrapSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
+	r.Extra = len(chain) - 1
+	sup, err := r.TrainSupervisor(ctx, chain[0])
+	if err != nil {
+		return nil, err
+	}
+	labels, err := r.Predict(ctx, sup, "B1", stage.SetVal, stage.SetTest)
+	if err != nil {
+		return nil, err
+	}
+	sr := &seedRun{weak: stage.Hits(labels.Sets[stage.SetTest])}
+	if err := sr.runChain(ctx, r, chain, labels, loss); err != nil {
+		return nil, err
+	}
+	if err := sr.runDirect(ctx, r, sup, chain, loss); err != nil {
+		return nil, err
+	}
+	return sr, nil
+}
+
+// runChain trains link i's student on fresh half Bi, labelled by the
+// previous student (the weak model's labels for the first link), so no
+// student ever sees the examples its supervisor was trained on.
+func (sr *seedRun) runChain(ctx context.Context, r *stage.Runner, chain []string, labels *stage.Labels, loss losses.Spec) error {
+	var student *stage.Trained
+	var err error
+	for i := 1; i < len(chain); i++ {
+		set := fmt.Sprintf("B%d", i)
+		if i > 1 {
+			if labels, err = r.Predict(ctx, student, set, stage.SetVal, stage.SetTest); err != nil {
+				return err
+			}
+		}
+		if student, err = r.Train(ctx, chain[i], set, labels, loss); err != nil {
+			return err
+		}
+		sr.loss = student.Spec.Loss
+		lb := labels.Sets[set]
+		sr.labelAcc = append(sr.labelAcc, metrics.Accuracy(metrics.Argmax(lb.Probs), lb.Gold))
+		h, err := testHits(ctx, r, student)
+		if err != nil {
+			return err
+		}
+		sr.studentAcc = append(sr.studentAcc, h.Accuracy())
+		if i == len(chain)-1 {
+			sr.chain = h
+		}
+	}
+	return nil
+}
+
+// runDirect trains the strong model on the chain's final half with the
+// weak model's labels, and the ceiling on its gold labels: the same
+// examples as the chain's last student, so the comparison is fair.
+func (sr *seedRun) runDirect(ctx context.Context, r *stage.Runner, sup *stage.Trained, chain []string, loss losses.Spec) error {
+	last := fmt.Sprintf("B%d", len(chain)-1)
+	direct, err := r.Predict(ctx, sup, last, stage.SetVal, stage.SetTest)
+	if err != nil {
+		return err
+	}
+	strong := chain[len(chain)-1]
+	ds, err := r.Train(ctx, strong, last, direct, loss)
+	if err != nil {
+		return err
+	}
+	ceiling, err := r.Train(ctx, strong, last, nil, "xent")
+	if err != nil {
+		return err
+	}
+	if sr.direct, err = testHits(ctx, r, ds); err != nil {
+		return err
+	}
+	sr.ceiling, err = testHits(ctx, r, ceiling)
+	return err
 }
 
 // testHits are a trained model's per-example results on the test set

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/gomlx/gomlx/backends"
+
 	"github.com/w2s-lab/w2s/w2s/bow"
+	"github.com/w2s-lab/w2s/w2s/ladder"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -152,6 +156,32 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 		}
 	}
 	return rep, nil
+}
+
+// ProbeBuiltLadder is ProbeLadder on the ladder of scale s where zoo.List
+// finds it, beside the ladder's n-gram baselines (read from its folder, or
+// computed and stored). The runner of each seed is stage.NewRunner's for
+// task on backend b, logging to log.
+func ProbeBuiltLadder(ctx context.Context, s *zoo.Scale, task string, seeds []uint64, pools []string, b backends.Backend, log io.Writer) (*LadderReport, error) {
+	entries, err := zoo.List(ctx, s.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 || entries[0].Dir == "" {
+		return nil, fmt.Errorf("the %s ladder is not built (w2s zoo build --scale %s)", s.Name, s.Name)
+	}
+	bl, err := ladder.LadderBaselines(ctx, s, filepath.Dir(entries[0].Dir), tasks.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return ProbeLadder(ctx, s.Name, task, seeds, pools, bl, func(seed uint64) (*stage.Runner, error) {
+		r, err := stage.NewRunner(task, s.Name, seed)
+		if err != nil {
+			return nil, err
+		}
+		r.Backend, r.Log = b, log
+		return r, nil
+	})
 }
 
 // tfidfAccuracy trains the TF-IDF baseline on train's texts and gold labels

@@ -239,27 +239,13 @@ type LoadOptions struct {
 // tied lm_head.weight are skipped. Any other unknown tensor, a missing one or
 // a wrong shape is an error naming the tensor and the file.
 func Load(dir string, opts LoadOptions) (*model.Model, error) {
-	cfg, err := ReadConfig(dir)
+	cfg, freshHead, err := loadConfig(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	saved := cfg
-	if opts.Head != "" {
-		cfg = cfg.WithHead(opts.Head, opts.NumLabels)
-		if err := cfg.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	// A head of another kind or size than the saved one starts from zero.
-	freshHead := cfg.Head != saved.Head || cfg.NumLabels != saved.NumLabels
-	m, err := model.Empty(cfg, opts.DType)
+	m, err := emptyModel(cfg, opts.DType, freshHead)
 	if err != nil {
 		return nil, err
-	}
-	if freshHead && cfg.NumLabels > 0 {
-		if err := m.Set("score.weight", make([]float32, cfg.NEmbd*cfg.NumLabels)); err != nil {
-			return nil, err
-		}
 	}
 	path := filepath.Join(dir, WeightsFile)
 	f, err := safetensors.Open(path)
@@ -267,23 +253,7 @@ func Load(dir string, opts LoadOptions) (*model.Model, error) {
 		return nil, err
 	}
 	defer f.Close()
-	want := map[string][]int{}
-	for _, p := range cfg.Params() {
-		want[p.Name] = p.Shape
-	}
-	loaded := map[string]bool{}
-	var unknown []string
-	set := func(name string, values []float32, shape []int) error {
-		w, ok := want[name]
-		if !ok {
-			return nil
-		}
-		if fmt.Sprint(w) != fmt.Sprint(shape) {
-			return fmt.Errorf("%s: tensor for %s has shape %v, config wants %v", path, name, shape, w)
-		}
-		loaded[name] = true
-		return m.Set(name, values)
-	}
+	l := newLoader(path, m, freshHead)
 	for _, t := range f.Tensors {
 		name := strings.TrimPrefix(t.Name, "transformer.")
 		if isBuffer(name) || name == "lm_head.weight" {
@@ -293,66 +263,160 @@ func Load(dir string, opts LoadOptions) (*model.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case strings.HasSuffix(name, ".attn.c_attn.weight"):
-			prefix := strings.TrimSuffix(name, "c_attn.weight")
-			d := cfg.NEmbd
-			if len(shape) != 2 || shape[0] != d || shape[1] != 3*d {
-				return nil, fmt.Errorf("%s: %s has shape %v, want [%d %d]", path, t.Name, shape, d, 3*d)
-			}
-			for i, x := range []string{"q", "k", "v"} {
-				part := make([]float32, d*d)
-				for r := range d {
-					copy(part[r*d:(r+1)*d], values[r*3*d+i*d:r*3*d+(i+1)*d])
-				}
-				if err := set(prefix+x+".weight", part, []int{d, d}); err != nil {
-					return nil, err
-				}
-			}
-		case strings.HasSuffix(name, ".attn.c_attn.bias"):
-			prefix := strings.TrimSuffix(name, "c_attn.bias")
-			d := cfg.NEmbd
-			if len(shape) != 1 || shape[0] != 3*d {
-				return nil, fmt.Errorf("%s: %s has shape %v, want [%d]", path, t.Name, shape, 3*d)
-			}
-			for i, x := range []string{"q", "k", "v"} {
-				if err := set(prefix+x+".bias", values[i*d:(i+1)*d], []int{d}); err != nil {
-					return nil, err
-				}
-			}
-		case name == "score.weight":
-			if len(shape) != 2 {
-				return nil, fmt.Errorf("%s: %s has shape %v, want [labels, width]", path, t.Name, shape)
-			}
-			if !freshHead {
-				if err := set(name, transpose(values, shape[0], shape[1]), []int{shape[1], shape[0]}); err != nil {
-					return nil, err
-				}
-			}
-		default:
-			if _, ok := want[name]; !ok {
-				unknown = append(unknown, t.Name)
-				continue
-			}
-			if err := set(name, values, shape); err != nil {
-				return nil, err
-			}
+		if err := l.add(t.Name, name, values, shape); err != nil {
+			return nil, err
 		}
 	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("%s: tensors not part of a GPT-2 model: %s", path, strings.Join(unknown, ", "))
+	if err := l.complete(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadConfig is the saved config with the head opts asks for. freshHead
+// reports a head of another kind or size than the saved one: its weights
+// cannot come from the file, so it starts from zero.
+func loadConfig(dir string, opts LoadOptions) (cfg model.Config, freshHead bool, err error) {
+	cfg, err = ReadConfig(dir)
+	if err != nil {
+		return cfg, false, err
+	}
+	saved := cfg
+	if opts.Head != "" {
+		cfg = cfg.WithHead(opts.Head, opts.NumLabels)
+		if err := cfg.Validate(); err != nil {
+			return cfg, false, err
+		}
+	}
+	return cfg, cfg.Head != saved.Head || cfg.NumLabels != saved.NumLabels, nil
+}
+
+// emptyModel allocates the model Load fills. A fresh head is zeroed here,
+// since no tensor of the file will set it.
+func emptyModel(cfg model.Config, dtype dtypes.DType, freshHead bool) (*model.Model, error) {
+	m, err := model.Empty(cfg, dtype)
+	if err != nil {
+		return nil, err
+	}
+	if freshHead && cfg.NumLabels > 0 {
+		if err := m.Set("score.weight", make([]float32, cfg.NEmbd*cfg.NumLabels)); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// loader sets a model's variables from HF tensors one by one, remembering
+// which were set and which tensors it did not know, so that Load can name
+// every missing and unknown tensor at the end rather than the first only.
+type loader struct {
+	path      string // the weights file, for errors
+	m         *model.Model
+	cfg       model.Config
+	freshHead bool
+	want      map[string][]int // variable → shape
+	loaded    map[string]bool
+	unknown   []string
+}
+
+func newLoader(path string, m *model.Model, freshHead bool) *loader {
+	l := &loader{path: path, m: m, cfg: m.Config, freshHead: freshHead, want: map[string][]int{}, loaded: map[string]bool{}}
+	for _, p := range l.cfg.Params() {
+		l.want[p.Name] = p.Shape
+	}
+	return l
+}
+
+// set stores one variable after checking its shape against the config.
+// Tensors of no variable (a saved head Load replaces) are ignored.
+func (l *loader) set(name string, values []float32, shape []int) error {
+	w, ok := l.want[name]
+	if !ok {
+		return nil
+	}
+	if fmt.Sprint(w) != fmt.Sprint(shape) {
+		return fmt.Errorf("%s: tensor for %s has shape %v, config wants %v", l.path, name, shape, w)
+	}
+	l.loaded[name] = true
+	return l.m.Set(name, values)
+}
+
+// add maps file tensor tensorName (name without the "transformer." prefix)
+// to our variables: c_attn is split into q, k and v, and the score head,
+// stored [out, in], is transposed.
+func (l *loader) add(tensorName, name string, values []float32, shape []int) error {
+	switch {
+	case strings.HasSuffix(name, ".attn.c_attn.weight"):
+		return l.addAttnWeight(tensorName, strings.TrimSuffix(name, "c_attn.weight"), values, shape)
+	case strings.HasSuffix(name, ".attn.c_attn.bias"):
+		return l.addAttnBias(tensorName, strings.TrimSuffix(name, "c_attn.bias"), values, shape)
+	case name == "score.weight":
+		if len(shape) != 2 {
+			return fmt.Errorf("%s: %s has shape %v, want [labels, width]", l.path, tensorName, shape)
+		}
+		if l.freshHead {
+			return nil
+		}
+		return l.set(name, transpose(values, shape[0], shape[1]), []int{shape[1], shape[0]})
+	default:
+		if _, ok := l.want[name]; !ok {
+			l.unknown = append(l.unknown, tensorName)
+			return nil
+		}
+		return l.set(name, values, shape)
+	}
+}
+
+// addAttnWeight splits a fused [d, 3d] c_attn weight, whose row r is
+// q[r] ‖ k[r] ‖ v[r], into the q, k and v weights under prefix.
+func (l *loader) addAttnWeight(tensorName, prefix string, values []float32, shape []int) error {
+	d := l.cfg.NEmbd
+	if len(shape) != 2 || shape[0] != d || shape[1] != 3*d {
+		return fmt.Errorf("%s: %s has shape %v, want [%d %d]", l.path, tensorName, shape, d, 3*d)
+	}
+	for i, x := range []string{"q", "k", "v"} {
+		part := make([]float32, d*d)
+		for r := range d {
+			copy(part[r*d:(r+1)*d], values[r*3*d+i*d:r*3*d+(i+1)*d])
+		}
+		if err := l.set(prefix+x+".weight", part, []int{d, d}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addAttnBias splits a fused [3d] c_attn bias into the q, k and v biases.
+func (l *loader) addAttnBias(tensorName, prefix string, values []float32, shape []int) error {
+	d := l.cfg.NEmbd
+	if len(shape) != 1 || shape[0] != 3*d {
+		return fmt.Errorf("%s: %s has shape %v, want [%d]", l.path, tensorName, shape, 3*d)
+	}
+	for i, x := range []string{"q", "k", "v"} {
+		if err := l.set(prefix+x+".bias", values[i*d:(i+1)*d], []int{d}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// complete reports the tensors the file had but a GPT-2 has not, then the
+// variables no tensor set (a fresh head is not missing: it starts at zero).
+func (l *loader) complete() error {
+	if len(l.unknown) > 0 {
+		sort.Strings(l.unknown)
+		return fmt.Errorf("%s: tensors not part of a GPT-2 model: %s", l.path, strings.Join(l.unknown, ", "))
 	}
 	var missing []string
-	for _, p := range cfg.Params() {
-		if !loaded[p.Name] && !(p.Name == "score.weight" && freshHead) {
+	for _, p := range l.cfg.Params() {
+		if !l.loaded[p.Name] && !(p.Name == "score.weight" && l.freshHead) {
 			missing = append(missing, p.Name)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: missing tensors: %s", path, strings.Join(missing, ", "))
+		return fmt.Errorf("%s: missing tensors: %s", l.path, strings.Join(missing, ", "))
 	}
-	return m, nil
+	return nil
 }
 
 // isBuffer tells the non-parameter buffers some GPT-2 checkpoints carry.

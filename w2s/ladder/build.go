@@ -51,26 +51,65 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 	if opt.Log == nil {
 		opt.Log = os.Stderr
 	}
-	b := opt.Backend
-	if b == nil {
-		var err error
-		if b, err = backend.Default(); err != nil {
+	b, err := backendOr(opt.Backend)
+	if err != nil {
+		return nil, err
+	}
+	sizes, err := selectSizes(s, opt.Sizes)
+	if err != nil {
+		return nil, err
+	}
+	records, todo := builtSizes(s, sizes, opt)
+	if len(todo) == 0 {
+		_, err := LadderBaselines(ctx, s, opt.Out, opt.Data)
+		return records, err
+	}
+	data, dataSums, err := prepareData(ctx, s, opt)
+	if err != nil {
+		return records, err
+	}
+	if err := ensureBaselines(ctx, s, data, opt); err != nil {
+		return records, err
+	}
+	for _, z := range todo {
+		rec, err := buildOne(ctx, s, z, data, dataSums, b, opt)
+		if err != nil {
+			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
+		}
+		records = append(records, rec)
+	}
+	return records, nil
+}
+
+// backendOr is b, or the default backend when b is nil.
+func backendOr(b backends.Backend) (backends.Backend, error) {
+	if b != nil {
+		return b, nil
+	}
+	return backend.Default()
+}
+
+// selectSizes are the sizes of s named by names, in that order, or all of
+// them when names is empty.
+func selectSizes(s *zoo.Scale, names []string) ([]zoo.Size, error) {
+	if len(names) == 0 {
+		return s.Sizes, nil
+	}
+	var sizes []zoo.Size
+	for _, n := range names {
+		z, err := s.Size(n)
+		if err != nil {
 			return nil, err
 		}
+		sizes = append(sizes, z)
 	}
-	sizes := s.Sizes
-	if len(opt.Sizes) > 0 {
-		sizes = nil
-		for _, n := range opt.Sizes {
-			z, err := s.Size(n)
-			if err != nil {
-				return nil, err
-			}
-			sizes = append(sizes, z)
-		}
-	}
-	var records []*zoo.Record
-	var todo []zoo.Size
+	return sizes, nil
+}
+
+// builtSizes splits sizes into the records of those already built in
+// opt.Out, for this scale and intact, and those still to build. A size
+// that fails verification is built again rather than trusted.
+func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zoo.Record, todo []zoo.Size) {
 	for _, z := range sizes {
 		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
 			if err := zoo.Verify(filepath.Join(opt.Out, z.Name)); err == nil {
@@ -81,53 +120,56 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 		}
 		todo = append(todo, z)
 	}
-	if len(todo) == 0 {
-		_, err := LadderBaselines(ctx, s, opt.Out, opt.Data)
-		return records, err
-	}
+	return records, todo
+}
+
+// prepareData loads the scale's corpora and trains its tokenizer, saved in
+// opt.Out, and checksums the data files for the build records.
+func prepareData(ctx context.Context, s *zoo.Scale, opt BuildOptions) (*Data, map[string]string, error) {
 	start := time.Now()
 	fmt.Fprintf(opt.Log, "zoo/%s: reading and decontaminating the corpora, training the tokenizer…\n", s.Name)
 	data, err := LoadData(ctx, s, opt.Data)
 	if err != nil {
-		return records, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(opt.Log, "zoo/%s: %d training and %d validation tokens ready in %s\n", s.Name, len(data.Train), len(data.Valid), time.Since(start).Round(time.Second))
 	dataSums, err := dataChecksums(data.Files, opt.Data.Roots)
 	if err != nil {
-		return records, err
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return records, err
+		return nil, nil, err
 	}
 	if err := data.Tokenizer.Save(filepath.Join(opt.Out, tokenizer.FileName)); err != nil {
-		return records, err
+		return nil, nil, err
 	}
-	if _, err := os.Stat(filepath.Join(opt.Out, zoo.BaselinesFile)); err != nil {
-		// The n-grams count one whole pass over the training documents.
-		var bl *zoo.Baselines
-		if len(data.Train) >= data.PassTokens {
-			bl, err = baselinesOf(ctx, s, data)
-		} else {
-			bl, err = ComputeBaselines(ctx, s, opt.Data, data.Tokenizer)
-		}
-		if err != nil {
-			return records, err
-		}
-		if err := writeBaselines(opt.Out, bl); err != nil {
-			return records, err
-		}
-		for _, m := range bl.Models {
-			fmt.Fprintf(opt.Log, "zoo/%s: %s baseline %.4f nats/token (%.3f bits/byte)\n", s.Name, m.Model, m.Loss, m.BitsPerByte)
-		}
+	return data, dataSums, nil
+}
+
+// ensureBaselines computes the n-gram baselines of the scale once, into
+// opt.Out. The n-grams count one whole pass over the training documents:
+// from the loaded stream when it holds a pass, else from a fresh read.
+func ensureBaselines(ctx context.Context, s *zoo.Scale, data *Data, opt BuildOptions) error {
+	if _, err := os.Stat(filepath.Join(opt.Out, zoo.BaselinesFile)); err == nil {
+		return nil
 	}
-	for _, z := range todo {
-		rec, err := buildOne(ctx, s, z, data, dataSums, b, opt)
-		if err != nil {
-			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
-		}
-		records = append(records, rec)
+	var bl *zoo.Baselines
+	var err error
+	if len(data.Train) >= data.PassTokens {
+		bl, err = baselinesOf(ctx, s, data)
+	} else {
+		bl, err = ComputeBaselines(ctx, s, opt.Data, data.Tokenizer)
 	}
-	return records, nil
+	if err != nil {
+		return err
+	}
+	if err := writeBaselines(opt.Out, bl); err != nil {
+		return err
+	}
+	for _, m := range bl.Models {
+		fmt.Fprintf(opt.Log, "zoo/%s: %s baseline %.4f nats/token (%.3f bits/byte)\n", s.Name, m.Model, m.Loss, m.BitsPerByte)
+	}
+	return nil
 }
 
 func buildOne(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, dataSums map[string]string, b backends.Backend, opt BuildOptions) (*zoo.Record, error) {

@@ -179,3 +179,27 @@ func (c cancelAt) Update(done int, _ train.Point) {
 	}
 }
 func (c cancelAt) Done() {}
+
+func TestVariants(t *testing.T) {
+	s, _ := zoo.GetScale("ci")
+	base := Variant{Vocab: 512, Context: 32, Batch: 8, Layers: 2, Width: 32, Heads: 2, LR0: 3e-3}
+	if got := BaseVariant(s); got != base {
+		t.Errorf("base variant %+v, want %+v", got, base)
+	}
+	if vs, err := Variants(s, "", nil); err != nil || len(vs) != 1 || vs[0] != base {
+		t.Errorf("no variants: %+v, %v", vs, err)
+	}
+	vs, err := Variants(s, "L1", []string{"V1024", "d64"})
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("variants: %+v, %v", vs, err)
+	}
+	if vs[0].Layers != 1 || vs[0].Vocab != 1024 || vs[0].Width != 32 || vs[1].Layers != 1 || vs[1].Vocab != 512 || vs[1].Width != 64 || vs[1].Heads != 2 {
+		t.Errorf("variants changing L1: %+v", vs)
+	}
+	if _, err := Variants(s, "Q1", nil); err == nil {
+		t.Error("a bad base accepted")
+	}
+	if _, err := Variants(s, "", []string{"V1024", "d33"}); err == nil {
+		t.Error("a bad variant accepted")
+	}
+}

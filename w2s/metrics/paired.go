@@ -105,53 +105,91 @@ const GapSEs = 3.0
 // bootstrap draws resamples with a generator seeded by seed.
 func ComputePairedPGR(seeds []SeedHits, level float64, resamples int, seed uint64) (PairedPGR, error) {
 	out := PairedPGR{Seeds: len(seeds)}
+	n, err := pairedExamples(seeds)
+	if err != nil {
+		return out, err
+	}
+	out.Examples = n
+	w, s, c := pairedAccuracies(seeds, indices(len(seeds)), indices(n))
+	bs := resamplePaired(seeds, n, resamples, seed)
+	interval := func(est float64, xs []float64) Interval {
+		return percentileInterval(est, xs, level, len(seeds))
+	}
+	out.WeakAcc, out.StudentAcc, out.CeilingAcc = interval(w, bs.weak), interval(s, bs.student), interval(c, bs.ceiling)
+	out.Gap = interval(c-w, append([]float64(nil), bs.gaps...))
+	out.GapSE = Float(stddev(bs.gaps))
+	out.Measurable = c-w > 0 && c-w >= GapSEs*float64(out.GapSE)
+	out.PGR = Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
+	if out.Measurable {
+		out.PGR = interval((s-w)/(c-w), bs.pgrs)
+	}
+	return out, nil
+}
+
+// pairedExamples is the number of test examples every seed was scored on;
+// pairing needs the same number for all seeds and all three models.
+func pairedExamples(seeds []SeedHits) (int, error) {
 	if len(seeds) == 0 {
-		return out, fmt.Errorf("paired PGR: no seeds")
+		return 0, fmt.Errorf("paired PGR: no seeds")
 	}
 	n := len(seeds[0].Weak)
 	for i, s := range seeds {
 		if len(s.Weak) != n || len(s.Student) != n || len(s.Ceiling) != n {
-			return out, fmt.Errorf("paired PGR: seed %d has %d, %d and %d results, seed 0 has %d", i, len(s.Weak), len(s.Student), len(s.Ceiling), n)
+			return 0, fmt.Errorf("paired PGR: seed %d has %d, %d and %d results, seed 0 has %d", i, len(s.Weak), len(s.Student), len(s.Ceiling), n)
 		}
 	}
 	if n == 0 {
-		return out, fmt.Errorf("paired PGR: no test examples")
+		return 0, fmt.Errorf("paired PGR: no test examples")
 	}
-	out.Examples = n
-	// Accuracies of a resample: seeds drawn with replacement, and for each
-	// drawn seed the same resampled examples for all three models.
-	accs := func(seedIdx []int, rows []int) (w, s, c float64) {
-		for _, k := range seedIdx {
-			sh := seeds[k]
-			var nw, ns, nc int
-			for _, i := range rows {
-				if sh.Weak[i] {
-					nw++
-				}
-				if sh.Student[i] {
-					ns++
-				}
-				if sh.Ceiling[i] {
-					nc++
-				}
+	return n, nil
+}
+
+// indices are 0, 1, …, n−1: the sample itself, as a resample of it.
+func indices(n int) []int {
+	xs := make([]int, n)
+	for i := range xs {
+		xs[i] = i
+	}
+	return xs
+}
+
+// pairedAccuracies are the three models' accuracies on a resample: the
+// drawn seeds (with replacement), and for each the same drawn rows for all
+// three models, averaged over the drawn seeds.
+func pairedAccuracies(seeds []SeedHits, seedIdx []int, rows []int) (w, s, c float64) {
+	for _, k := range seedIdx {
+		sh := seeds[k]
+		var nw, ns, nc int
+		for _, i := range rows {
+			if sh.Weak[i] {
+				nw++
 			}
-			m := float64(len(rows))
-			w, s, c = w+float64(nw)/m, s+float64(ns)/m, c+float64(nc)/m
+			if sh.Student[i] {
+				ns++
+			}
+			if sh.Ceiling[i] {
+				nc++
+			}
 		}
-		k := float64(len(seedIdx))
-		return w / k, s / k, c / k
+		m := float64(len(rows))
+		w, s, c = w+float64(nw)/m, s+float64(ns)/m, c+float64(nc)/m
 	}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	seedAll := make([]int, len(seeds))
-	for i := range seedAll {
-		seedAll[i] = i
-	}
-	w, s, c := accs(seedAll, all)
+	k := float64(len(seedIdx))
+	return w / k, s / k, c / k
+}
+
+// pairedReplicates are the bootstrap replicates of ComputePairedPGR's
+// quantities, in the order drawn. pgrs holds only the resamples with a
+// positive gap, where a PGR is defined.
+type pairedReplicates struct {
+	weak, student, ceiling, gaps, pgrs []float64
+}
+
+// resamplePaired draws resamples of n rows and of the seeds, rows first,
+// from a generator seeded by seed.
+func resamplePaired(seeds []SeedHits, n, resamples int, seed uint64) pairedReplicates {
 	r := rand.New(rand.NewPCG(seed, 0x9a1d))
-	var ws, ss, cs, gaps, pgrs []float64
+	var out pairedReplicates
 	rows := make([]int, n)
 	seedIdx := make([]int, len(seeds))
 	for range resamples {
@@ -161,30 +199,25 @@ func ComputePairedPGR(seeds []SeedHits, level float64, resamples int, seed uint6
 		for i := range seedIdx {
 			seedIdx[i] = r.IntN(len(seeds))
 		}
-		bw, bs, bc := accs(seedIdx, rows)
-		ws, ss, cs, gaps = append(ws, bw), append(ss, bs), append(cs, bc), append(gaps, bc-bw)
+		bw, bs, bc := pairedAccuracies(seeds, seedIdx, rows)
+		out.weak, out.student, out.ceiling, out.gaps = append(out.weak, bw), append(out.student, bs), append(out.ceiling, bc), append(out.gaps, bc-bw)
 		if bc-bw > 0 {
-			pgrs = append(pgrs, (bs-bw)/(bc-bw))
+			out.pgrs = append(out.pgrs, (bs-bw)/(bc-bw))
 		}
 	}
-	interval := func(est float64, xs []float64) Interval {
-		iv := Interval{Estimate: Float(est), N: len(seeds), Low: NaN(), High: NaN()}
-		if len(xs) > 1 {
-			sort.Float64s(xs)
-			tail := (1 - level) / 2
-			iv.Low, iv.High = Float(quantile(xs, tail)), Float(quantile(xs, 1-tail))
-		}
-		return iv
+	return out
+}
+
+// percentileInterval is est with the central level interval of its
+// replicates xs, which it sorts in place; no interval from fewer than two.
+func percentileInterval(est float64, xs []float64, level float64, nSeeds int) Interval {
+	iv := Interval{Estimate: Float(est), N: nSeeds, Low: NaN(), High: NaN()}
+	if len(xs) > 1 {
+		sort.Float64s(xs)
+		tail := (1 - level) / 2
+		iv.Low, iv.High = Float(quantile(xs, tail)), Float(quantile(xs, 1-tail))
 	}
-	out.WeakAcc, out.StudentAcc, out.CeilingAcc = interval(w, ws), interval(s, ss), interval(c, cs)
-	out.Gap = interval(c-w, append([]float64(nil), gaps...))
-	out.GapSE = Float(stddev(gaps))
-	out.Measurable = c-w > 0 && c-w >= GapSEs*float64(out.GapSE)
-	out.PGR = Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
-	if out.Measurable {
-		out.PGR = interval((s-w)/(c-w), pgrs)
-	}
-	return out, nil
+	return iv
 }
 
 func stddev(xs []float64) float64 {

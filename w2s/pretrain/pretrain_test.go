@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -75,6 +76,39 @@ func TestRunLowersValidationLossAndSaves(t *testing.T) {
 		t.Errorf("validation loss %.3f → %.3f after 40 steps on a periodic stream", before, res.ValidLoss)
 	}
 	if _, err := checkpoint.Load(out, checkpoint.LoadOptions{}); err != nil {
+		t.Errorf("saved model does not load: %v", err)
+	}
+}
+
+func TestByteCorpusHoldsOutTheLastTenth(t *testing.T) {
+	c := NewByteCorpus([]byte("abcdefghijklmnopqrst"))
+	if c.Len() != 20 || len(c.Train) != 18 || !reflect.DeepEqual(c.Valid, []int32{'s', 't'}) || c.Train[0] != 'a' {
+		t.Errorf("corpus %v | %v", c.Train, c.Valid)
+	}
+	if _, err := ReadByteCorpus(filepath.Join(t.TempDir(), "missing.txt")); err == nil {
+		t.Error("missing file read")
+	}
+}
+
+func TestByteLMTrainsAndSaves(t *testing.T) {
+	text := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 50))
+	lm := ByteLM{Layers: 1, Width: 16, Heads: 2, Context: 16, Batch: 4, Out: filepath.Join(t.TempDir(), "lm"),
+		Config: train.Config{Steps: 6, LR: 1e-2, Warmup: 1, EvalEvery: 3, Seed: 1}}
+	if cfg := lm.ModelConfig(); cfg.VocabSize != 256 || cfg.NPositions != 16 {
+		t.Errorf("config %+v", cfg)
+	}
+	m, err := lm.NewModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := lm.Run(gocontext.Background(), backend.MustDefault(), m, NewByteCorpus(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 6 || math.IsNaN(res.ValidLoss) || len(res.Curve) != 6 {
+		t.Errorf("%d steps, %d points, validation loss %v", res.Steps, len(res.Curve), res.ValidLoss)
+	}
+	if _, err := checkpoint.Load(lm.Out, checkpoint.LoadOptions{}); err != nil {
 		t.Errorf("saved model does not load: %v", err)
 	}
 }

@@ -73,103 +73,134 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 	}
 	s := &Splits{}
 	s.Counts.Pool, s.Counts.PoolTest = len(pool), len(test)
-
-	// The test set: the same for every seed (fixed shuffle), deduplicated.
-	seenTest := map[string]bool{}
-	var uniqTest []tasks.Example
-	for _, e := range test {
-		if k := e.Key(); !seenTest[k] {
-			seenTest[k] = true
-			uniqTest = append(uniqTest, e)
-		}
-	}
-	shuffle(uniqTest, 0x7e57)
-	if c.NTest > 0 && c.NTest < len(uniqTest) {
-		uniqTest = uniqTest[:c.NTest]
-	}
-	s.Test = uniqTest
-
-	// The pool: drop rows that also appear in the (whole) test set or twice.
-	seen := map[string]bool{}
-	var clean []tasks.Example
-	for _, e := range pool {
-		k := e.Key()
-		if seenTest[k] || seen[k] {
-			s.Counts.DuplicatesDropped++
-			continue
-		}
-		seen[k] = true
-		clean = append(clean, e)
-	}
-	shuffle(clean, c.Seed)
+	var seenTest map[string]bool
+	s.Test, seenTest = testSet(test, c.NTest)
+	unused := &rows{numClasses: numClasses, balance: c.Balance}
+	unused.clean, s.Counts.DuplicatesDropped = cleanPool(pool, seenTest)
+	shuffle(unused.clean, c.Seed)
 
 	nDocs := c.NDocs
 	if nDocs == 0 {
-		nDocs = len(clean) - c.NVal
+		nDocs = len(unused.clean) - c.NVal
 	}
 	if nDocs < 2 {
 		return nil, fmt.Errorf("split: n_docs %d leaves no room for two halves", nDocs)
 	}
-	take := func(n int, quota []int) ([]tasks.Example, error) {
-		var out []tasks.Example
-		rest := clean[:0:0]
-		for _, e := range clean {
-			if len(out) < n && (quota == nil || quota[e.Label] > 0) {
-				out = append(out, e)
-				if quota != nil {
-					quota[e.Label]--
-				}
-			} else {
-				rest = append(rest, e)
-			}
-		}
-		clean = rest
-		if len(out) < n {
-			return out, fmt.Errorf("split: asked for %d rows, the pool holds %d usable ones%s", n, len(out), balanceNote(quota))
-		}
-		return out, nil
-	}
-	quotas := func(n int) []int {
-		if !c.Balance {
-			return nil
-		}
-		q := make([]int, numClasses)
-		for i := range q {
-			q[i] = n / numClasses
-			if i < n%numClasses {
-				q[i]++
-			}
-		}
-		return q
-	}
 	// Balance each half separately so both halves are balanced.
 	half := nDocs / 2
 	var err error
-	if s.A, err = take(half, quotas(half)); err != nil {
+	if s.A, err = unused.take(half); err != nil {
 		return nil, fmt.Errorf("%w (half A)", err)
 	}
-	if s.B, err = take(nDocs-half, quotas(nDocs-half)); err != nil {
+	if s.B, err = unused.take(nDocs - half); err != nil {
 		return nil, fmt.Errorf("%w (half B)", err)
 	}
 	if c.NVal > 0 {
-		if s.Val, err = take(c.NVal, quotas(c.NVal)); err != nil {
+		if s.Val, err = unused.take(c.NVal); err != nil {
 			return nil, fmt.Errorf("%w (validation slice)", err)
 		}
 	}
 	for k := range c.NExtra {
-		extra, err := take(nDocs-half, quotas(nDocs-half))
+		extra, err := unused.take(nDocs - half)
 		if err != nil {
 			return nil, fmt.Errorf("%w (extra half %d)", err, k+1)
 		}
 		s.Extra = append(s.Extra, extra)
 	}
-	s.Counts.Unused = len(clean)
+	s.Counts.Unused = len(unused.clean)
+	s.count(numClasses)
+	return s, nil
+}
+
+// testSet is the test set, deduplicated and cut to nTest (0: all) after a
+// fixed shuffle, so it is the same for every seed. seen holds the keys of
+// the whole deduplicated set, not only the rows kept, so that no pool row
+// repeats any test row.
+func testSet(test []tasks.Example, nTest int) (kept []tasks.Example, seen map[string]bool) {
+	seen = map[string]bool{}
+	var uniq []tasks.Example
+	for _, e := range test {
+		if k := e.Key(); !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, e)
+		}
+	}
+	shuffle(uniq, 0x7e57)
+	if nTest > 0 && nTest < len(uniq) {
+		uniq = uniq[:nTest]
+	}
+	return uniq, seen
+}
+
+// cleanPool drops the pool rows that also appear in the test set or
+// earlier in the pool, in the pool's order, and counts them.
+func cleanPool(pool []tasks.Example, seenTest map[string]bool) (clean []tasks.Example, dropped int) {
+	seen := map[string]bool{}
+	for _, e := range pool {
+		k := e.Key()
+		if seenTest[k] || seen[k] {
+			dropped++
+			continue
+		}
+		seen[k] = true
+		clean = append(clean, e)
+	}
+	return clean, dropped
+}
+
+// rows are the shuffled pool rows not yet given to a set.
+type rows struct {
+	clean      []tasks.Example
+	numClasses int
+	balance    bool
+}
+
+// take removes the first n rows (under class quotas when balancing) and
+// returns them; the rows passed over stay, in order, for the next set.
+func (r *rows) take(n int) ([]tasks.Example, error) {
+	quota := r.quotas(n)
+	var out []tasks.Example
+	rest := r.clean[:0:0]
+	for _, e := range r.clean {
+		if len(out) < n && (quota == nil || quota[e.Label] > 0) {
+			out = append(out, e)
+			if quota != nil {
+				quota[e.Label]--
+			}
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	r.clean = rest
+	if len(out) < n {
+		return out, fmt.Errorf("split: asked for %d rows, the pool holds %d usable ones%s", n, len(out), balanceNote(quota))
+	}
+	return out, nil
+}
+
+// quotas are the rows of each class in a balanced set of n (the first
+// n mod classes classes get one more), or nil when not balancing.
+func (r *rows) quotas(n int) []int {
+	if !r.balance {
+		return nil
+	}
+	q := make([]int, r.numClasses)
+	for i := range q {
+		q[i] = n / r.numClasses
+		if i < n%r.numClasses {
+			q[i]++
+		}
+	}
+	return q
+}
+
+// count fills in the sizes and class counts of the sets.
+func (s *Splits) count(numClasses int) {
 	s.Counts.A, s.Counts.B, s.Counts.Val, s.Counts.Test = len(s.A), len(s.B), len(s.Val), len(s.Test)
 	s.Counts.ClassesA = classCounts(s.A, numClasses)
 	s.Counts.ClassesB = classCounts(s.B, numClasses)
 	s.Counts.ClassesVal = classCounts(s.Val, numClasses)
 	s.Counts.ClassesTest = classCounts(s.Test, numClasses)
-	return s, nil
 }
 
 func balanceNote(quota []int) string {

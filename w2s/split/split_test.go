@@ -142,3 +142,25 @@ func TestRealTasksDisjoint(t *testing.T) {
 		t.Logf("%s: %s", name, strings.ReplaceAll(s.Counts.String(), "\n", "; "))
 	}
 }
+
+// TestLoadTask: a task's split asks for at most the rows its pool holds.
+func TestLoadTask(t *testing.T) {
+	datatest.Require(t)
+	opt := tasks.LoadOptions{NoDownload: true}
+	ts, err := LoadTask(context.Background(), "rotten_tomatoes", opt, Config{NDocs: 1 << 30, NVal: 100, NTest: 50, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ts.Splits.Counts
+	if ts.Data.Task.Name != "rotten_tomatoes" || c.Val != 100 || c.Test != 50 || c.A+c.B+c.Val > len(ts.Data.Pool) || c.A+c.B < len(ts.Data.Pool)/2 {
+		t.Errorf("split of %d pool rows: %+v", len(ts.Data.Pool), c)
+	}
+	assertDisjoint(t, ts.Splits)
+	if _, err := LoadTask(context.Background(), "rotten_tomatoes", opt, Config{NDocs: 100, NVal: 10, NTest: -1}); err == nil ||
+		!strings.HasPrefix(err.Error(), "task rotten_tomatoes: split:") {
+		t.Errorf("a bad split: %v", err)
+	}
+	if _, err := LoadTask(context.Background(), "no_such_task", opt, Config{}); err == nil {
+		t.Error("unknown task accepted")
+	}
+}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/prompt"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 )
 
@@ -79,6 +81,7 @@ func (r *Runner) Prompt(ctx context.Context, modelName string, k int, weak *Labe
 	return p, a.ReadJSON("info.json", &p.Info)
 }
 
+// prompt fills the artifact folder out of a prompting of the model in dir.
 func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *Labels, out string) error {
 	start := time.Now()
 	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{})
@@ -97,62 +100,14 @@ func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *
 	if spec.Test > 0 && spec.Test < len(test) {
 		test = test[:spec.Test]
 	}
-	demos, err := r.set(ctx, SetB)
+	demos, err := r.demos(ctx, weak)
 	if err != nil {
 		return err
 	}
-	demoLabel := func(i int) int { return demos[i].Label }
-	if weak != nil {
-		wb := weak.Sets[SetB]
-		if len(wb.IDs) != len(demos) {
-			return fmt.Errorf("stage: weak labels cover %d of the %d demonstrations", len(wb.IDs), len(demos))
-		}
-		pred := metrics.Argmax(wb.Probs)
-		demoLabel = func(i int) int { return pred[i] }
-	}
-	var prompts []prompt.Encoded
-	info := PromptInfo{K: spec.K}
-	for qi, q := range test {
-		var ds []prompt.Demo
-		if spec.K > 0 {
-			rng := rand.New(rand.NewPCG(r.Seed, uint64(qi)+0xde30))
-			for _, i := range rng.Perm(len(demos))[:min(spec.K, len(demos))] {
-				ds = append(ds, prompt.Demo{Example: demos[i], Label: demoLabel(i)})
-			}
-		}
-		e := prompt.Encode(tok, task, ds, q, m.Config.NPositions)
-		info.MeanDemos += float64(e.Demos) / float64(len(test))
-		if e.Cut {
-			info.QueriesCut++
-		}
-		prompts = append(prompts, e)
-	}
-	cfg := m.Config
-	exec := mlctx.MustNewExec(r.Backend, m.Ctx, func(ctx *mlctx.Context, ids, mask, tg, tmask *Node) *Node {
-		return prompt.SequenceLogProb(ctx, cfg, ids, mask, tg, tmask)
-	})
-	C := task.NumClasses()
+	prompts, info := r.encodePrompts(tok, task, test, demos, spec.K, m.Config.NPositions)
 	res := SetProbs{Gold: goldLabels(test)}
-	const perBatch = 16
-	for startQ := 0; startQ < len(prompts); startQ += perBatch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch := prompts[startQ:min(len(prompts), startQ+perBatch)]
-		ids, mask, tg, tmask, n, T := prompt.Rows(batch, tok.EOS())
-		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(ids, n, T), tensors.FromFlatDataAndDimensions(mask, n, T),
-			tensors.FromFlatDataAndDimensions(tg, n, T), tensors.FromFlatDataAndDimensions(tmask, n, T))
-		if err != nil {
-			return err
-		}
-		scores := tensors.MustCopyFlatData[float32](outs[0])
-		for i := range batch {
-			s := make([]float64, C)
-			for c := range C {
-				s[c] = float64(scores[i*C+c])
-			}
-			res.Probs = append(res.Probs, prompt.Probs(s))
-		}
+	if res.Probs, err = r.scorePrompts(ctx, m, prompts, tok.EOS(), task.NumClasses()); err != nil {
+		return err
 	}
 	for _, q := range test {
 		res.IDs = append(res.IDs, q.ID)
@@ -167,4 +122,95 @@ func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *
 		return err
 	}
 	return store.WriteJSON(out, "info.json", info)
+}
+
+// demoPool are the examples demonstrations are drawn from, with the label
+// each is shown with.
+type demoPool struct {
+	exs   []tasks.Example
+	label func(i int) int
+}
+
+// demos is half B with its gold labels (weak nil) or with the weak
+// labels' predictions: weak-labelled demonstrations show a model only what
+// its supervisor knows.
+func (r *Runner) demos(ctx context.Context, weak *Labels) (demoPool, error) {
+	exs, err := r.set(ctx, SetB)
+	if err != nil {
+		return demoPool{}, err
+	}
+	d := demoPool{exs: exs, label: func(i int) int { return exs[i].Label }}
+	if weak != nil {
+		wb := weak.Sets[SetB]
+		if len(wb.IDs) != len(exs) {
+			return demoPool{}, fmt.Errorf("stage: weak labels cover %d of the %d demonstrations", len(wb.IDs), len(exs))
+		}
+		pred := metrics.Argmax(wb.Probs)
+		d.label = func(i int) int { return pred[i] }
+	}
+	return d, nil
+}
+
+// draw picks k demonstrations for query qi from a generator seeded by the
+// seed and the query, so a query's demonstrations do not depend on which
+// other queries are scored.
+func (d demoPool) draw(seed uint64, qi, k int) []prompt.Demo {
+	if k <= 0 {
+		return nil
+	}
+	var ds []prompt.Demo
+	rng := rand.New(rand.NewPCG(seed, uint64(qi)+0xde30))
+	for _, i := range rng.Perm(len(d.exs))[:min(k, len(d.exs))] {
+		ds = append(ds, prompt.Demo{Example: d.exs[i], Label: d.label(i)})
+	}
+	return ds
+}
+
+// encodePrompts builds each test query's prompt with k demonstrations,
+// fitted into a context of T tokens, and reports in info how many
+// demonstrations fitted and how many queries were cut.
+func (r *Runner) encodePrompts(tok tokenizer.Tokenizer, task *tasks.Task, test []tasks.Example, demos demoPool, k, T int) ([]prompt.Encoded, PromptInfo) {
+	var prompts []prompt.Encoded
+	info := PromptInfo{K: k}
+	for qi, q := range test {
+		e := prompt.Encode(tok, task, demos.draw(r.Seed, qi, k), q, T)
+		info.MeanDemos += float64(e.Demos) / float64(len(test))
+		if e.Cut {
+			info.QueriesCut++
+		}
+		prompts = append(prompts, e)
+	}
+	return prompts, info
+}
+
+// scorePrompts are the class probabilities of each prompt, from the log
+// probabilities m gives each class's answer, in batches of 16 prompts.
+func (r *Runner) scorePrompts(ctx context.Context, m *model.Model, prompts []prompt.Encoded, eos int32, C int) ([][]float64, error) {
+	cfg := m.Config
+	exec := mlctx.MustNewExec(r.Backend, m.Ctx, func(ctx *mlctx.Context, ids, mask, tg, tmask *Node) *Node {
+		return prompt.SequenceLogProb(ctx, cfg, ids, mask, tg, tmask)
+	})
+	var probs [][]float64
+	const perBatch = 16
+	for startQ := 0; startQ < len(prompts); startQ += perBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch := prompts[startQ:min(len(prompts), startQ+perBatch)]
+		ids, mask, tg, tmask, n, T := prompt.Rows(batch, eos)
+		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(ids, n, T), tensors.FromFlatDataAndDimensions(mask, n, T),
+			tensors.FromFlatDataAndDimensions(tg, n, T), tensors.FromFlatDataAndDimensions(tmask, n, T))
+		if err != nil {
+			return nil, err
+		}
+		scores := tensors.MustCopyFlatData[float32](outs[0])
+		for i := range batch {
+			s := make([]float64, C)
+			for c := range C {
+				s[c] = float64(scores[i*C+c])
+			}
+			probs = append(probs, prompt.Probs(s))
+		}
+	}
+	return probs, nil
 }

@@ -161,6 +161,8 @@ func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) 
 	return c, tok, nil
 }
 
+// train fills the artifact folder out of a training, keeping resumable
+// state under work.
 func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *Labels, loss losses.Loss, work, out string) error {
 	start := time.Now()
 	c, tok, err := r.newClassifier(ctx, spec, dir)
@@ -171,93 +173,19 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	if err != nil {
 		return err
 	}
-	n, C := len(exs), r.TaskInfo().NumClasses()
-	targets := make([][]float64, n)
-	if labels == nil && r.TaskInfo().Kind == tasks.Classification {
-		seen := map[int]int{}
-		for _, e := range exs {
-			seen[e.Label]++
-		}
-		if len(seen) < 2 {
-			return fmt.Errorf("stage: half %s of %s (seed %d) has %d rows, all of class %q: a model cannot learn the task from one class; use more rows (NDocs) or Budget.Balance",
-				spec.Half, r.Task, r.Seed, n, r.TaskInfo().Labels[exs[0].Label])
-		}
-	}
-	if labels == nil {
-		for i, e := range exs {
-			targets[i] = make([]float64, C)
-			targets[i][e.Label] = 1
-		}
-	} else {
-		sp, ok := labels.Sets[spec.Half]
-		if !ok || len(sp.IDs) != n {
-			return fmt.Errorf("stage: the labels hold no set %s of %d examples", spec.Half, n)
-		}
-		for i, e := range exs {
-			if sp.IDs[i] != e.ID {
-				return fmt.Errorf("stage: label %d is for %s, the example is %s", i, sp.IDs[i], e.ID)
-			}
-			targets[i] = sp.Probs[i]
-		}
-	}
-	steps := int(math.Ceil(spec.Epochs * float64(n) / float64(spec.Batch)))
-	order := epochOrder(n, steps, spec.Batch, r.Seed)
-	loss.Init(c.ctx, C)
-	batches := func(step, _ int) ([]*tensors.Tensor, error) {
-		idx := order[step]
-		t := make([]float32, 0, len(idx)*C)
-		for _, i := range idx {
-			for _, p := range targets[i] {
-				t = append(t, float32(p))
-			}
-		}
-		return append(c.inputs(spec.Half, idx), tensors.FromFlatDataAndDimensions(t, len(idx), C)), nil
-	}
-	lossFn := func(ctx *mlctx.Context, in []*Node, progress *Node) *Node {
-		logits := c.logits(ctx, in[:len(in)-1], true)
-		return loss.Build(ctx, logits, in[len(in)-1], progress)
-	}
-	pred := newPredictor(r.Backend, c)
-	eval := r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest)
-	// Every training saves its state about ten times, so a killed process
-	// (gold or weak labels alike) resumes from its last save.
-	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
-		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: r.Seed, SaveEvery: max(1, steps/10)}
-	if spec.Evals > 0 {
-		tc.EvalEvery = max(1, steps/spec.Evals)
-	}
-	var progress train.Progress
-	desc := fmt.Sprintf("%s %s on %s/%s", spec.Model.Name, loss.Name(), r.Task, spec.Half)
-	if r.Progress != nil {
-		progress = r.Progress(desc)
-	}
-	tr := &train.Trainer{Backend: r.Backend, Ctx: c.ctx, Loss: lossFn, Config: tc, Eval: eval, Progress: progress}
-	res, err := tr.Run(ctx, batches)
+	targets, err := r.targets(spec.Half, exs, labels)
 	if err != nil {
 		return err
 	}
-	// Save what predicts: the whole model, or the probe's head.
-	if c.probe {
-		w, err := c.ctx.InAbsPath("/score").GetVariable("weight").Value()
-		if err != nil {
-			return err
-		}
-		d := w.Shape().Dimensions
-		if err := safetensors.Write(filepath.Join(out, "head.safetensors"),
-			[]safetensors.Tensor{safetensors.F32Tensor("score.weight", d, tensors.MustCopyFlatData[float32](w))}, nil); err != nil {
-			return err
-		}
-	} else {
-		eos := int(tok.EOS())
-		m := &model.Model{Config: c.cfg, DType: dtypes.Float32, Ctx: c.ctx}
-		if err := checkpoint.Save(out, m, checkpoint.Options{EOS: &eos, Labels: r.TaskInfo().Labels}); err != nil {
-			return err
-		}
-		if bpe, ok := tok.(*tokenizer.BPE); ok {
-			if err := bpe.Save(filepath.Join(out, tokenizer.FileName)); err != nil {
-				return err
-			}
-		}
+	n := len(exs)
+	steps := int(math.Ceil(spec.Epochs * float64(n) / float64(spec.Batch)))
+	desc := fmt.Sprintf("%s %s on %s/%s", spec.Model.Name, loss.Name(), r.Task, spec.Half)
+	res, err := r.fit(ctx, c, spec, targets, labels, loss, steps, desc, work)
+	if err != nil {
+		return err
+	}
+	if err := r.saveClassifier(out, c, tok); err != nil {
+		return err
 	}
 	truncated := 0
 	if !c.probe {
@@ -265,16 +193,148 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	}
 	info := TrainInfo{Steps: steps, Examples: n, Truncated: truncated, Seconds: time.Since(start).Seconds(),
 		FinalLoss: res.Curve[len(res.Curve)-1].Loss}
-	resumed := ""
-	if res.ResumedFrom > 0 {
-		resumed = fmt.Sprintf(", resumed from step %d", res.ResumedFrom)
-	}
 	r.logf("trained %s (%s, %d steps, %s%s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
-		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second), resumed)
+		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second), resumedNote(res.ResumedFrom))
 	if err := store.WriteJSON(out, "curve.json", res.Curve); err != nil {
 		return err
 	}
 	return store.WriteJSON(out, "info.json", info)
+}
+
+// targets are the distributions the examples of half are trained towards:
+// one-hot gold labels (labels nil), or the weak labels' probabilities,
+// which must be for exactly these examples, in this order.
+func (r *Runner) targets(half string, exs []tasks.Example, labels *Labels) ([][]float64, error) {
+	n, C := len(exs), r.TaskInfo().NumClasses()
+	targets := make([][]float64, n)
+	if labels == nil && r.TaskInfo().Kind == tasks.Classification {
+		if err := r.checkClasses(half, exs); err != nil {
+			return nil, err
+		}
+	}
+	if labels == nil {
+		for i, e := range exs {
+			targets[i] = make([]float64, C)
+			targets[i][e.Label] = 1
+		}
+		return targets, nil
+	}
+	sp, ok := labels.Sets[half]
+	if !ok || len(sp.IDs) != n {
+		return nil, fmt.Errorf("stage: the labels hold no set %s of %d examples", half, n)
+	}
+	for i, e := range exs {
+		if sp.IDs[i] != e.ID {
+			return nil, fmt.Errorf("stage: label %d is for %s, the example is %s", i, sp.IDs[i], e.ID)
+		}
+		targets[i] = sp.Probs[i]
+	}
+	return targets, nil
+}
+
+// checkClasses refuses a gold half of a single class: training would
+// "succeed" at a constant predictor, and the error says what to change.
+func (r *Runner) checkClasses(half string, exs []tasks.Example) error {
+	seen := map[int]int{}
+	for _, e := range exs {
+		seen[e.Label]++
+	}
+	if len(seen) < 2 {
+		return fmt.Errorf("stage: half %s of %s (seed %d) has %d rows, all of class %q: a model cannot learn the task from one class; use more rows (NDocs) or Budget.Balance",
+			half, r.Task, r.Seed, len(exs), r.TaskInfo().Labels[exs[0].Label])
+	}
+	return nil
+}
+
+// fit trains c towards targets for steps steps, in the seed's epoch order,
+// evaluating as spec asks. desc names the training on progress displays.
+func (r *Runner) fit(ctx context.Context, c *classifier, spec TrainSpec, targets [][]float64, labels *Labels, loss losses.Loss, steps int, desc, work string) (*train.Result, error) {
+	C := r.TaskInfo().NumClasses()
+	order := epochOrder(len(targets), steps, spec.Batch, r.Seed)
+	loss.Init(c.ctx, C)
+	lossFn := func(ctx *mlctx.Context, in []*Node, progress *Node) *Node {
+		logits := c.logits(ctx, in[:len(in)-1], true)
+		return loss.Build(ctx, logits, in[len(in)-1], progress)
+	}
+	pred := newPredictor(r.Backend, c)
+	eval := r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest)
+	tr := &train.Trainer{Backend: r.Backend, Ctx: c.ctx, Loss: lossFn, Config: trainConfig(spec, steps, work, r.Seed), Eval: eval, Progress: r.progress(desc)}
+	return tr.Run(ctx, targetBatches(c, spec.Half, order, targets, C))
+}
+
+// targetBatches are the batches of fit: the classifier's inputs for the
+// step's examples, with their target distributions as the last tensor,
+// which the loss splits off.
+func targetBatches(c *classifier, half string, order [][]int, targets [][]float64, C int) train.Batches {
+	return func(step, _ int) ([]*tensors.Tensor, error) {
+		idx := order[step]
+		t := make([]float32, 0, len(idx)*C)
+		for _, i := range idx {
+			for _, p := range targets[i] {
+				t = append(t, float32(p))
+			}
+		}
+		return append(c.inputs(half, idx), tensors.FromFlatDataAndDimensions(t, len(idx), C)), nil
+	}
+}
+
+// trainConfig is the optimisation of a training. It saves its state about
+// ten times, so a killed process (gold or weak labels alike) resumes from
+// its last save.
+func trainConfig(spec TrainSpec, steps int, work string, seed uint64) train.Config {
+	tc := train.Config{Steps: steps, LR: spec.LR, Warmup: int(spec.Warmup * float64(steps)), WeightDecay: spec.Decay,
+		ClipNorm: 1, Dir: filepath.Join(work, "state"), Seed: seed, SaveEvery: max(1, steps/10)}
+	if spec.Evals > 0 {
+		tc.EvalEvery = max(1, steps/spec.Evals)
+	}
+	return tc
+}
+
+// progress is the display of one training, or nil when the runner shows
+// none.
+func (r *Runner) progress(desc string) train.Progress {
+	if r.Progress == nil {
+		return nil
+	}
+	return r.Progress(desc)
+}
+
+// saveClassifier writes what predicts: the whole model, or only the
+// probe's head (its base model and features are stored already).
+func (r *Runner) saveClassifier(out string, c *classifier, tok tokenizer.Tokenizer) error {
+	if c.probe {
+		w, err := c.ctx.InAbsPath("/score").GetVariable("weight").Value()
+		if err != nil {
+			return err
+		}
+		d := w.Shape().Dimensions
+		return safetensors.Write(filepath.Join(out, "head.safetensors"),
+			[]safetensors.Tensor{safetensors.F32Tensor("score.weight", d, tensors.MustCopyFlatData[float32](w))}, nil)
+	}
+	m := &model.Model{Config: c.cfg, DType: dtypes.Float32, Ctx: c.ctx}
+	return saveModel(out, m, tok, r.TaskInfo().Labels)
+}
+
+// saveModel writes m as an HF checkpoint folder, with class names labels
+// (nil for a language model). A tokenizer we trained is saved beside it;
+// GPT-2's is found again by the vocabulary size.
+func saveModel(out string, m *model.Model, tok tokenizer.Tokenizer, labels []string) error {
+	eos := int(tok.EOS())
+	if err := checkpoint.Save(out, m, checkpoint.Options{EOS: &eos, Labels: labels}); err != nil {
+		return err
+	}
+	if bpe, ok := tok.(*tokenizer.BPE); ok {
+		return bpe.Save(filepath.Join(out, tokenizer.FileName))
+	}
+	return nil
+}
+
+// resumedNote tells in the log line that a training continued from a save.
+func resumedNote(step int) string {
+	if step <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", resumed from step %d", step)
 }
 
 // evaluator measures a model during training: gold accuracy (and AUROC for

@@ -37,8 +37,42 @@ type FileSpec struct {
 // Registering the same spec again returns the task already registered;
 // another spec under a taken name is an error.
 func RegisterFile(spec FileSpec) (*Task, error) {
+	if err := spec.resolve(); err != nil {
+		return nil, err
+	}
+	t := &Task{Name: spec.Name, Description: spec.Description, CarveTest: spec.CarveTest,
+		Local: Source{TrainFile: spec.Train, TestFile: spec.Test}}
+	if t.Description == "" {
+		t.Description = "your dataset " + spec.Train
+	}
+	if t.Local.TestFile != "" {
+		t.CarveTest = 0
+	}
+	var err error
+	if spec.ChosenField != "" || spec.RejectedField != "" {
+		err = spec.preference(t)
+	} else {
+		err = spec.classification(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.spec = &spec
+	if old, ok := registry.Lookup(t.Name); ok && old.spec != nil && reflect.DeepEqual(*old.spec, spec) {
+		return old, nil
+	}
+	if err := registry.Add(t.Name, t); err != nil {
+		return nil, fmt.Errorf("tasks: %w", err)
+	}
+	return t, nil
+}
+
+// resolve checks the files and fills in the defaults. Paths become
+// absolute so the spec, which names the task and is compared on
+// re-registration, means the same files from any working directory.
+func (spec *FileSpec) resolve() error {
 	if spec.Train == "" {
-		return nil, fmt.Errorf("tasks: a file task needs its training file")
+		return fmt.Errorf("tasks: a file task needs its training file")
 	}
 	for _, p := range []*string{&spec.Train, &spec.Test} {
 		if *p == "" {
@@ -46,13 +80,13 @@ func RegisterFile(spec FileSpec) (*Task, error) {
 		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := os.Stat(abs); err != nil {
-			return nil, fmt.Errorf("tasks: file task: %w", err)
+			return fmt.Errorf("tasks: file task: %w", err)
 		}
 		if !hasSuffix(abs) {
-			return nil, fmt.Errorf("tasks: file task: %s: unknown format (want %s)", abs, strings.Join(records.Suffixes, ", "))
+			return fmt.Errorf("tasks: file task: %s: unknown format (want %s)", abs, strings.Join(records.Suffixes, ", "))
 		}
 		*p = abs
 	}
@@ -63,67 +97,60 @@ func RegisterFile(spec FileSpec) (*Task, error) {
 		spec.CarveTest = 0.2
 	}
 	if spec.CarveTest < 0 || spec.CarveTest >= 1 {
-		return nil, fmt.Errorf("tasks: file task %s: test fraction %g must be in (0, 1)", spec.Name, spec.CarveTest)
+		return fmt.Errorf("tasks: file task %s: test fraction %g must be in (0, 1)", spec.Name, spec.CarveTest)
 	}
-	t := &Task{Name: spec.Name, Description: spec.Description, CarveTest: spec.CarveTest,
-		Local: Source{TrainFile: spec.Train, TestFile: spec.Test}}
-	if t.Description == "" {
-		t.Description = "your dataset " + spec.Train
+	return nil
+}
+
+// preference makes t a two-candidate task. The chosen answer goes first or
+// second by a coin flip per record, so that "first" is not always right.
+func (spec *FileSpec) preference(t *Task) error {
+	if spec.ChosenField == "" || spec.RejectedField == "" {
+		return fmt.Errorf("tasks: file task %s: preference data needs both the chosen and the rejected field", spec.Name)
 	}
-	if t.Local.TestFile != "" {
-		t.CarveTest = 0
+	t.Kind, t.Labels, t.LabelWords = Preference, []string{"first", "second"}, []string{"A", "B"}
+	chosen, rejected := spec.ChosenField, spec.RejectedField
+	t.Format = func(r records.Record, rng *rand.Rand) (Example, error) {
+		c, err := r.String(chosen)
+		if err != nil {
+			return Example{}, err
+		}
+		rj, err := r.String(rejected)
+		if err != nil {
+			return Example{}, err
+		}
+		if rng.IntN(2) == 0 {
+			return Example{Candidates: []string{c, rj}, Label: 0}, nil
+		}
+		return Example{Candidates: []string{rj, c}, Label: 1}, nil
 	}
-	switch {
-	case spec.ChosenField != "" || spec.RejectedField != "":
-		if spec.ChosenField == "" || spec.RejectedField == "" {
-			return nil, fmt.Errorf("tasks: file task %s: preference data needs both the chosen and the rejected field", spec.Name)
-		}
-		t.Kind, t.Labels, t.LabelWords = Preference, []string{"first", "second"}, []string{"A", "B"}
-		chosen, rejected := spec.ChosenField, spec.RejectedField
-		t.Format = func(r records.Record, rng *rand.Rand) (Example, error) {
-			c, err := r.String(chosen)
-			if err != nil {
-				return Example{}, err
-			}
-			rj, err := r.String(rejected)
-			if err != nil {
-				return Example{}, err
-			}
-			if rng.IntN(2) == 0 {
-				return Example{Candidates: []string{c, rj}, Label: 0}, nil
-			}
-			return Example{Candidates: []string{rj, c}, Label: 1}, nil
-		}
-	default:
-		if len(spec.Labels) < 2 {
-			return nil, fmt.Errorf("tasks: file task %s: name its classes in label order, at least two (--labels neg,pos)", spec.Name)
-		}
-		text, label := spec.TextField, spec.LabelField
-		if text == "" {
-			text = "text"
-		}
-		if label == "" {
-			label = "label"
-		}
-		words := spec.LabelWords
-		if len(words) == 0 {
-			for _, l := range spec.Labels {
-				words = append(words, strings.ToLower(l))
-			}
-		}
-		if len(words) != len(spec.Labels) {
-			return nil, fmt.Errorf("tasks: file task %s: %d label words for %d labels", spec.Name, len(words), len(spec.Labels))
-		}
-		t.Kind, t.Labels, t.LabelWords, t.Format = Classification, spec.Labels, words, textLabel(text, label)
+	return nil
+}
+
+// classification makes t a text classification task. The label words,
+// what a prompted model answers, default to the class names lowercased.
+func (spec *FileSpec) classification(t *Task) error {
+	if len(spec.Labels) < 2 {
+		return fmt.Errorf("tasks: file task %s: name its classes in label order, at least two (--labels neg,pos)", spec.Name)
 	}
-	t.spec = &spec
-	if old, ok := registry.Lookup(t.Name); ok && old.spec != nil && reflect.DeepEqual(*old.spec, spec) {
-		return old, nil
+	text, label := spec.TextField, spec.LabelField
+	if text == "" {
+		text = "text"
 	}
-	if err := registry.Add(t.Name, t); err != nil {
-		return nil, fmt.Errorf("tasks: %w", err)
+	if label == "" {
+		label = "label"
 	}
-	return t, nil
+	words := spec.LabelWords
+	if len(words) == 0 {
+		for _, l := range spec.Labels {
+			words = append(words, strings.ToLower(l))
+		}
+	}
+	if len(words) != len(spec.Labels) {
+		return fmt.Errorf("tasks: file task %s: %d label words for %d labels", spec.Name, len(words), len(spec.Labels))
+	}
+	t.Kind, t.Labels, t.LabelWords, t.Format = Classification, spec.Labels, words, textLabel(text, label)
+	return nil
 }
 
 // Register adds a task defined in code (a notebook cell, say). Its name

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/hub"
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
@@ -23,6 +24,21 @@ type Data struct {
 	Files []string // the files read
 	// Carved is true when the test set was carved out of the pool file.
 	Carved bool
+}
+
+// Source says where the data came from: the folder and name of each file
+// read ("sst2/train.jsonl.gz, sst2/test.jsonl"), and the share of the pool
+// carved out as the test set when there was no test file.
+func (d *Data) Source() string {
+	var files []string
+	for _, f := range d.Files {
+		files = append(files, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
+	}
+	source := strings.Join(files, ", ")
+	if d.Carved {
+		source += fmt.Sprintf(" (test carved: %.0f%%)", 100*d.Task.CarveTest)
+	}
+	return source
 }
 
 // LoadOptions say where to look.

@@ -214,3 +214,14 @@ func TestDownloadFromHub(t *testing.T) {
 		t.Error("cached data was downloaded again")
 	}
 }
+
+func TestDataSource(t *testing.T) {
+	d := &Data{Task: &Task{CarveTest: 0.2}, Files: []string{"/data/sst2/train.jsonl.gz", "/data/sst2/test.jsonl"}}
+	if got, want := d.Source(), "sst2/train.jsonl.gz, sst2/test.jsonl"; got != want {
+		t.Errorf("source %q, want %q", got, want)
+	}
+	d.Files, d.Carved = d.Files[:1], true
+	if got, want := d.Source(), "sst2/train.jsonl.gz (test carved: 20%)"; got != want {
+		t.Errorf("source %q, want %q", got, want)
+	}
+}

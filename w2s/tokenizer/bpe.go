@@ -176,56 +176,13 @@ func Train(texts func(yield func(string) bool), vocabSize int, name string) (*BP
 	if vocabSize < 257 {
 		return nil, fmt.Errorf("tokenizer: vocabulary of %d cannot hold the 256 bytes and end-of-text", vocabSize)
 	}
-	counts := map[string]int{}
-	for text := range texts {
-		for _, p := range Pieces(text) {
-			counts[p]++
-		}
-	}
-	// Words: unique pieces as id sequences, in a fixed order.
-	pieces := make([]string, 0, len(counts))
-	for p := range counts {
-		pieces = append(pieces, p)
-	}
-	sort.Strings(pieces)
-	words := make([][]int32, len(pieces))
-	freq := make([]int, len(pieces))
-	for i, p := range pieces {
-		freq[i] = counts[p]
-		for j := 0; j < len(p); j++ {
-			words[i] = append(words[i], int32(p[j]))
-		}
-	}
+	pc := newPairCounts(countPieces(texts))
 	b := newBPE(name)
 	for c := range 256 {
 		b.byteID[c] = b.add(string([]byte{byte(c)}))
 	}
-	pairCount := map[[2]int32]int{}
-	where := map[[2]int32]map[int]bool{}
-	addPairs := func(w int, sign int) {
-		seq := words[w]
-		for i := 0; i+1 < len(seq); i++ {
-			p := [2]int32{seq[i], seq[i+1]}
-			pairCount[p] += sign * freq[w]
-			if sign > 0 {
-				if where[p] == nil {
-					where[p] = map[int]bool{}
-				}
-				where[p][w] = true
-			}
-		}
-	}
-	for w := range words {
-		addPairs(w, 1)
-	}
 	for len(b.tokens) < vocabSize-1 {
-		var best [2]int32
-		bestCount := 0
-		for p, c := range pairCount {
-			if c > bestCount || (c == bestCount && c > 0 && (p[0] < best[0] || (p[0] == best[0] && p[1] < best[1]))) {
-				best, bestCount = p, c
-			}
-		}
+		best, bestCount := pc.best()
 		if bestCount < 2 {
 			break // nothing left worth merging
 		}
@@ -233,32 +190,111 @@ func Train(texts func(yield func(string) bool), vocabSize int, name string) (*BP
 		if err != nil {
 			return nil, err
 		}
-		ws := make([]int, 0, len(where[best]))
-		for w := range where[best] {
-			ws = append(ws, w)
-		}
-		sort.Ints(ws)
-		for _, w := range ws {
-			addPairs(w, -1)
-			seq := words[w]
-			next := seq[:0:0]
-			for i := 0; i < len(seq); i++ {
-				if i+1 < len(seq) && seq[i] == best[0] && seq[i+1] == best[1] {
-					next = append(next, id)
-					i++
-				} else {
-					next = append(next, seq[i])
-				}
-			}
-			words[w] = next
-			addPairs(w, 1)
-		}
-		delete(pairCount, best)
-		delete(where, best)
+		pc.merge(best, id)
 	}
 	b.eos = b.add(EndOfText)
 	b.special[EndOfText] = b.eos
 	return b, nil
+}
+
+// countPieces counts each distinct pre-tokenizer piece of texts: merges
+// never cross pieces, so training needs only the pieces and their counts.
+func countPieces(texts func(yield func(string) bool)) map[string]int {
+	counts := map[string]int{}
+	for text := range texts {
+		for _, p := range Pieces(text) {
+			counts[p]++
+		}
+	}
+	return counts
+}
+
+// pairCounts tracks, while training merges, the frequency of every
+// adjacent pair of tokens over the distinct pieces ("words"), and which
+// words hold each pair, so a merge rewrites only the words it touches.
+type pairCounts struct {
+	words [][]int32 // each distinct piece as token ids, in sorted piece order
+	freq  []int     // how often each word occurs
+	count map[[2]int32]int
+	where map[[2]int32]map[int]bool
+}
+
+// newPairCounts starts from the pieces as byte sequences (a byte's id is
+// the byte), in sorted order so that training is deterministic.
+func newPairCounts(counts map[string]int) *pairCounts {
+	pieces := make([]string, 0, len(counts))
+	for p := range counts {
+		pieces = append(pieces, p)
+	}
+	sort.Strings(pieces)
+	pc := &pairCounts{words: make([][]int32, len(pieces)), freq: make([]int, len(pieces)),
+		count: map[[2]int32]int{}, where: map[[2]int32]map[int]bool{}}
+	for i, p := range pieces {
+		pc.freq[i] = counts[p]
+		for j := 0; j < len(p); j++ {
+			pc.words[i] = append(pc.words[i], int32(p[j]))
+		}
+	}
+	for w := range pc.words {
+		pc.addPairs(w, 1)
+	}
+	return pc
+}
+
+// addPairs adds (sign 1) or removes (sign −1) word w's pairs. Removal
+// keeps w listed under its old pairs: a later merge of such a pair visits
+// w and leaves it as it is.
+func (pc *pairCounts) addPairs(w int, sign int) {
+	seq := pc.words[w]
+	for i := 0; i+1 < len(seq); i++ {
+		p := [2]int32{seq[i], seq[i+1]}
+		pc.count[p] += sign * pc.freq[w]
+		if sign > 0 {
+			if pc.where[p] == nil {
+				pc.where[p] = map[int]bool{}
+			}
+			pc.where[p][w] = true
+		}
+	}
+}
+
+// best is the most frequent pair, ties going to the pair of smaller ids.
+func (pc *pairCounts) best() ([2]int32, int) {
+	var best [2]int32
+	bestCount := 0
+	for p, c := range pc.count {
+		if c > bestCount || (c == bestCount && c > 0 && (p[0] < best[0] || (p[0] == best[0] && p[1] < best[1]))) {
+			best, bestCount = p, c
+		}
+	}
+	return best, bestCount
+}
+
+// merge replaces pair by token id in every word holding it, visiting the
+// words in order, and updates the counts of the pairs around it.
+func (pc *pairCounts) merge(pair [2]int32, id int32) {
+	ws := make([]int, 0, len(pc.where[pair]))
+	for w := range pc.where[pair] {
+		ws = append(ws, w)
+	}
+	sort.Ints(ws)
+	for _, w := range ws {
+		pc.addPairs(w, -1)
+		seq := pc.words[w]
+		next := seq[:0:0]
+		for i := 0; i < len(seq); i++ {
+			if i+1 < len(seq) && seq[i] == pair[0] && seq[i+1] == pair[1] {
+				next = append(next, id)
+				i++
+			} else {
+				next = append(next, seq[i])
+			}
+		}
+		pc.words[w] = next
+		pc.addPairs(w, 1)
+	}
+	delete(pc.count, pair)
+	delete(pc.where, pair)
 }
 
 // The Hugging Face tokenizer.json layout, as far as byte-level BPE needs.
@@ -387,38 +423,106 @@ func Load(path string) (*BPE, error) {
 	if err := json.Unmarshal(raw, &hf); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	bad := func(format string, args ...any) (*BPE, error) {
-		return nil, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	b, err := fromHF(path, &hf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
 	}
+	return b, nil
+}
+
+// fromHF builds the tokenizer hf describes, named name. Its errors do not
+// name the file: Load adds the path.
+func fromHF(name string, hf *hfTokenizer) (*BPE, error) {
 	if hf.Model.Type != "BPE" {
-		return bad("model type %q: only byte-level BPE is supported", hf.Model.Type)
+		return nil, fmt.Errorf("model type %q: only byte-level BPE is supported", hf.Model.Type)
 	}
 	if !strings.Contains(string(hf.PreTokenizer), `"ByteLevel"`) {
-		return bad("pre_tokenizer is not ByteLevel")
+		return nil, fmt.Errorf("pre_tokenizer is not ByteLevel")
 	}
+	merges, err := parseMerges(hf.Model.Merges)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := vocabIDs(hf)
+	if err != nil {
+		return nil, err
+	}
+	b := newBPE(name)
+	b.tokens = ids.tokens
+	for id, tok := range ids.tokens {
+		if ids.filled[id] {
+			b.ids[tok] = int32(id)
+		}
+	}
+	if err := b.addSpecials(ids, hf.AddedTokens); err != nil {
+		return nil, err
+	}
+	for i := range 256 {
+		id, ok := b.ids[string([]byte{byte(i)})]
+		if !ok {
+			return nil, fmt.Errorf("byte %#02x has no token: not a byte-level vocabulary", i)
+		}
+		b.byteID[i] = id
+	}
+	if err := b.addRanks(merges); err != nil {
+		return nil, err
+	}
+	if b.eos < 0 {
+		return nil, fmt.Errorf("no %s token", EndOfText)
+	}
+	return b, nil
+}
+
+// parseMerges reads the merges in either layout tokenizers write: a list
+// of pairs (newer files) or of "a b" strings (GPT-2's).
+func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	var merges [][2]string
 	var asPairs [][]string
 	var asStrings []string
-	if err := json.Unmarshal(hf.Model.Merges, &asPairs); err == nil {
+	if err := json.Unmarshal(raw, &asPairs); err == nil {
 		for _, p := range asPairs {
 			if len(p) != 2 {
-				return bad("merge %v is not a pair", p)
+				return nil, fmt.Errorf("merge %v is not a pair", p)
 			}
 			merges = append(merges, [2]string{p[0], p[1]})
 		}
-	} else if err := json.Unmarshal(hf.Model.Merges, &asStrings); err == nil {
+	} else if err := json.Unmarshal(raw, &asStrings); err == nil {
 		for _, s := range asStrings {
 			l, r, ok := strings.Cut(s, " ")
 			if !ok {
-				return bad("merge %q is not two tokens", s)
+				return nil, fmt.Errorf("merge %q is not two tokens", s)
 			}
 			merges = append(merges, [2]string{l, r})
 		}
 	} else {
-		return bad("merges must be a list of pairs or of \"a b\" strings")
+		return nil, fmt.Errorf("merges must be a list of pairs or of \"a b\" strings")
 	}
-	// Rebuild ids exactly as the file numbers them. GPT-2's file lists
-	// end-of-text both in the vocabulary and as an added token.
+	return merges, nil
+}
+
+// idTable holds tokens by id while a file's vocabulary is read, so that an
+// id out of range or given twice is caught rather than overwritten.
+type idTable struct {
+	tokens []string
+	filled []bool
+}
+
+func (t *idTable) set(id int32, tok string) error {
+	if id < 0 || int(id) >= len(t.tokens) {
+		return fmt.Errorf("token %q has id %d outside [0, %d)", tok, id, len(t.tokens))
+	}
+	if t.filled[id] {
+		return fmt.Errorf("id %d is used twice", id)
+	}
+	t.tokens[id], t.filled[id] = tok, true
+	return nil
+}
+
+// vocabIDs rebuilds the ids exactly as the file numbers them. Ids left
+// free by the vocabulary must be added tokens: GPT-2's file lists
+// end-of-text both in the vocabulary and as an added token, others only as
+// an added token.
+func vocabIDs(hf *hfTokenizer) (*idTable, error) {
 	size := 0
 	for _, id := range hf.Model.Vocab {
 		size = max(size, int(id)+1)
@@ -426,43 +530,32 @@ func Load(path string) (*BPE, error) {
 	for _, a := range hf.AddedTokens {
 		size = max(size, int(a.ID)+1)
 	}
-	tokens := make([]string, size)
-	filled := make([]bool, size)
-	set := func(id int32, tok string) error {
-		if id < 0 || int(id) >= size {
-			return fmt.Errorf("token %q has id %d outside [0, %d)", tok, id, size)
-		}
-		if filled[id] {
-			return fmt.Errorf("id %d is used twice", id)
-		}
-		tokens[id], filled[id] = tok, true
-		return nil
-	}
+	t := &idTable{tokens: make([]string, size), filled: make([]bool, size)}
 	for s, id := range hf.Model.Vocab {
 		tok, err := fromUnicode(s)
 		if err != nil {
-			return bad("vocab token %q: %v", s, err)
+			return nil, fmt.Errorf("vocab token %q: %v", s, err)
 		}
-		if err := set(id, tok); err != nil {
-			return bad("%v", err)
+		if err := t.set(id, tok); err != nil {
+			return nil, err
 		}
 	}
-	for id, ok := range filled {
+	for id, ok := range t.filled {
 		if !ok && !addedID(hf.AddedTokens, int32(id)) {
-			return bad("no token has id %d", id)
+			return nil, fmt.Errorf("no token has id %d", id)
 		}
 	}
-	b := newBPE(path)
-	b.tokens = tokens
-	for id, tok := range tokens {
-		if filled[id] {
-			b.ids[tok] = int32(id)
-		}
-	}
-	for _, a := range hf.AddedTokens {
-		if a.ID < 0 || int(a.ID) >= size || !(filled[a.ID] && tokens[a.ID] == a.Content) {
-			if err := set(a.ID, a.Content); err != nil {
-				return bad("added token: %v", err)
+	return t, nil
+}
+
+// addSpecials enters the added tokens as special tokens, taking ids the
+// vocabulary left free. b.tokens must share ids.tokens, so both see them.
+func (b *BPE) addSpecials(ids *idTable, added []hfAddedToken) error {
+	size := len(ids.tokens)
+	for _, a := range added {
+		if a.ID < 0 || int(a.ID) >= size || !(ids.filled[a.ID] && ids.tokens[a.ID] == a.Content) {
+			if err := ids.set(a.ID, a.Content); err != nil {
+				return fmt.Errorf("added token: %v", err)
 			}
 		}
 		b.tokens[a.ID] = a.Content
@@ -472,24 +565,23 @@ func Load(path string) (*BPE, error) {
 			b.eos = a.ID
 		}
 	}
-	for i := range 256 {
-		id, ok := b.ids[string([]byte{byte(i)})]
-		if !ok {
-			return bad("byte %#02x has no token: not a byte-level vocabulary", i)
-		}
-		b.byteID[i] = id
-	}
+	return nil
+}
+
+// addRanks enters the merges, ranked by their order in the file; a merge
+// listed again keeps its first rank.
+func (b *BPE) addRanks(merges [][2]string) error {
 	for i, m := range merges {
 		l, err1 := fromUnicode(m[0])
 		r, err2 := fromUnicode(m[1])
 		if err1 != nil || err2 != nil {
-			return bad("merge %d: %v %v", i, err1, err2)
+			return fmt.Errorf("merge %d: %v %v", i, err1, err2)
 		}
 		lid, ok1 := b.ids[l]
 		rid, ok2 := b.ids[r]
 		mid, ok3 := b.ids[l+r]
 		if !ok1 || !ok2 || !ok3 {
-			return bad("merge %d (%q %q) uses tokens missing from the vocabulary", i, m[0], m[1])
+			return fmt.Errorf("merge %d (%q %q) uses tokens missing from the vocabulary", i, m[0], m[1])
 		}
 		key := [2]int32{lid, rid}
 		if _, dup := b.ranks[key]; !dup {
@@ -497,8 +589,5 @@ func Load(path string) (*BPE, error) {
 			b.merged[key] = mid
 		}
 	}
-	if b.eos < 0 {
-		return bad("no %s token", EndOfText)
-	}
-	return b, nil
+	return nil
 }

@@ -155,3 +155,28 @@ func List(ctx context.Context, scale, ladder string) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// VerifyLadder checks every model of a scale's ladder, where List finds
+// it, against the sha256 of each file in its build record. It returns the
+// entries that pass, and the failures joined: a model that is not built
+// or whose files do not match.
+func VerifyLadder(ctx context.Context, scale string) ([]Entry, error) {
+	entries, err := List(ctx, scale, "")
+	if err != nil {
+		return nil, err
+	}
+	var ok []Entry
+	var errs []error
+	for _, e := range entries {
+		if e.Dir == "" {
+			errs = append(errs, fmt.Errorf("%s: not built", e.Size.Name))
+			continue
+		}
+		if err := Verify(e.Dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok = append(ok, e)
+	}
+	return ok, errors.Join(errs...)
+}

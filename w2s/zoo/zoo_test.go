@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +83,41 @@ func TestDownloadHF(t *testing.T) {
 	}
 	if _, err := DownloadHF(context.Background(), c, "org/missing"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("missing repository: %v", err)
+	}
+}
+
+// TestVerifyLadder checks the shipped ci ladder, then one whose smallest
+// model's weights were changed.
+func TestVerifyLadder(t *testing.T) {
+	t.Setenv("W2S_CACHE", t.TempDir())
+	t.Setenv("W2S_ZOO_DIR", "")
+	ctx := context.Background()
+	ok, err := VerifyLadder(ctx, "ci")
+	if err != nil || len(ok) != 5 || ok[0].Size.Name != "xs" || ok[0].Record == nil {
+		t.Fatalf("shipped ladder: %d verified, %v", len(ok), err)
+	}
+	// A ladder folder of $W2S_ZOO_DIR comes first: xs with other weights.
+	zooDir := t.TempDir()
+	xs := filepath.Join(zooDir, "ci", "xs")
+	if err := os.MkdirAll(xs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{RecordFile, checkpoint.ConfigFile, "model.safetensors", tokenizer.FileName} {
+		raw, err := os.ReadFile(filepath.Join(ok[0].Dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "model.safetensors" {
+			raw[len(raw)-1] ^= 1
+		}
+		os.WriteFile(filepath.Join(xs, f), raw, 0o644)
+	}
+	t.Setenv("W2S_ZOO_DIR", zooDir)
+	ok, err = VerifyLadder(ctx, "ci")
+	if err == nil || !strings.Contains(err.Error(), "xs: not built") || len(ok) != 4 {
+		t.Errorf("changed xs: %d verified, %v", len(ok), err)
+	}
+	if _, err := VerifyLadder(ctx, "tpu"); err == nil {
+		t.Error("unknown scale accepted")
 	}
 }

@@ -12,6 +12,11 @@ import (
 
 func cacheCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "cache", Short: "List, size and clean the artifact store"}
+	cmd.AddCommand(cacheLsCmd(), cacheDuCmd(), cacheGCCmd())
+	return cmd
+}
+
+func cacheLsCmd() *cobra.Command {
 	var kind string
 	ls := &cobra.Command{
 		Use:   "ls",
@@ -29,23 +34,21 @@ func cacheCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "kind\tkey\tsize\tcreated\tstate\tspec")
 			for _, e := range entries {
-				state := "ok"
-				if e.Leftover {
-					state = "leftover"
-				} else if e.Err != nil {
-					state = "corrupt: " + e.Err.Error()
-				}
 				spec := string(e.Spec)
 				if len(spec) > 100 {
 					spec = spec[:100] + "…"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), state, spec)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), e.State(), spec)
 			}
 			return tw.Flush()
 		},
 	}
 	ls.Flags().StringVar(&kind, "kind", "", "only this kind (features, trained, predictions)")
-	du := &cobra.Command{
+	return ls
+}
+
+func cacheDuCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "du",
 		Short: "Disk use of the artifact store, per kind",
 		Args:  cobra.NoArgs,
@@ -54,30 +57,22 @@ func cacheCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := st.List("")
+			u, err := st.DiskUsage()
 			if err != nil {
 				return err
 			}
-			sizes, counts := map[string]int64{}, map[string]int{}
-			var kinds []string
-			var total int64
-			for _, e := range entries {
-				if _, ok := sizes[e.Kind]; !ok {
-					kinds = append(kinds, e.Kind)
-				}
-				sizes[e.Kind] += e.Bytes
-				counts[e.Kind]++
-				total += e.Bytes
-			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
-			for _, k := range kinds {
-				fmt.Fprintf(tw, "%s\t%d artifacts\t%s\t\n", k, counts[k], humanize.IBytes(uint64(sizes[k])))
+			for _, k := range u.Kinds {
+				fmt.Fprintf(tw, "%s\t%d artifacts\t%s\t\n", k.Kind, k.Count, humanize.IBytes(uint64(k.Bytes)))
 			}
-			fmt.Fprintf(tw, "total\t%d artifacts\t%s\t\n", len(entries), humanize.IBytes(uint64(total)))
+			fmt.Fprintf(tw, "total\t%d artifacts\t%s\t\n", u.Count, humanize.IBytes(uint64(u.Bytes)))
 			fmt.Fprintf(tw, "store\t%s\t\t\n", st.Root)
 			return tw.Flush()
 		},
 	}
+}
+
+func cacheGCCmd() *cobra.Command {
 	var olderThan time.Duration
 	gc := &cobra.Command{
 		Use:   "gc",
@@ -89,19 +84,17 @@ func cacheCmd() *cobra.Command {
 				return err
 			}
 			removed, inUse, err := st.GC(olderThan)
-			var freed int64
 			for _, e := range removed {
-				freed += e.Bytes
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
 			}
 			for _, e := range inUse {
 				fmt.Fprintf(cmd.OutOrStdout(), "kept %s/%s: in use by a running process\n", e.Kind, e.Key)
 			}
+			freed := store.Summarize(removed).Bytes
 			fmt.Fprintf(cmd.OutOrStdout(), "%d removed, %s freed, %d in use kept\n", len(removed), humanize.IBytes(uint64(freed)), len(inUse))
 			return err
 		},
 	}
 	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
-	cmd.AddCommand(ls, du, gc)
-	return cmd
+	return gc
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -36,63 +36,15 @@ task's test split.`,
 				names = tasks.Names()
 			}
 			opt := tasks.LoadOptions{NoDownload: !download}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "task\tkind\tlabels\tpool\ttest\tA\tB\tval\ttest used\tsource")
-			var last *tasks.Data
-			var lastSplit *split.Splits
-			for _, n := range names {
-				d, err := tasks.Load(cmd.Context(), n, opt)
-				if err != nil {
-					return err
-				}
-				c := cfg
-				c.NDocs = min(c.NDocs, len(d.Pool)-c.NVal)
-				s, err := split.Make(d.Pool, d.Test, d.Task.NumClasses(), c)
-				if err != nil {
-					return fmt.Errorf("task %s: %w", n, err)
-				}
-				var files []string
-				for _, f := range d.Files {
-					files = append(files, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
-				}
-				source := strings.Join(files, ", ")
-				if d.Carved {
-					source += fmt.Sprintf(" (test carved: %.0f%%)", 100*d.Task.CarveTest)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", n, d.Task.Kind, d.Task.NumClasses(),
-					len(d.Pool), len(d.Test), s.Counts.A, s.Counts.B, s.Counts.Val, s.Counts.Test, source)
-				last, lastSplit = d, s
-			}
-			if err := tw.Flush(); err != nil {
+			last, err := printTaskSplits(cmd.Context(), w, names, opt, cfg)
+			if err != nil {
 				return err
 			}
 			if len(names) == 1 {
-				t := last.Task
-				fmt.Fprintf(w, "\n%s: %s\nlabels %v, label words %v\n%s", t.Name, t.Description, t.Labels, t.LabelWords, lastSplit.Counts)
-				ex := lastSplit.A[0]
-				fmt.Fprintf(w, "\nexample %s (label %d = %s):\n", ex.ID, ex.Label, t.Labels[ex.Label])
-				if len(ex.Candidates) > 0 {
-					for i, c := range ex.Candidates {
-						fmt.Fprintf(w, "--- candidate %d ---\n%s\n", i, clip(c, 600))
-					}
-				} else {
-					fmt.Fprintln(w, clip(ex.Text, 600))
-				}
+				printTaskExample(w, last)
 			}
 			if corpora {
-				docs, st, err := corpus.Load(cmd.Context(), corpus.Names(), opt, true)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(w, "\npretraining corpora (decontaminated: documents sharing a %d-word span with any test text dropped)\n", corpus.NGram)
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "corpus\tdocuments\tMB\tdropped\tdescription")
-				for _, n := range corpus.Names() {
-					c, _ := corpus.Get(n)
-					fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%s\n", n, st.Docs[n], float64(st.Bytes[n])/1e6, st.Contaminated[n], c.Description)
-				}
-				tw.Flush()
-				fmt.Fprintf(w, "%d documents in all\n", len(docs))
+				return printCorpora(cmd.Context(), w, opt)
 			}
 			return nil
 		},
@@ -106,6 +58,59 @@ task's test split.`,
 	f.BoolVar(&corpora, "corpora", false, "also list the pretraining corpora")
 	f.BoolVar(&download, "download", false, "download missing datasets from the Hugging Face hub")
 	return cmd
+}
+
+// printTaskSplits prints a table row for the split of each named task and
+// returns the last task's split.
+func printTaskSplits(ctx context.Context, w io.Writer, names []string, opt tasks.LoadOptions, cfg split.Config) (*split.TaskSplit, error) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "task\tkind\tlabels\tpool\ttest\tA\tB\tval\ttest used\tsource")
+	var last *split.TaskSplit
+	for _, n := range names {
+		ts, err := split.LoadTask(ctx, n, opt, cfg)
+		if err != nil {
+			return nil, err
+		}
+		d, s := ts.Data, ts.Splits
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", n, d.Task.Kind, d.Task.NumClasses(),
+			len(d.Pool), len(d.Test), s.Counts.A, s.Counts.B, s.Counts.Val, s.Counts.Test, d.Source())
+		last = ts
+	}
+	return last, tw.Flush()
+}
+
+// printTaskExample describes a task, its split counts and the first
+// example of half A.
+func printTaskExample(w io.Writer, ts *split.TaskSplit) {
+	t := ts.Data.Task
+	fmt.Fprintf(w, "\n%s: %s\nlabels %v, label words %v\n%s", t.Name, t.Description, t.Labels, t.LabelWords, ts.Splits.Counts)
+	ex := ts.Splits.A[0]
+	fmt.Fprintf(w, "\nexample %s (label %d = %s):\n", ex.ID, ex.Label, t.Labels[ex.Label])
+	if len(ex.Candidates) > 0 {
+		for i, c := range ex.Candidates {
+			fmt.Fprintf(w, "--- candidate %d ---\n%s\n", i, clip(c, 600))
+		}
+	} else {
+		fmt.Fprintln(w, clip(ex.Text, 600))
+	}
+}
+
+// printCorpora lists the pretraining corpora after decontamination.
+func printCorpora(ctx context.Context, w io.Writer, opt tasks.LoadOptions) error {
+	docs, st, err := corpus.Load(ctx, corpus.Names(), opt, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\npretraining corpora (decontaminated: documents sharing a %d-word span with any test text dropped)\n", corpus.NGram)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "corpus\tdocuments\tMB\tdropped\tdescription")
+	for _, n := range corpus.Names() {
+		c, _ := corpus.Get(n)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%s\n", n, st.Docs[n], float64(st.Bytes[n])/1e6, st.Contaminated[n], c.Description)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d documents in all\n", len(docs))
+	return nil
 }
 
 func clip(s string, n int) string {

@@ -35,27 +35,9 @@ func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.S
 // sweepResults runs the sweep of f.task with runners from newRunner, prints
 // its table and writes its results (and charts, with --plots).
 func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec, newRunner analysis.NewRunner, budget stage.Budget) (*analysis.Sweep, error) {
-	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
-	if len(spec.Models) == 0 {
-		spec.Models = stage.DefaultModels(f.scale)
-	}
-	for i, m := range spec.Models {
-		spec.Models[i] = f.model(m)
-	}
-	if f.weak != "" {
-		spec.Models, spec.Pairs = oneSupervisor(f.model(f.weak), spec.Models)
-	}
-	spec.Seeds = f.seedList(budget)
+	spec = f.sweepSpec(spec, budget)
 	w := cmd.OutOrStdout()
-	mode := "full finetuning"
-	if f.probe {
-		mode = "linear probes"
-	}
-	if budget.Pool == "mean" {
-		mode += ", head on the mean over tokens"
-	}
-	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
-		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
+	f.printSweepHeader(w, name, spec, budget)
 	// Where results go is checked first: an unwritable folder is found now,
 	// not after the whole experiment.
 	out := f.out
@@ -93,29 +75,70 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	}
 	fmt.Fprintf(w, "%d experiments in %s; results in %s/results.{csv,json}\n", len(sw.Rows), time.Since(start).Round(time.Second), out)
 	if f.plots != "" {
-		figs := map[string]func() (*plots.Figure, error){}
-		if len(spec.Losses) > 1 {
-			figs["losses"] = func() (*plots.Figure, error) { return plots.LossComparison(sw) }
-		}
-		for _, loss := range spec.Losses {
-			figs["accuracy-"+loss.Short()] = func() (*plots.Figure, error) { return plots.AccuracyVsCompute(sw, loss) }
-			figs["pgr-"+loss.Short()] = func() (*plots.Figure, error) { return plots.PGRVsCompute(sw, loss) }
-		}
-		for name, mk := range figs {
-			fig, err := mk()
-			if err != nil {
-				return nil, err
-			}
-			for _, ext := range []string{".png", ".svg"} {
-				path := filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))
-				if err := atomicfile.Write(path, func(w io.Writer) error { return fig.WriteTo(w, strings.TrimPrefix(ext, ".")) }); err != nil {
-					return nil, err
-				}
-			}
+		if err := f.writeCharts(sw, spec.Losses); err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(w, "charts in %s\n", f.plots)
 	}
 	return sw, nil
+}
+
+// sweepSpec completes spec with the flags: task, scale, probes, models
+// (default: the scale's ladder), the one weak supervisor of --weak, and
+// the seeds (default: the budget's).
+func (f *experimentFlags) sweepSpec(spec analysis.SweepSpec, budget stage.Budget) analysis.SweepSpec {
+	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
+	if len(spec.Models) == 0 {
+		spec.Models = stage.DefaultModels(f.scale)
+	}
+	for i, m := range spec.Models {
+		spec.Models[i] = f.model(m)
+	}
+	if f.weak != "" {
+		spec.Models, spec.Pairs = oneSupervisor(f.model(f.weak), spec.Models)
+	}
+	spec.Seeds = f.seedList(budget)
+	return spec
+}
+
+// printSweepHeader says what a sweep is about to run.
+func (f *experimentFlags) printSweepHeader(w io.Writer, name string, spec analysis.SweepSpec, budget stage.Budget) {
+	mode := "full finetuning"
+	if f.probe {
+		mode = "linear probes"
+	}
+	if budget.Pool == "mean" {
+		mode += ", head on the mean over tokens"
+	}
+	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
+		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
+}
+
+// writeCharts saves the charts of a sweep as PNG and SVG in f.plots: the
+// losses compared (with more than one), and accuracy and PGR against
+// compute for each loss.
+func (f *experimentFlags) writeCharts(sw *analysis.Sweep, ls []losses.Spec) error {
+	figs := map[string]func() (*plots.Figure, error){}
+	if len(ls) > 1 {
+		figs["losses"] = func() (*plots.Figure, error) { return plots.LossComparison(sw) }
+	}
+	for _, loss := range ls {
+		figs["accuracy-"+loss.Short()] = func() (*plots.Figure, error) { return plots.AccuracyVsCompute(sw, loss) }
+		figs["pgr-"+loss.Short()] = func() (*plots.Figure, error) { return plots.PGRVsCompute(sw, loss) }
+	}
+	for name, mk := range figs {
+		fig, err := mk()
+		if err != nil {
+			return err
+		}
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(f.plots, fmt.Sprintf("%s-%s-%s%s", name, slug(f.task), f.scale, ext))
+			if err := atomicfile.Write(path, func(w io.Writer) error { return fig.WriteTo(w, strings.TrimPrefix(ext, ".")) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func runCmd() *cobra.Command {

@@ -11,23 +11,17 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
-	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/pretrain"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
 func trainCmd() *cobra.Command {
 	var (
-		corpus                        string
-		layers, width, heads, context int
-		batch, steps, warmup, every   int
-		lr, decay, clip               float64
-		seed                          uint64
-		out                           string
+		corpus string
+		lm     pretrain.ByteLM
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -38,79 +32,73 @@ curve, and saves the model in the Hugging Face GPT-2 layout. Interrupted
 runs resume from their last saved state when run again with the same flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if corpus == "" {
-				p, ok := paths.FindData("corpora/tiny_shakespeare.txt")
-				if !ok {
-					return fmt.Errorf("no --corpus given and corpora/tiny_shakespeare.txt is in none of the data folders %v (set W2S_DATA)", paths.Data())
-				}
-				corpus = p
-			}
-			text, err := os.ReadFile(corpus)
-			if err != nil {
-				return err
-			}
-			tokens := make([]int32, len(text))
-			for i, c := range text {
-				tokens[i] = int32(c)
-			}
-			split := len(tokens) * 9 / 10
-			b, spec, err := openBackend(cmd)
-			if err != nil {
-				return err
-			}
-			cfg := model.Small(256, context, width, layers, heads)
-			m, err := model.New(cfg, seed, dtypes.Float32)
-			if err != nil {
-				return err
-			}
-			_, nonEmb := cfg.NumParams()
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "corpus %s: %d bytes (%d train, %d validation)\n", corpus, len(tokens), split, len(tokens)-split)
-			fmt.Fprintf(w, "model: %d layers, width %d, %d heads, context %d, %d non-embedding parameters; backend %s\n",
-				layers, width, heads, context, nonEmb, spec)
-			start := time.Now()
-			res, err := pretrain.Run(cmd.Context(), pretrain.Options{
-				Backend: b, Model: m, Train: tokens[:split], Valid: tokens[split:], Batch: batch,
-				EvalTokens: 16 * batch * context, Out: out,
-				Config: train.Config{Steps: steps, LR: lr, Warmup: warmup, WeightDecay: decay, ClipNorm: clip,
-					EvalEvery: every, Seed: seed},
-				Progress: w2s.TerminalProgress(os.Stderr, "train"),
-			})
-			if err != nil {
-				return err
-			}
-			if res.ResumedFrom > 0 {
-				fmt.Fprintf(w, "resumed from step %d of %d (state in %s)\n", res.ResumedFrom, steps, filepath.Join(out, "state"))
-			}
-			printCurve(w, res.Curve)
-			fmt.Fprintln(w)
-			if ran := res.Steps - res.ResumedFrom; ran > 0 {
-				fmt.Fprintf(w, "%d steps in %s (%.0f tokens/s); ", ran, time.Since(start).Round(time.Second),
-					float64(ran*batch*context)/res.Elapsed.Seconds())
-			}
-			fmt.Fprintf(w, "final validation loss %.4f nats/byte (%.3f bits/byte)\n", res.ValidLoss, res.ValidLoss/math.Ln2)
-			if out != "" {
-				fmt.Fprintf(w, "model saved to %s (config.json, model.safetensors)\n", out)
-			}
-			return nil
+			return runTrain(cmd, corpus, lm)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&corpus, "corpus", "", "text file (default: corpora/tiny_shakespeare.txt from the data folder)")
-	f.IntVar(&layers, "layers", 2, "transformer blocks")
-	f.IntVar(&width, "width", 128, "model width")
-	f.IntVar(&heads, "heads", 4, "attention heads")
-	f.IntVar(&context, "context", 64, "context length in bytes")
-	f.IntVar(&batch, "batch", 16, "sequences per step")
-	f.IntVar(&steps, "steps", 300, "optimizer steps")
-	f.IntVar(&warmup, "warmup", 20, "warm-up steps")
-	f.IntVar(&every, "eval-every", 25, "evaluate every k steps")
-	f.Float64Var(&lr, "lr", 3e-3, "peak learning rate")
-	f.Float64Var(&decay, "weight-decay", 0.01, "decoupled weight decay")
-	f.Float64Var(&clip, "clip", 1, "global gradient-norm clip (0: off)")
-	f.Uint64Var(&seed, "seed", 1, "seed of initialisation, batches and dropout")
-	f.StringVar(&out, "out", "runs/byte-lm", "folder for the model and resumable state (\"\" keeps nothing)")
+	f.IntVar(&lm.Layers, "layers", 2, "transformer blocks")
+	f.IntVar(&lm.Width, "width", 128, "model width")
+	f.IntVar(&lm.Heads, "heads", 4, "attention heads")
+	f.IntVar(&lm.Context, "context", 64, "context length in bytes")
+	f.IntVar(&lm.Batch, "batch", 16, "sequences per step")
+	f.IntVar(&lm.Config.Steps, "steps", 300, "optimizer steps")
+	f.IntVar(&lm.Config.Warmup, "warmup", 20, "warm-up steps")
+	f.IntVar(&lm.Config.EvalEvery, "eval-every", 25, "evaluate every k steps")
+	f.Float64Var(&lm.Config.LR, "lr", 3e-3, "peak learning rate")
+	f.Float64Var(&lm.Config.WeightDecay, "weight-decay", 0.01, "decoupled weight decay")
+	f.Float64Var(&lm.Config.ClipNorm, "clip", 1, "global gradient-norm clip (0: off)")
+	f.Uint64Var(&lm.Config.Seed, "seed", 1, "seed of initialisation, batches and dropout")
+	f.StringVar(&lm.Out, "out", "runs/byte-lm", "folder for the model and resumable state (\"\" keeps nothing)")
 	return cmd
+}
+
+// runTrain trains lm on the corpus file (default: the data folder's Tiny
+// Shakespeare) and prints the run.
+func runTrain(cmd *cobra.Command, corpus string, lm pretrain.ByteLM) error {
+	if corpus == "" {
+		p, ok := paths.FindData("corpora/tiny_shakespeare.txt")
+		if !ok {
+			return fmt.Errorf("no --corpus given and corpora/tiny_shakespeare.txt is in none of the data folders %v (set W2S_DATA)", paths.Data())
+		}
+		corpus = p
+	}
+	c, err := pretrain.ReadByteCorpus(corpus)
+	if err != nil {
+		return err
+	}
+	b, spec, err := openBackend(cmd)
+	if err != nil {
+		return err
+	}
+	m, err := lm.NewModel()
+	if err != nil {
+		return err
+	}
+	_, nonEmb := lm.ModelConfig().NumParams()
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "corpus %s: %d bytes (%d train, %d validation)\n", corpus, c.Len(), len(c.Train), len(c.Valid))
+	fmt.Fprintf(w, "model: %d layers, width %d, %d heads, context %d, %d non-embedding parameters; backend %s\n",
+		lm.Layers, lm.Width, lm.Heads, lm.Context, nonEmb, spec)
+	start := time.Now()
+	res, err := lm.Run(cmd.Context(), b, m, c, w2s.TerminalProgress(os.Stderr, "train"))
+	if err != nil {
+		return err
+	}
+	if res.ResumedFrom > 0 {
+		fmt.Fprintf(w, "resumed from step %d of %d (state in %s)\n", res.ResumedFrom, lm.Config.Steps, filepath.Join(lm.Out, "state"))
+	}
+	printCurve(w, res.Curve)
+	fmt.Fprintln(w)
+	if ran := res.Steps - res.ResumedFrom; ran > 0 {
+		fmt.Fprintf(w, "%d steps in %s (%.0f tokens/s); ", ran, time.Since(start).Round(time.Second),
+			float64(ran*lm.Batch*lm.Context)/res.Elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "final validation loss %.4f nats/byte (%.3f bits/byte)\n", res.ValidLoss, res.ValidLoss/math.Ln2)
+	if lm.Out != "" {
+		fmt.Fprintf(w, "model saved to %s (config.json, model.safetensors)\n", lm.Out)
+	}
+	return nil
 }
 
 // printCurve prints the evaluated points as a table and a text chart.

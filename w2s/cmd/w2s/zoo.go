@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/ladder"
-	"github.com/w2s-lab/w2s/w2s/stage"
-	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -28,7 +25,15 @@ func zooCmd() *cobra.Command {
 	}
 	var scale string
 	cmd.PersistentFlags().StringVar(&scale, "scale", "", "ci, cpu or gpu (default $W2S_SCALE, else cpu)")
+	cmd.AddCommand(zooBuildCmd(&scale), zooListCmd(&scale), zooVerifyCmd(&scale), zooProbeCmd(&scale), zooExploreCmd(&scale))
+	return cmd
+}
 
+// terminalProgress shows the progress of each model's training on the
+// terminal.
+func terminalProgress(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }
+
+func zooBuildCmd(scale *string) *cobra.Command {
 	var out string
 	var sizes []string
 	build := &cobra.Command{
@@ -36,7 +41,7 @@ func zooCmd() *cobra.Command {
 		Short: "Pretrain the ladder of a scale (resumes after an interrupt; finished sizes are skipped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := zoo.GetScale(scale)
+			s, err := zoo.GetScale(*scale)
 			if err != nil {
 				return err
 			}
@@ -49,7 +54,7 @@ func zooCmd() *cobra.Command {
 			}
 			start := time.Now()
 			_, err = ladder.Build(cmd.Context(), s, ladder.BuildOptions{Out: out, Backend: b, Sizes: sizes, Log: cmd.ErrOrStderr(),
-				Progress: func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }})
+				Progress: terminalProgress})
 			if err != nil {
 				return err
 			}
@@ -59,39 +64,36 @@ func zooCmd() *cobra.Command {
 	}
 	build.Flags().StringVar(&out, "out", "", "ladder folder (default: the cache's zoo/<scale>)")
 	build.Flags().StringSliceVar(&sizes, "sizes", nil, "build only these sizes")
+	return build
+}
 
-	list := &cobra.Command{
+func zooListCmd(scale *string) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "Print the ladder of a scale: parameters, tokens, validation loss, build time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return printLadder(cmd.OutOrStdout(), cmd, scale, "")
+			return printLadder(cmd.OutOrStdout(), cmd, *scale, "")
 		},
 	}
-	verify := &cobra.Command{
+}
+
+func zooVerifyCmd(scale *string) *cobra.Command {
+	return &cobra.Command{
 		Use:   "verify",
 		Short: "Check every model file of the ladder against the sha256 in its build record",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			entries, err := zoo.List(cmd.Context(), scale, "")
-			if err != nil {
-				return err
-			}
-			var errs []error
-			for _, e := range entries {
-				if e.Dir == "" {
-					errs = append(errs, fmt.Errorf("%s: not built", e.Size.Name))
-					continue
-				}
-				if err := zoo.Verify(e.Dir); err != nil {
-					errs = append(errs, err)
-					continue
-				}
+			ok, err := zoo.VerifyLadder(cmd.Context(), *scale)
+			for _, e := range ok {
 				fmt.Fprintf(cmd.OutOrStdout(), "ok  %-3s %s (%d files)\n", e.Size.Name, e.Dir, len(e.Record.Files))
 			}
-			return errors.Join(errs...)
+			return err
 		},
 	}
+}
+
+func zooProbeCmd(scale *string) *cobra.Command {
 	var task string
 	var pools []string
 	var seeds []uint
@@ -100,7 +102,7 @@ func zooCmd() *cobra.Command {
 		Short: "Measure the ladder: validation loss beside n-gram baselines; linear probes on frozen features over seeds beside a TF-IDF baseline",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := zoo.GetScale(scale)
+			s, err := zoo.GetScale(*scale)
 			if err != nil {
 				return err
 			}
@@ -112,25 +114,7 @@ func zooCmd() *cobra.Command {
 			for _, x := range seeds {
 				ss = append(ss, uint64(x))
 			}
-			entries, err := zoo.List(cmd.Context(), s.Name, "")
-			if err != nil {
-				return err
-			}
-			if len(entries) == 0 || entries[0].Dir == "" {
-				return fmt.Errorf("the %s ladder is not built (w2s zoo build --scale %s)", s.Name, s.Name)
-			}
-			bl, err := ladder.LadderBaselines(cmd.Context(), s, filepath.Dir(entries[0].Dir), tasks.LoadOptions{})
-			if err != nil {
-				return err
-			}
-			rep, err := analysis.ProbeLadder(cmd.Context(), s.Name, task, ss, pools, bl, func(seed uint64) (*stage.Runner, error) {
-				r, err := stage.NewRunner(task, s.Name, seed)
-				if err != nil {
-					return nil, err
-				}
-				r.Backend, r.Log = b, cmd.ErrOrStderr()
-				return r, nil
-			})
+			rep, err := analysis.ProbeBuiltLadder(cmd.Context(), s, task, ss, pools, b, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -140,7 +124,10 @@ func zooCmd() *cobra.Command {
 	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
 	probe.Flags().StringSliceVar(&pools, "pool", []string{"last", "mean"}, "features: the last real token (as the paper's head) and/or the mean over tokens")
 	probe.Flags().UintSliceVar(&seeds, "seeds", []uint{0, 1, 2}, "split seeds (each a different draw of training rows)")
+	return probe
+}
 
+func zooExploreCmd(scale *string) *cobra.Command {
 	var flops float64
 	var variants []string
 	var base string
@@ -156,7 +143,7 @@ are kept in the cache and skipped when asked again; an interrupted one
 resumes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := zoo.GetScale(scale)
+			s, err := zoo.GetScale(*scale)
 			if err != nil {
 				return err
 			}
@@ -164,46 +151,38 @@ resumes.`,
 			if err != nil {
 				return err
 			}
-			mid := s.Sizes[len(s.Sizes)/2]
-			start := ladder.Variant{Vocab: s.Vocab, Context: s.Context, Batch: s.Batch, Layers: mid.Layers, Width: mid.Width, Heads: mid.Heads, LR0: s.LR0}
-			start, err = ladder.ParseVariant(base, start)
+			vs, err := ladder.Variants(s, base, variants)
 			if err != nil {
 				return err
 			}
-			var vs []ladder.Variant
-			for _, text := range variants {
-				v, err := ladder.ParseVariant(text, start)
-				if err != nil {
-					return err
-				}
-				vs = append(vs, v)
-			}
-			if len(vs) == 0 {
-				vs = []ladder.Variant{start}
-			}
-			dir := filepath.Join(zoo.BuildDir(s.Name), "explore")
+			dir := ladder.ExploreDir(s.Name)
 			res, err := ladder.Explore(cmd.Context(), s, vs, flops, dir, ladder.BuildOptions{Backend: b, Log: cmd.ErrOrStderr(),
-				Progress: func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }})
+				Progress: terminalProgress})
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "variant	non-emb params	params	tokens	valid loss	bits/byte	tokens/s	\n")
-			for _, r := range res {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\t%.0f\t\n", r.Name, r.NonEmbeddingParams, r.Params, r.Tokens, r.ValidLoss, r.ValidBitsPerByte, r.TokensPerSecond)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "each trained for %.3g FLOPs on scale %s's corpus; results in %s\n", flops, s.Name, dir)
-			return nil
+			return printExplore(cmd.OutOrStdout(), s.Name, flops, dir, res)
 		},
 	}
 	explore.Flags().Float64Var(&flops, "flops", 2e13, "training FLOPs per variant")
 	explore.Flags().StringArrayVar(&variants, "variant", nil, "a variant (repeatable), e.g. \"V2048\" or \"L6 d96\"")
 	explore.Flags().StringVar(&base, "base", "", "changes to the base variant (default: the scale's vocabulary, context, learning rate and middle size)")
-	cmd.AddCommand(build, list, verify, probe, explore)
-	return cmd
+	return explore
+}
+
+// printExplore prints the variants explored on a scale, each trained for
+// flops training FLOPs, with results kept in dir.
+func printExplore(w io.Writer, scale string, flops float64, dir string, res []ladder.ExploreResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "variant	non-emb params	params	tokens	valid loss	bits/byte	tokens/s	\n")
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\t%.0f\t\n", r.Name, r.NonEmbeddingParams, r.Params, r.Tokens, r.ValidLoss, r.ValidBitsPerByte, r.TokensPerSecond)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "each trained for %.3g FLOPs on scale %s's corpus; results in %s\n", flops, scale, dir)
+	return nil
 }
 
 func printLadder(w io.Writer, cmd *cobra.Command, scale, dir string) error {

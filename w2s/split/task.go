@@ -1,0 +1,30 @@
+package split
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/w2s-lab/w2s/w2s/tasks"
+)
+
+// TaskSplit is a task's data and one split of it.
+type TaskSplit struct {
+	Data   *tasks.Data
+	Splits *Splits
+}
+
+// LoadTask loads the named task with opt and splits it with c. When the
+// pool holds fewer than c.NDocs rows beside the c.NVal validation rows,
+// c.NDocs is lowered to what it holds.
+func LoadTask(ctx context.Context, name string, opt tasks.LoadOptions, c Config) (*TaskSplit, error) {
+	d, err := tasks.Load(ctx, name, opt)
+	if err != nil {
+		return nil, err
+	}
+	c.NDocs = min(c.NDocs, len(d.Pool)-c.NVal)
+	s, err := Make(d.Pool, d.Test, d.Task.NumClasses(), c)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", name, err)
+	}
+	return &TaskSplit{Data: d, Splits: s}, nil
+}
