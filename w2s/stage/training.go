@@ -96,8 +96,9 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	if err != nil {
 		return nil, err
 	}
+	h := b.HyperFor(modelName)
 	spec := TrainSpec{Split: sp, Model: ref, Half: half, Labels: Gold, Loss: losses.Spec(loss.Name()), Probe: b.Probe,
-		Epochs: b.Epochs, Batch: b.Batch, LR: b.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
+		Epochs: h.Epochs, Batch: b.Batch, LR: h.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
 		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
 	if b.Probe {
 		spec.LR = b.ProbeLR
