@@ -313,12 +313,21 @@ func (t *Table) HTML() (string, error) {
 	for _, r := range t.Rows {
 		b.WriteString("<tr>")
 		for _, c := range r {
-			fmt.Fprintf(&b, `<td style="padding:3px 8px;text-align:right">%s</td>`, html.EscapeString(c))
+			fmt.Fprintf(&b, `<td style="padding:3px 8px;text-align:%s">%s</td>`, align(c), html.EscapeString(c))
 		}
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
 	return b.String(), nil
+}
+
+// align is how a cell lines up: numbers to the right, sentences (longer
+// than a few words) to the left.
+func align(cell string) string {
+	if strings.Count(cell, " ") > 3 && strings.IndexAny(cell[:1], "0123456789+-−.") < 0 {
+		return "left;max-width:420px"
+	}
+	return "right"
 }
 
 // Text is a paragraph of (escaped) text, for sentences generated from data.

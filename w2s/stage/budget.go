@@ -128,3 +128,28 @@ func (b Budget) truncateSide() tokenizer.Side {
 	}
 	return tokenizer.Left
 }
+
+// String says in one sentence what an experiment at this budget rests on:
+// seeds, test rows, training and validation rows, input length, the head
+// and how students are evaluated.
+func (b Budget) String() string {
+	train := "full finetuning"
+	if b.Probe {
+		train = "linear probes on frozen features"
+	}
+	head := "the last token"
+	if b.Pool == "mean" {
+		head = "the mean over tokens"
+	}
+	return fmt.Sprintf("scale %s: seeds %v; %d test rows; %d training rows (halves A and B of %d); "+
+		"%d validation rows; inputs cut to %d tokens (%s kept); %s, the head reading %s; "+
+		"each student evaluated %d times during training",
+		b.Scale, b.Seeds, b.NTest, b.NDocs, b.NDocs/2, b.NVal, b.MaxLen, keptEnd(b.Truncate), train, head, b.Evals)
+}
+
+func keptEnd(truncate string) string {
+	if strings.EqualFold(truncate, "right") {
+		return "its start"
+	}
+	return "its end"
+}

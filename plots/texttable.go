@@ -1,0 +1,50 @@
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// cellGap separates the columns of a table aligned by text/tabwriter with
+// a padding of two spaces.
+var cellGap = regexp.MustCompile(`\s{2,}`)
+
+// TextTable turns a table that write prints as aligned text (the Table
+// methods of package analysis: a header line, one line per row, columns
+// at least two spaces apart, then caption lines) into an HTML Table, so
+// wide tables wrap in a notebook instead of running off its right edge.
+// Lines with a single column become the caption.
+func TextTable(write func(io.Writer) error) (*Table, error) {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return nil, err
+	}
+	t := &Table{}
+	var caption []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		cells := cellGap.Split(line, -1)
+		switch {
+		case len(cells) < 2:
+			caption = append(caption, line)
+		case t.Header == nil:
+			t.Header = cells
+		default:
+			for len(cells) < len(t.Header) {
+				cells = append(cells, "")
+			}
+			t.Rows = append(t.Rows, cells)
+		}
+	}
+	if t.Header == nil {
+		return nil, fmt.Errorf("plots.TextTable: no table in %q", buf.String())
+	}
+	t.Caption = strings.Join(caption, " ")
+	return t, nil
+}
