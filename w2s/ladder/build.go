@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -344,21 +344,29 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
-// commit is the git commit of the source tree, with "+dirty" when it has
-// uncommitted changes, or "unknown" outside a git checkout.
+// commit is the code version this binary was built from: the VCS revision
+// Go stamps into binaries built inside a repository ("+dirty" when the work
+// tree had changes), else "unknown". It is never read from the work tree at
+// run time, which may have moved on since the build started.
 func commit() string {
-	_, file, _, ok := runtime.Caller(0)
+	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
 	}
-	dir := filepath.Dir(file)
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
 		return "unknown"
 	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
-		c += "+dirty"
+	if dirty {
+		rev += "+dirty"
 	}
-	return c
+	return rev
 }
