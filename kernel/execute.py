@@ -33,6 +33,23 @@ def save(nb, target):
         raise
 
 
+def drop_cleared_displays(nb):
+    """Removes the outputs that progress lines leave behind: a display that
+    was updated in place and finally cleared to nothing (GoNB's UpdateHTML
+    with ""). Left in, each one is an empty box in the HTML export."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else None
+            if data is not None and set(data) <= {"text/html", "text/plain"} and \
+                    not "".join(data.get("text/html", "")).strip() and not "".join(data.get("text/plain", "")).strip():
+                continue
+            kept.append(out)
+        cell.outputs = kept
+
+
 def failed_cell(nb):
     """Returns (index, cell) of the first cell with an error output."""
     for i, cell in enumerate(nb.cells):
@@ -70,6 +87,7 @@ def main():
     try:
         client.execute()
     except CellExecutionError as err:
+        drop_cleared_displays(nb)
         save(nb, target)
         i, cell = failed_cell(nb)
         print(f"{src}: cell {i if i is not None else '?'} failed; the notebook so far is saved in {target}", file=sys.stderr)
@@ -83,6 +101,7 @@ def main():
         else:
             print(str(err)[-4000:], file=sys.stderr)
         sys.exit(1)
+    drop_cleared_displays(nb)
     save(nb, target)
 
 

@@ -61,8 +61,12 @@ func checkExecuted(t *testing.T, path string) {
 			case o.Name == "stderr" && strings.Contains(joined(o.Text), "panic"):
 				t.Errorf("%s: a cell panicked: %.300s", path, joined(o.Text))
 			}
-			if h := joined(o.Data["text/html"]); strings.Contains(h, `class="w2s-figure"><svg`) && strings.Contains(h, "</svg>") {
+			h := joined(o.Data["text/html"])
+			if strings.Contains(h, `class="w2s-figure"><svg`) && strings.Contains(h, "</svg>") {
 				figures++
+			}
+			if o.OutputType == "display_data" && strings.TrimSpace(h) == "" && strings.TrimSpace(joined(o.Data["text/plain"])) == "" {
+				t.Errorf("%s: an empty display output (a cleared progress line left behind)", path)
 			}
 		}
 	}
