@@ -136,6 +136,7 @@ func (l *logProgress) Done() {}
 type collapsedLog struct {
 	mu    sync.Mutex
 	lines []string
+	depth int // summaries open: only the outermost shows a line
 }
 
 var stageLog = &collapsedLog{}
@@ -155,20 +156,31 @@ func (l *collapsedLog) Write(p []byte) (int, error) {
 }
 
 // summary starts collecting for a call named what; the returned function
-// shows the summary line.
+// shows the summary line. A summary opened inside another (an analysis
+// called from Stages) shows nothing: the outer one shows every line.
 func (l *collapsedLog) summary(what string) func() {
 	start, compiled := time.Now(), backend.Compiled()
 	l.mu.Lock()
+	l.depth++
+	if l.depth > 1 {
+		l.mu.Unlock()
+		return func() {
+			l.mu.Lock()
+			l.depth--
+			l.mu.Unlock()
+		}
+	}
 	l.lines = nil
 	l.mu.Unlock()
 	return func() {
-		if !gonbui.IsNotebook {
-			return
-		}
 		l.mu.Lock()
+		l.depth--
 		lines := l.lines
 		l.lines = nil
 		l.mu.Unlock()
+		if !gonbui.IsNotebook {
+			return
+		}
 		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
 		if len(lines) > 0 {
 			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, len(lines), time.Since(start).Round(time.Second),

@@ -94,7 +94,20 @@ func TestSlurmSweepMatchesInProcess(t *testing.T) {
 			t.Fatalf("job %s failed:\n%s\nlogs:\n%s", id, info, tail)
 		}
 	}
-	status := w2s(shared, "status")
+	// The status command exactly as the submission printed it.
+	_, hint, ok := strings.Cut(out, "or: w2s sweep status ")
+	if !ok {
+		t.Fatalf("no status command in the submission's output:\n%s", out)
+	}
+	hint, _, _ = strings.Cut(hint, "\n")
+	cmd := exec.Command(bin, append([]string{"sweep", "status"}, strings.Fields(hint)...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "W2S_CACHE="+shared, "W2S_SCALE=ci")
+	statusOut, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("w2s sweep status %s: %v\n%s", hint, err, statusOut)
+	}
+	status := string(statusOut)
 	if !strings.Contains(status, "28 of 28 units done") {
 		t.Errorf("status after the jobs:\n%s", status)
 	}

@@ -501,6 +501,10 @@ func statusCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&models, "models", nil, "the sweep's models")
 	cmd.Flags().StringVar(&weak, "weak", "", "the sweep's one weak supervisor, if it had one")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "the sweep's losses")
+	// The sweep's own output flags, so that its command line can be given
+	// unchanged (as the line printed after submitting does).
+	cmd.Flags().String("out", "", "the sweep's --out (not used here)")
+	cmd.Flags().String("plots", "", "the sweep's --plots (not used here)")
 	return cmd
 }
 
