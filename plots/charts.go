@@ -280,7 +280,7 @@ func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 			cheat.Points = append(cheat.Points, Point{X: float64(s.Cheating.Step), Y: float64(s.Cheating.TestAcc), Low: math.NaN(), High: math.NaN()})
 		}
 		if i == 0 {
-			honest.Name, cheat.Name = "honest stop (each seed)", "cheating stop (each seed)"
+			honest.Name, cheat.Name = "honest stop, per seed", "cheating stop, per seed"
 		}
 		if err := f.add(honest); err != nil {
 			return nil, err

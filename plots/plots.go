@@ -79,7 +79,7 @@ func newFigure(title, x, y string) *Figure {
 	lg.Padding = vg.Points(3)
 	// Browsers draw the SVG's text in their own fonts, often wider than the
 	// metrics gonum lays out with: leave room.
-	return &Figure{Plot: p, Legend: lg, Width: 7.6 * vg.Inch, Height: 4.2 * vg.Inch, LegendWidth: 2 * vg.Inch}
+	return &Figure{Plot: p, Legend: lg, Width: 7.9 * vg.Inch, Height: 4.2 * vg.Inch, LegendWidth: 2.3 * vg.Inch}
 }
 
 // draw renders the plot left of the legend's column.
@@ -327,7 +327,7 @@ func align(cell string) string {
 	if strings.Count(cell, " ") > 3 && strings.IndexAny(cell[:1], "0123456789+-−.") < 0 {
 		return "left;max-width:420px"
 	}
-	return "right"
+	return "right;white-space:nowrap"
 }
 
 // Text is a paragraph of (escaped) text, for sentences generated from data.

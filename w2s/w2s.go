@@ -16,6 +16,7 @@ package w2s
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -256,3 +257,17 @@ func (e Environment) String() string {
 	}
 	return fmt.Sprintf("backend %s on %s: %s; %s; threads: %s; scale %s; cache %s", e.Backend, e.Platform, e.Device, plugin, e.Threads, e.Scale, e.Cache)
 }
+
+// Names of the result types a notebook cell declares, so that cells import
+// this package and plots only.
+type (
+	Result        = stage.Result           // one weak→strong experiment of one seed
+	Scores        = stage.Scores           // a model's test accuracy and AUROC
+	Finding       = analysis.Finding       // one of the paper's findings, judged here
+	StudentCurves = analysis.EarlyStopping // a student's training curves and stopping points
+	TaskMedian    = analysis.TaskMedian
+)
+
+// TaskMedianTable writes the medians over tasks as a text table
+// (analysis.TaskMedianTable).
+func TaskMedianTable(w io.Writer, ms []TaskMedian) error { return analysis.TaskMedianTable(w, ms) }
