@@ -69,11 +69,16 @@ type Hyper struct {
 // HyperFor returns the finetuning learning rate and epochs of a model:
 // its size's entry in Finetune when it is a ladder model of this scale
 // (a generatively finetuned one, "zoo/cpu/m+genft", counts as its base),
-// else LR and Epochs.
+// or the entry of a Hugging Face model's id ("gpt2-xl" is
+// "openai-community/gpt2-xl"), else LR and Epochs.
 func (b Budget) HyperFor(model string) Hyper {
 	base, _, _ := strings.Cut(model, "+")
+	keys := []string{base, "openai-community/" + base} // a Hugging Face id, with or without its owner
 	if size, ok := strings.CutPrefix(base, "zoo/"+b.Scale+"/"); ok {
-		if h, ok := b.Finetune[size]; ok {
+		keys = []string{size}
+	}
+	for _, k := range keys {
+		if h, ok := b.Finetune[k]; ok {
 			return h
 		}
 	}
@@ -108,9 +113,15 @@ var budgets = map[string]Budget{
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 0, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
 		Finetune: map[string]Hyper{"xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}},
+	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's
+	// size and 1e-5 beyond, 2 epochs. Every gpu ladder model (at most
+	// 12 x 768, GPT-2-small's shape) is below that line; GPT-2 large and xl,
+	// named by their Hugging Face ids, are above it (HyperFor).
 	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 5000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
 		LR: 5e-5, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2},
-		GenEpochs: 1, GenLR: 1e-4},
+		GenEpochs: 1, GenLR: 1e-4,
+		Finetune: map[string]Hyper{"xs": {5e-5, 2}, "s": {5e-5, 2}, "m": {5e-5, 2}, "l": {5e-5, 2}, "xl": {5e-5, 2},
+			"openai-community/gpt2-large": {1e-5, 2}, "openai-community/gpt2-xl": {1e-5, 2}}},
 }
 
 // BudgetFor returns the budget of a scale.

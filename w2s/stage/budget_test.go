@@ -18,3 +18,26 @@ func TestBudgetString(t *testing.T) {
 		}
 	}
 }
+
+func TestHyperFor(t *testing.T) {
+	cpu, _ := BudgetFor("cpu")
+	gpu, _ := BudgetFor("gpu")
+	for _, c := range []struct {
+		b     Budget
+		model string
+		want  Hyper
+	}{
+		{cpu, "zoo/cpu/xs", Hyper{3e-3, 8}},
+		{cpu, "zoo/cpu/xl+genft", Hyper{3e-4, 4}},     // a generative finetune counts as its base
+		{cpu, "zoo/ci/xs", Hyper{cpu.LR, cpu.Epochs}}, // another scale's model: the defaults
+		{cpu, "/models/xs", Hyper{cpu.LR, cpu.Epochs}},
+		{gpu, "zoo/gpu/xl", Hyper{5e-5, 2}},
+		{gpu, "gpt2-xl", Hyper{1e-5, 2}},
+		{gpu, "openai-community/gpt2-large", Hyper{1e-5, 2}},
+		{gpu, "openai-community/gpt2-medium", Hyper{5e-5, 2}},
+	} {
+		if got := c.b.HyperFor(c.model); got != c.want {
+			t.Errorf("%s budget, HyperFor(%q) = %+v, want %+v", c.b.Scale, c.model, got, c.want)
+		}
+	}
+}
