@@ -306,8 +306,12 @@ func (t *Table) HTML() (string, error) {
 		fmt.Fprintf(&b, `<caption style="text-align:left;padding:4px;caption-side:bottom;color:#444;font-size:12px">%s</caption>`, html.EscapeString(t.Caption))
 	}
 	b.WriteString("<tr>")
-	for _, h := range t.Header {
-		fmt.Fprintf(&b, `<th style="border-bottom:1px solid #888;padding:3px 8px;text-align:right">%s</th>`, html.EscapeString(h))
+	for i, h := range t.Header {
+		side := "right" // a header lines up with its column's first cell
+		if len(t.Rows) > 0 && i < len(t.Rows[0]) && strings.HasPrefix(align(t.Rows[0][i]), "left") {
+			side = "left"
+		}
+		fmt.Fprintf(&b, `<th style="border-bottom:1px solid #888;padding:3px 8px;text-align:%s">%s</th>`, side, html.EscapeString(h))
 	}
 	b.WriteString("</tr>")
 	for _, r := range t.Rows {
