@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"io"
 	"regexp"
 	"strings"
@@ -47,4 +48,21 @@ func TextTable(write func(io.Writer) error) (*Table, error) {
 	}
 	t.Caption = strings.Join(caption, " ")
 	return t, nil
+}
+
+// Pre is preformatted text (a table whose lines are not all rows), shown
+// in a monospaced block in the same output stream as charts and tables,
+// so it stays where the cell's code puts it.
+type Pre string
+
+// HTML renders the block.
+func (p Pre) HTML() (string, error) {
+	return `<pre style="font-size:12px;line-height:1.3">` + html.EscapeString(string(p)) + "</pre>", nil
+}
+
+// PreOf is what write prints, as a Pre block.
+func PreOf(write func(io.Writer) error) (Pre, error) {
+	var buf bytes.Buffer
+	err := write(&buf)
+	return Pre(buf.String()), err
 }

@@ -36,3 +36,14 @@ func TestTextTable(t *testing.T) {
 		t.Errorf("a caption alone: err = %v, want 'no table'", err)
 	}
 }
+
+func TestPreOf(t *testing.T) {
+	p, err := PreOf(func(w io.Writer) error { _, err := io.WriteString(w, "a  <b>\n"); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := p.HTML()
+	if !strings.Contains(h, "<pre") || !strings.Contains(h, "a  &lt;b&gt;") {
+		t.Errorf("PreOf HTML = %q", h)
+	}
+}
