@@ -328,7 +328,7 @@ func (t *Table) HTML() (string, error) {
 // align is how a cell lines up: numbers to the right, sentences (longer
 // than a few words) to the left.
 func align(cell string) string {
-	if strings.Count(cell, " ") > 3 && strings.IndexAny(cell[:1], "0123456789+-−.") < 0 {
+	if strings.Count(cell, " ") > 3 && !strings.ContainsAny(cell[:1], "0123456789+-−.") {
 		return "left;max-width:420px"
 	}
 	return "right;white-space:nowrap"
