@@ -343,15 +343,31 @@ func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string,
 		}
 		fmt.Fprintf(w, "submitted %s: job %s, %d array tasks%s\n", ph.Name, ids[ph.Name], len(ph.Units), after)
 	}
+	fmt.Fprintf(w, "scripts and logs in %s; watch with squeue, or: w2s sweep status %s\nwhen done, collect with the same command without --slurm\n",
+		dir, strings.Join(withoutSlurmFlags(os.Args[2:]), " "))
+	return nil
+}
+
+// withoutSlurmFlags is a sweep's command line without the flags that only
+// say how to submit it (--slurm, --dry-run, --supervise-*, --train-*,
+// --w2s-binary) and their values: what sweep status and the collecting
+// run take.
+func withoutSlurmFlags(args []string) []string {
 	var keep []string
-	for _, a := range os.Args[2:] {
-		if !strings.HasPrefix(a, "--slurm") && !strings.HasPrefix(a, "--dry-run") && !strings.HasPrefix(a, "--supervise-") &&
-			!strings.HasPrefix(a, "--train-") && !strings.HasPrefix(a, "--w2s-binary") {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(a, "=")
+		switch {
+		case name == "--slurm" || name == "--dry-run":
+		case strings.HasPrefix(name, "--supervise-") || strings.HasPrefix(name, "--train-") || name == "--w2s-binary":
+			if !hasValue {
+				i++ // its value is the next argument
+			}
+		default:
 			keep = append(keep, a)
 		}
 	}
-	fmt.Fprintf(w, "scripts and logs in %s; watch with squeue, or: w2s sweep status %s\nwhen done, collect with the same command without --slurm\n", dir, strings.Join(keep, " "))
-	return nil
+	return keep
 }
 
 func copyExecutable(src, dst string) error {
