@@ -193,14 +193,7 @@ func FindConfidenceLoss(sw *Sweep) Finding {
 	}
 	f.Evidence = fmt.Sprintf("%s → %s: student %s with logconf, %s with xent; difference %s; PGR logconf %s, xent %s",
 		zoo.Short(w), zoo.Short(st), ivs(lSum.StudentAcc), ivs(xSum.StudentAcc), ivs(d), lSum.PairedPGR, xSum.PairedPGR)
-	switch metrics.Compare(d) {
-	case metrics.Beat:
-		f.Outcome = Reproduced
-	case metrics.Undefined:
-		f.Outcome = NotMeasurable
-	default:
-		f.Outcome = NotReproduced
-	}
+	f.Outcome = improvement(d)
 	if !xSum.Measurable && !lSum.Measurable {
 		f.Outcome = NotMeasurable
 		f.Evidence += "; the gap is too small to measure"
@@ -257,14 +250,7 @@ func FindEarlyStopping(es *EarlyStopping) Finding {
 	f := Finding{Claim: "early stopping helps (students overfit their supervisor's errors)", Paper: "students overfit within about an epoch at large gaps; early stopping raises PGR"}
 	f.Evidence = fmt.Sprintf("%s → %s (%s): final %s, honest stop %s (gain %s), cheating stop %s; %d of %d seeds peaked before the end",
 		zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), ivs(es.Final), ivs(es.Honest), ivs(es.HonestGain), ivs(es.Cheating), es.PeakedBeforeEnd, len(es.Seeds))
-	switch metrics.Compare(es.HonestGain) {
-	case metrics.Beat:
-		f.Outcome = Reproduced
-	case metrics.Undefined:
-		f.Outcome = NotMeasurable
-	default:
-		f.Outcome = NotReproduced
-	}
+	f.Outcome = improvement(es.HonestGain)
 	return f
 }
 
@@ -273,15 +259,21 @@ func FindBootstrapping(bs *Bootstrapping) Finding {
 	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
 	f.Evidence = fmt.Sprintf("%s (%s): chain %s, direct %s, chain − direct %s",
 		ChainName(bs.Chain), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
-	switch metrics.Compare(bs.ChainMinusDirect) {
-	case metrics.Beat:
-		f.Outcome = Reproduced
-	case metrics.Undefined:
-		f.Outcome = NotMeasurable
-	default:
-		f.Outcome = NotReproduced
-	}
+	f.Outcome = improvement(bs.ChainMinusDirect)
 	return f
+}
+
+// improvement is the outcome of a claim that one method beats another,
+// given the paired difference (method − baseline): reproduced when its
+// interval is above zero, not measurable when undefined.
+func improvement(diff metrics.Interval) Outcome {
+	switch metrics.Compare(diff) {
+	case metrics.Beat:
+		return Reproduced
+	case metrics.Undefined:
+		return NotMeasurable
+	}
+	return NotReproduced
 }
 
 // ChainName is "xs → m → xl".
