@@ -138,16 +138,7 @@ func (b *BPE) encodePiece(piece string) []int32 {
 		}
 		pair := [2]int32{seq[best], seq[best+1]}
 		id := b.merged[pair]
-		// Merge every occurrence of the pair, left to right.
-		next := seq[:0:0]
-		for i := 0; i < len(seq); i++ {
-			if i+1 < len(seq) && seq[i] == pair[0] && seq[i+1] == pair[1] {
-				next = append(next, id)
-				i++
-			} else {
-				next = append(next, seq[i])
-			}
-		}
+		next := mergePair(seq, pair, id)
 		seq = next
 	}
 	b.cacheMu.Lock()
@@ -280,17 +271,7 @@ func (pc *pairCounts) merge(pair [2]int32, id int32) {
 	sort.Ints(ws)
 	for _, w := range ws {
 		pc.addPairs(w, -1)
-		seq := pc.words[w]
-		next := seq[:0:0]
-		for i := 0; i < len(seq); i++ {
-			if i+1 < len(seq) && seq[i] == pair[0] && seq[i+1] == pair[1] {
-				next = append(next, id)
-				i++
-			} else {
-				next = append(next, seq[i])
-			}
-		}
-		pc.words[w] = next
+		pc.words[w] = mergePair(pc.words[w], pair, id)
 		pc.addPairs(w, 1)
 	}
 	delete(pc.count, pair)
@@ -590,4 +571,19 @@ func (b *BPE) addRanks(merges [][2]string) error {
 		}
 	}
 	return nil
+}
+
+// mergePair returns seq with every occurrence of pair, left to right,
+// replaced by id (a new slice; seq is not changed).
+func mergePair(seq []int32, pair [2]int32, id int32) []int32 {
+	next := seq[:0:0]
+	for i := 0; i < len(seq); i++ {
+		if i+1 < len(seq) && seq[i] == pair[0] && seq[i+1] == pair[1] {
+			next = append(next, id)
+			i++
+		} else {
+			next = append(next, seq[i])
+		}
+	}
+	return next
 }
