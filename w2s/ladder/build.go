@@ -59,8 +59,8 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 	if err != nil {
 		return nil, err
 	}
-	records, todo := builtSizes(s, sizes, opt)
-	if len(todo) == 0 {
+	records, toBuild := builtSizes(s, sizes, opt)
+	if len(toBuild) == 0 {
 		_, err := LadderBaselines(ctx, s, opt.Out, opt.Data)
 		return records, err
 	}
@@ -71,7 +71,7 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 	if err := ensureBaselines(ctx, s, data, opt); err != nil {
 		return records, err
 	}
-	for _, z := range todo {
+	for _, z := range toBuild {
 		rec, err := buildOne(ctx, s, z, data, dataSums, b, opt)
 		if err != nil {
 			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
@@ -109,7 +109,7 @@ func selectSizes(s *zoo.Scale, names []string) ([]zoo.Size, error) {
 // builtSizes splits sizes into the records of those already built in
 // opt.Out, for this scale and intact, and those still to build. A size
 // that fails verification is built again rather than trusted.
-func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zoo.Record, todo []zoo.Size) {
+func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zoo.Record, toBuild []zoo.Size) {
 	for _, z := range sizes {
 		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
 			if err := zoo.Verify(filepath.Join(opt.Out, z.Name)); err == nil {
@@ -118,9 +118,9 @@ func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zo
 				continue
 			}
 		}
-		todo = append(todo, z)
+		toBuild = append(toBuild, z)
 	}
-	return records, todo
+	return records, toBuild
 }
 
 // prepareData loads the scale's corpora and trains its tokenizer, saved in
