@@ -160,6 +160,7 @@ func (l *collapsedLog) Write(p []byte) (int, error) {
 // called from Stages) shows nothing: the outer one shows every line.
 func (l *collapsedLog) summary(what string) func() {
 	start, compiled := time.Now(), backend.Compiled()
+	used, usedSec := artifacts().Used()
 	l.mu.Lock()
 	l.depth++
 	if l.depth > 1 {
@@ -186,6 +187,9 @@ func (l *collapsedLog) summary(what string) func() {
 			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, len(lines), time.Since(start).Round(time.Second),
 				train.CompileNote(backend.Compiled().Sub(compiled)))
 		}
+		if n, sec := artifacts().Used(); n > used {
+			head += fmt.Sprintf("; its %d stages took %s to compute", n-used, computeTime(sec-usedSec))
+		}
 		body := ""
 		if len(lines) > 0 {
 			body = "<pre style=\"margin:0 0 0 1em\">" + html.EscapeString(strings.Join(lines, "\n")) + "</pre>"
@@ -200,4 +204,21 @@ func (l *collapsedLog) summary(what string) func() {
 func Stages[T any](what string, f func() (T, error)) T {
 	defer stageLog.summary(what)()
 	return Must(f())
+}
+
+// computeTime is a stage's recorded compute time as a summary shows it:
+// milliseconds under a second, tenths under a minute, else minutes.
+func computeTime(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	if d.Round(100*time.Millisecond) < time.Minute {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	d = d.Round(time.Minute)
+	if h := d / time.Hour; h > 0 {
+		return fmt.Sprintf("%d h %02d min", h, (d%time.Hour)/time.Minute)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
 }

@@ -19,3 +19,21 @@ func TestNestedSummaries(t *testing.T) {
 		t.Fatalf("after the outer summary: depth %d, lines %q; want 0 and none", l.depth, l.lines)
 	}
 }
+
+func TestComputeTime(t *testing.T) {
+	for _, c := range []struct {
+		sec  float64
+		want string
+	}{
+		{0.04, "40ms"},
+		{12.34, "12.3s"},
+		{59.96, "1 min"},
+		{61, "1 min"},
+		{3599, "1 h 00 min"},
+		{3*3600 + 5*60 + 29, "3 h 05 min"},
+	} {
+		if got := computeTime(c.sec); got != c.want {
+			t.Errorf("computeTime(%v) = %q, want %q", c.sec, got, c.want)
+		}
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -96,9 +97,22 @@ func Seed() uint64 { return Seeds()[0] }
 // seed (Seed), reporting progress in the notebook.
 func Runner(task string) *stage.Runner { return RunnerFor(task, Seed()) }
 
+var (
+	storeOnce   sync.Once
+	sharedStore *store.Store
+)
+
+// artifacts is the one artifact store of this process: every runner
+// shares it, so an artifact is verified once and counted once.
+func artifacts() *store.Store {
+	storeOnce.Do(func() { sharedStore = Must(store.Open("")) })
+	return sharedStore
+}
+
 // RunnerFor is Runner for one seed.
 func RunnerFor(task string, seed uint64) *stage.Runner {
 	r := Must(stage.NewRunner(task, Scale(), seed))
+	r.Store = artifacts()
 	r.Log = stageLog
 	r.Progress = Progress
 	return r

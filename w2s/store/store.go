@@ -46,7 +46,8 @@ type Store struct {
 	verified map[string]bool     // folders verified by this process
 	held     map[string]*os.File // kind/key → its lock file, locked shared while this process uses it
 	keyMu    map[string]*sync.Mutex
-	made     map[string]int // kind → artifacts this Store computed
+	made     map[string]int     // kind → artifacts this Store computed
+	used     map[string]float64 // kind/key → seconds its computation took, for every artifact returned
 }
 
 // Open returns the store at root (default: the cache's artifacts folder).
@@ -186,7 +187,30 @@ func (s *Store) Get(kind, key string) (*Artifact, bool) {
 		os.RemoveAll(dir)
 		return nil, false
 	}
+	s.use(kind, key, a.Seconds)
 	return a, true
+}
+
+// use records an artifact this Store returned.
+func (s *Store) use(kind, key string, seconds float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used == nil {
+		s.used = map[string]float64{}
+	}
+	s.used[kind+"/"+key] = seconds
+}
+
+// Used reports how many distinct artifacts this Store has returned, found
+// stored or computed, and how long computing them took when they were made:
+// what the same calls would take with an empty store, less loading data.
+func (s *Store) Used() (n int, seconds float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sec := range s.used {
+		seconds += sec
+	}
+	return len(s.used), seconds
 }
 
 func (s *Store) load(dir string) (*Artifact, error) {
@@ -311,6 +335,7 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 	}
 	s.made[kind]++
 	s.mu.Unlock()
+	s.use(kind, key, m.Seconds)
 	return &Artifact{Dir: final, Manifest: m}, nil
 }
 

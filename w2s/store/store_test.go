@@ -235,3 +235,42 @@ func TestGCSparesArtifactsInUse(t *testing.T) {
 		t.Error("stored artifact not found")
 	}
 }
+
+func TestUsedCountsEachArtifactOnceWithItsRecordedTime(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	slow := func(dir string) error {
+		time.Sleep(20 * time.Millisecond)
+		return WriteJSON(dir, "r.json", 1)
+	}
+	for _, n := range []int{1, 2, 1} { // the third call finds the first
+		if _, err := s.Do(ctx, "x", 1, n, slow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, sec := s.Used()
+	if n != 2 || sec < 0.04 {
+		t.Fatalf("Used() = %d artifacts, %.3fs; want 2, at least 0.04s", n, sec)
+	}
+	// Another process finds them stored: it reports the time they took to
+	// make, not the time it took to read them.
+	other, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := other.Used(); n != 0 {
+		t.Fatalf("a fresh Store reports %d artifacts used", n)
+	}
+	key, _, _ := Key("x", 1, 2)
+	if _, ok := other.Get("x", key); !ok {
+		t.Fatal("stored artifact not found")
+	}
+	n2, sec2 := other.Used()
+	if n2 != 1 || sec2 < 0.02 || sec2 > sec {
+		t.Fatalf("after one Get: %d artifacts, %.3fs; want 1, between 0.02s and %.3fs", n2, sec2, sec)
+	}
+}
