@@ -57,10 +57,11 @@ const (
 	NotMeasurable Outcome = iota // the run cannot tell (no measurable gap, too few points)
 	Reproduced
 	NotReproduced
+	Inconclusive // the estimates agree with the paper, their intervals do not decide
 )
 
 func (o Outcome) String() string {
-	return [...]string{"not measurable here", "reproduced", "not reproduced"}[o]
+	return [...]string{"not measurable here", "reproduced", "not reproduced", "inconclusive"}[o]
 }
 
 // Finding is one of the paper's findings, and what this run shows of it.
@@ -71,12 +72,16 @@ type Finding struct {
 	Evidence string  // the numbers behind the outcome
 }
 
-// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere" — among pairs
-// with a measurable gap, the share whose PGR lies strictly between 0 and 1.
-// Reproduced when at least three quarters do.
+// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere". A pair with
+// a measurable gap counts as inside when its whole PGR interval lies in
+// (0, 1), outside when its whole interval lies at or beyond 0 or 1, and
+// undecided otherwise. Reproduced when at least three quarters of the
+// measurable pairs are inside; not reproduced when more than a quarter are
+// outside; otherwise inconclusive: estimates between 0 and 1 alone do not
+// carry the claim.
 func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 (students beat their supervisors but fall short of the ceiling)", Paper: "almost every pair, every task"}
-	var in, n, unmeasurable int
+	var in, out, n, unmeasurable int
 	var parts []string
 	for _, s := range sw.Summary {
 		if !s.Loss.Same(loss) {
@@ -87,20 +92,28 @@ func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 			continue
 		}
 		n++
-		if s.PGR.Estimate > 0 && s.PGR.Estimate < 1 {
+		switch iv := s.PGR; {
+		case iv.Low > 0 && iv.High < 1:
 			in++
+		case iv.High <= 0 || iv.Low >= 1:
+			out++
 		}
-		parts = append(parts, fmt.Sprintf("%s→%s %.2f", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.PGR.Estimate))
+		parts = append(parts, fmt.Sprintf("%s→%s %s", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), ivs(s.PGR)))
 	}
 	if n == 0 {
 		f.Evidence = fmt.Sprintf("no pair has a measurable gap (%d pairs, %s)", unmeasurable, loss.Short())
 		return f
 	}
-	f.Outcome = NotReproduced
-	if 4*in >= 3*n {
+	switch {
+	case 4*in >= 3*n:
 		f.Outcome = Reproduced
+	case 4*out > n:
+		f.Outcome = NotReproduced
+	default:
+		f.Outcome = Inconclusive
 	}
-	f.Evidence = fmt.Sprintf("%d of %d measurable pairs (%s): %s; %d pairs not measurable", in, n, loss.Short(), strings.Join(parts, ", "), unmeasurable)
+	f.Evidence = fmt.Sprintf("of %d measurable pairs (%s), %d inside (0, 1) by their whole interval, %d outside, %d undecided: %s; %d pairs not measurable",
+		n, loss.Short(), in, out, n-in-out, strings.Join(parts, ", "), unmeasurable)
 	return f
 }
 

@@ -116,6 +116,36 @@ func TestFindingsOutcomes(t *testing.T) {
 	if f := FindImitation(sw, "xent"); f.Outcome != Reproduced {
 		t.Errorf("imitation: %+v", f)
 	}
+	// PGR estimates between 0 and 1 whose intervals reach past 0 or 1
+	// cannot carry the claim; intervals beyond 1 refute it.
+	pgrs := func(ivs ...metrics.Interval) *Sweep {
+		out := &Sweep{Spec: sw.Spec}
+		for _, iv := range ivs {
+			out.Summary = append(out.Summary, Summary{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent",
+				PairedPGR: metrics.PairedPGR{PGR: iv, Measurable: true}})
+		}
+		return out
+	}
+	inside := metrics.Interval{Estimate: 0.5, Low: 0.2, High: 0.8, N: 5}
+	across0 := metrics.Interval{Estimate: 0.3, Low: -0.2, High: 0.8, N: 5}
+	across1 := metrics.Interval{Estimate: 0.8, Low: 0.5, High: 1.1, N: 5}
+	beyond1 := metrics.Interval{Estimate: 1.4, Low: 1.1, High: 1.7, N: 5}
+	below0 := metrics.Interval{Estimate: -0.4, Low: -0.7, High: -0.1, N: 5}
+	for _, c := range []struct {
+		ivs  []metrics.Interval
+		want Outcome
+	}{
+		{[]metrics.Interval{across0}, Inconclusive},
+		{[]metrics.Interval{inside, across1}, Inconclusive},
+		{[]metrics.Interval{inside, inside, inside, across0}, Reproduced},
+		{[]metrics.Interval{inside, beyond1}, NotReproduced},
+		{[]metrics.Interval{inside, inside, across0, below0}, Inconclusive}, // the undecided one could still make it 3 of 4
+		{[]metrics.Interval{inside, inside, below0, below0}, NotReproduced},
+	} {
+		if f := FindPGRBetweenZeroAndOne(pgrs(c.ivs...), "xent"); f.Outcome != c.want {
+			t.Errorf("PGR intervals %v: %v, want %v (%s)", c.ivs, f.Outcome, c.want, f.Evidence)
+		}
+	}
 	// Gaps too small everywhere: nothing can be said.
 	flat := &Sweep{Spec: sw.Spec}
 	s := summaryOf(t, r, 0.6, 0.6, 0.601, 5, 1000)
