@@ -16,6 +16,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -305,10 +306,11 @@ func (t *Table) HTML() (string, error) {
 	if t.Caption != "" {
 		fmt.Fprintf(&b, `<caption style="text-align:left;padding:4px;caption-side:bottom;color:#444;font-size:12px">%s</caption>`, html.EscapeString(t.Caption))
 	}
+	style := t.columnStyles()
 	b.WriteString("<tr>")
 	for i, h := range t.Header {
-		side := "right" // a header lines up with its column's first cell
-		if len(t.Rows) > 0 && i < len(t.Rows[0]) && strings.HasPrefix(align(t.Rows[0][i]), "left") {
+		side := "right" // a header lines up with its column
+		if i < len(style) && strings.HasPrefix(style[i], "left") {
 			side = "left"
 		}
 		fmt.Fprintf(&b, `<th style="border-bottom:1px solid #888;padding:3px 8px;text-align:%s">%s</th>`, side, html.EscapeString(h))
@@ -316,8 +318,12 @@ func (t *Table) HTML() (string, error) {
 	b.WriteString("</tr>")
 	for _, r := range t.Rows {
 		b.WriteString("<tr>")
-		for _, c := range r {
-			fmt.Fprintf(&b, `<td style="padding:3px 8px;text-align:%s">%s</td>`, align(c), html.EscapeString(c))
+		for i, c := range r {
+			st := textStyle
+			if i < len(style) {
+				st = style[i]
+			}
+			fmt.Fprintf(&b, `<td style="padding:3px 8px;text-align:%s">%s</td>`, st, html.EscapeString(c))
 		}
 		b.WriteString("</tr>")
 	}
@@ -325,13 +331,46 @@ func (t *Table) HTML() (string, error) {
 	return b.String(), nil
 }
 
-// align is how a cell lines up: numbers to the right, sentences (longer
-// than a few words) to the left.
-func align(cell string) string {
-	if strings.Count(cell, " ") > 3 && !strings.ContainsAny(cell[:1], "0123456789+-−.") {
-		return "left;max-width:420px"
+const (
+	numberStyle = "right;white-space:nowrap"
+	textStyle   = "left;vertical-align:top;max-width:420px"
+)
+
+// columnStyles lines each column up as a whole: numbers to the right,
+// unbroken; a column with any cell that is not a number (a name, a
+// sentence, a number followed by words) to the left, wrapping.
+func (t *Table) columnStyles() []string {
+	n := len(t.Header)
+	for _, r := range t.Rows {
+		n = max(n, len(r))
 	}
-	return "right;white-space:nowrap"
+	style := make([]string, n)
+	for i := range style {
+		style[i] = numberStyle
+		for _, r := range t.Rows {
+			if i < len(r) && !numeric(r[i]) {
+				style[i] = textStyle
+				break
+			}
+		}
+	}
+	return style
+}
+
+// numeric reports whether a cell is a number, optionally with an interval
+// or a parenthesised second number ("0.674 (0.995)", "0.319 [-0.164, 0.763]").
+func numeric(cell string) bool {
+	if cell == "" || cell == "–" || cell == "-" {
+		return true
+	}
+	for _, f := range strings.Fields(strings.ReplaceAll(cell, "/", " ")) {
+		f = strings.Trim(f, "()[],%")
+		f = strings.TrimPrefix(strings.TrimPrefix(f, "−"), "+")
+		if _, err := strconv.ParseFloat(f, 64); err != nil && f != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Text is a paragraph of (escaped) text, for sentences generated from data.
