@@ -332,7 +332,7 @@ func (t *Table) HTML() (string, error) {
 }
 
 const (
-	numberStyle = "right;white-space:nowrap"
+	numberStyle = "right;vertical-align:top;white-space:nowrap"
 	textStyle   = "left;vertical-align:top;max-width:420px"
 )
 
