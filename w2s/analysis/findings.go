@@ -119,7 +119,9 @@ func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 
 // FindPGRGrowsWithSize: for each supervisor with at least two measurable
 // students, does PGR grow from its smallest to its largest student?
-// Reproduced when it does for most such supervisors (estimates).
+// Reproduced when, for most such supervisors, the largest student's PGR
+// interval lies wholly above the smallest's; inconclusive when only the
+// estimates grow for most; not reproduced otherwise.
 func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "PGR grows with the strong student's size", Paper: "yes, for a fixed supervisor"}
 	byWeak := map[string][]Summary{}
@@ -132,7 +134,7 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 			byWeak[s.WeakModel] = append(byWeak[s.WeakModel], s)
 		}
 	}
-	var grows, n int
+	var grows, sure, n int
 	var parts []string
 	for _, w := range order {
 		ss := byWeak[w]
@@ -152,17 +154,17 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 		if hi.PGR.Estimate > lo.PGR.Estimate {
 			grows++
 		}
-		parts = append(parts, fmt.Sprintf("supervisor %s: %s %.2f → %s %.2f", zoo.Short(w), zoo.Short(lo.StrongModel), lo.PGR.Estimate, zoo.Short(hi.StrongModel), hi.PGR.Estimate))
+		if above(hi.PGR, lo.PGR) {
+			sure++
+		}
+		parts = append(parts, fmt.Sprintf("supervisor %s: %s %s → %s %s", zoo.Short(w), zoo.Short(lo.StrongModel), ivs(lo.PGR), zoo.Short(hi.StrongModel), ivs(hi.PGR)))
 	}
 	if n == 0 {
 		f.Evidence = "no supervisor has two students with measurable gaps"
 		return f
 	}
-	f.Outcome = NotReproduced
-	if 2*grows > n {
-		f.Outcome = Reproduced
-	}
-	f.Evidence = fmt.Sprintf("%d of %d supervisors (%s): %s", grows, n, loss.Short(), strings.Join(parts, "; "))
+	f.Outcome = judge(2*sure > n, 2*grows > n)
+	f.Evidence = fmt.Sprintf("grows for %d of %d supervisors (%s), beyond the intervals for %d: %s", grows, n, loss.Short(), sure, strings.Join(parts, "; "))
 	return f
 }
 
@@ -236,10 +238,13 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 		return f
 	}
 	lo, hi := ss[0], ss[0]
-	above := 0
+	over, overSure := 0, 0
 	for _, s := range ss {
 		if s.Agree.Estimate > s.WeakAcc.Estimate {
-			above++
+			over++
+		}
+		if above(s.Agree, s.WeakAcc) {
+			overSure++
 		}
 		if s.StrongParams < lo.StrongParams {
 			lo = s
@@ -249,12 +254,9 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 		}
 	}
 	falls := hi.AgreeWrong.Estimate < lo.AgreeWrong.Estimate
-	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %.3f), %s: agreement above its accuracy for %d of %d students; agreement on its errors %s %s → %s %s",
-		zoo.Short(w), lo.WeakAcc.Estimate, loss.Short(), above, len(ss), zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong))
-	f.Outcome = NotReproduced
-	if above == len(ss) && falls {
-		f.Outcome = Reproduced
-	}
+	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %s), %s: agreement above its accuracy for %d of %d students (%d beyond the intervals); agreement on its errors %s %s → %s %s",
+		zoo.Short(w), ivs(lo.WeakAcc), loss.Short(), over, len(ss), overSure, zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong))
+	f.Outcome = judge(overSure == len(ss) && above(lo.AgreeWrong, hi.AgreeWrong), over == len(ss) && falls)
 	return f
 }
 
@@ -274,6 +276,21 @@ func FindBootstrapping(bs *Bootstrapping) Finding {
 		ChainName(bs.Chain), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
 	f.Outcome = improvement(bs.ChainMinusDirect)
 	return f
+}
+
+// above reports whether interval a lies wholly above interval b.
+func above(a, b metrics.Interval) bool { return a.Low > b.High }
+
+// judge is the outcome of a claim that the intervals establish (sure) or
+// that only the estimates support (estimates).
+func judge(sure, estimates bool) Outcome {
+	switch {
+	case sure:
+		return Reproduced
+	case estimates:
+		return Inconclusive
+	}
+	return NotReproduced
 }
 
 // improvement is the outcome of a claim that one method beats another,

@@ -95,14 +95,19 @@ func TestSentencesNeverContradictTheirNumbers(t *testing.T) {
 	}
 }
 
+// iv is an interval of half-width h around x.
+func iv(x, h float64) metrics.Interval {
+	return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - h), High: metrics.Float(x + h), N: 5}
+}
+
 func TestFindingsOutcomes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	sw := &Sweep{Spec: SweepSpec{Task: "t", Models: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Losses: []losses.Spec{"xent"}}}
 	add := func(strong string, params int, pw, ps, pc float64) {
 		s := summaryOf(t, r, pw, ps, pc, 5, 3000)
 		s.StrongModel, s.StrongParams = strong, params
-		s.Agree = metrics.Interval{Estimate: metrics.Float(pw + 0.05), N: 5}
-		s.AgreeWrong = metrics.Interval{Estimate: metrics.Float(0.9 - ps), N: 5}
+		s.Agree = iv(pw+0.05, 0.01)
+		s.AgreeWrong = iv(0.9-ps, 0.01)
 		sw.Summary = append(sw.Summary, s)
 	}
 	add("zoo/cpu/m", 600_000, 0.60, 0.65, 0.80)
@@ -116,6 +121,27 @@ func TestFindingsOutcomes(t *testing.T) {
 	if f := FindImitation(sw, "xent"); f.Outcome != Reproduced {
 		t.Errorf("imitation: %+v", f)
 	}
+	// Agreement on the supervisor's errors falling by the estimates only,
+	// or rising.
+	xl := &sw.Summary[1]
+	for _, c := range []struct {
+		agreeWrong metrics.Interval
+		want       Outcome
+	}{{iv(0.24, 0.05), Inconclusive}, {iv(0.30, 0.01), NotReproduced}} {
+		keep := xl.AgreeWrong
+		xl.AgreeWrong = c.agreeWrong
+		if f := FindImitation(sw, "xent"); f.Outcome != c.want {
+			t.Errorf("imitation, agreement on errors m %v → xl %v: %v, want %v", sw.Summary[0].AgreeWrong, c.agreeWrong, f.Outcome, c.want)
+		}
+		xl.AgreeWrong = keep
+	}
+	// PGR growing by the estimates only.
+	keep := xl.PGR
+	xl.PGR = metrics.Interval{Estimate: sw.Summary[0].PGR.Estimate + 0.01, Low: sw.Summary[0].PGR.Low, High: sw.Summary[0].PGR.High + 0.02, N: 5}
+	if f := FindPGRGrowsWithSize(sw, "xent"); f.Outcome != Inconclusive {
+		t.Errorf("PGR growing within its intervals: %+v", f)
+	}
+	xl.PGR = keep
 	// PGR estimates between 0 and 1 whose intervals reach past 0 or 1
 	// cannot carry the claim; intervals beyond 1 refute it.
 	pgrs := func(ivs ...metrics.Interval) *Sweep {
