@@ -161,6 +161,7 @@ func (l *collapsedLog) Write(p []byte) (int, error) {
 func (l *collapsedLog) summary(what string) func() {
 	start, compiled := time.Now(), backend.Compiled()
 	used, usedSec := artifacts().Used()
+	made := artifacts().Made("")
 	l.mu.Lock()
 	l.depth++
 	if l.depth > 1 {
@@ -183,8 +184,8 @@ func (l *collapsedLog) summary(what string) func() {
 			return
 		}
 		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
-		if len(lines) > 0 {
-			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, len(lines), time.Since(start).Round(time.Second),
+		if n := artifacts().Made("") - made; n > 0 || len(lines) > 0 {
+			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, n, time.Since(start).Round(time.Second),
 				train.CompileNote(backend.Compiled().Sub(compiled)))
 		}
 		if n, sec := artifacts().Used(); n > used {

@@ -339,12 +339,20 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 	return &Artifact{Dir: final, Manifest: m}, nil
 }
 
-// Made reports how many artifacts of kind this Store has computed (rather
-// than found stored), for callers and tests that check what a call did.
+// Made reports how many artifacts of kind ("" for every kind) this Store
+// has computed (rather than found stored), for callers and tests that check
+// what a call did.
 func (s *Store) Made(kind string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.made[kind]
+	if kind != "" {
+		return s.made[kind]
+	}
+	n := 0
+	for _, m := range s.made {
+		n += m
+	}
+	return n
 }
 
 // errBusy is lockFile's answer when another holder's lock conflicts.

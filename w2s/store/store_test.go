@@ -252,6 +252,9 @@ func TestUsedCountsEachArtifactOnceWithItsRecordedTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if s.Made("") != 2 || s.Made("x") != 2 || s.Made("y") != 0 {
+		t.Fatalf("Made: %d in all, %d of x, %d of y; want 2, 2, 0", s.Made(""), s.Made("x"), s.Made("y"))
+	}
 	n, sec := s.Used()
 	if n != 2 || sec < 0.04 {
 		t.Fatalf("Used() = %d artifacts, %.3fs; want 2, at least 0.04s", n, sec)
