@@ -295,15 +295,16 @@ func judge(sure, estimates bool) Outcome {
 
 // improvement is the outcome of a claim that one method beats another,
 // given the paired difference (method − baseline): reproduced when its
-// interval is above zero, not measurable when undefined.
+// interval is above zero, inconclusive when only its estimate is, not
+// measurable when undefined.
 func improvement(diff metrics.Interval) Outcome {
 	switch metrics.Compare(diff) {
-	case metrics.Beat:
-		return Reproduced
 	case metrics.Undefined:
 		return NotMeasurable
+	case metrics.Beat:
+		return Reproduced
 	}
-	return NotReproduced
+	return judge(false, diff.Estimate > 0)
 }
 
 // ChainName is "xs → m → xl".

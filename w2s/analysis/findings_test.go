@@ -184,9 +184,20 @@ func TestFindingsOutcomes(t *testing.T) {
 	if f := FindEarlyStopping(es); f.Outcome != Reproduced {
 		t.Errorf("early stopping: %+v", f)
 	}
-	es.HonestGain = metrics.Interval{Estimate: 0.0, Low: -0.01, High: 0.01, N: 5}
-	if f := FindEarlyStopping(es); f.Outcome != NotReproduced {
-		t.Errorf("early stopping within noise: %+v", f)
+	for _, c := range []struct {
+		gain metrics.Interval
+		want Outcome
+	}{
+		{iv(0.002, 0.002), Inconclusive}, // a gain whose interval reaches 0
+		{iv(0, 0.01), NotReproduced},
+		{iv(-0.003, 0.01), NotReproduced},
+		{iv(-0.02, 0.01), NotReproduced},
+		{metrics.Interval{}, NotMeasurable},
+	} {
+		es.HonestGain = c.gain
+		if f := FindEarlyStopping(es); f.Outcome != c.want {
+			t.Errorf("early stopping with gain %v: %v, want %v", c.gain, f.Outcome, c.want)
+		}
 	}
 	pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "m", ZeroShot: metrics.Interval{Estimate: 0.5}, FewShotGold: metrics.Interval{Estimate: 0.5},
 		FewShotWeak: metrics.Interval{Estimate: 0.5}, FinetuneWeak: metrics.Interval{Estimate: 0.7}, OneAnswer: 1}}}
