@@ -235,12 +235,8 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 	}
 	f.ref(fmt.Sprintf("supervisor accuracy %.3f", weakAcc), weakAcc, f.Plot.X.Min, f.Plot.X.Max, grey, []vg.Length{vg.Points(2), vg.Points(2)})
 	f.clampY(0, 1)
-	rows := 0
-	if len(sw.Summary) > 0 {
-		rows = sw.Summary[0].Examples
-	}
-	f.Caption = fmt.Sprintf("%s, scale %s: %d test rows, seeds %v; means over seeds; the agreement intervals are 95%% bootstraps over the seeds' values (test rows are not resampled, so they are narrower than the accuracy intervals elsewhere)",
-		sw.Spec.Task, sw.Spec.Scale, rows, sw.Spec.Seeds)
+	f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% bootstraps over the seeds' values" +
+		" (test rows are not resampled, so they are narrower than the accuracy intervals elsewhere)"
 	return f, nil
 }
 
