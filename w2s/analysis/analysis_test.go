@@ -201,6 +201,10 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	if !strings.HasSuffix(gc.Generative.StrongModel, "+genft") {
 		t.Errorf("generative run used %s", gc.Generative.StrongModel)
 	}
+	// The paired difference is the difference of the two students' accuracies.
+	if d := float64(gc.Generative.StudentAcc.Estimate - gc.Plain.StudentAcc.Estimate); math.Abs(float64(gc.StudentGain.Estimate)-d) > 1e-9 {
+		t.Errorf("student gain %v, accuracies differ by %.4f", gc.StudentGain, d)
+	}
 	buf.Reset()
 	gc.Table(&buf)
 	if !strings.Contains(buf.String(), "cheating stop") {

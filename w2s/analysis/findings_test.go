@@ -205,3 +205,59 @@ func TestFindingsOutcomes(t *testing.T) {
 		t.Errorf("few-shot, one answer to everything: %+v", f)
 	}
 }
+
+// TestFindFewShotOutcomes: gold demonstrations must beat none and
+// finetuning must beat weak-label prompting beyond the intervals for
+// "reproduced"; the estimates alone make it inconclusive.
+func TestFindFewShotOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		zero, gold, weak, ftWeak metrics.Interval
+		want                     Outcome
+	}{
+		{"clear", iv(0.55, 0.01), iv(0.70, 0.01), iv(0.65, 0.01), iv(0.80, 0.01), Reproduced},
+		{"overlapping intervals", iv(0.55, 0.05), iv(0.60, 0.05), iv(0.58, 0.05), iv(0.62, 0.05), Inconclusive},
+		{"weak prompts above gold", iv(0.55, 0.01), iv(0.60, 0.01), iv(0.70, 0.01), iv(0.80, 0.01), NotReproduced},
+		{"prompting beats finetuning", iv(0.55, 0.01), iv(0.70, 0.01), iv(0.65, 0.01), iv(0.60, 0.01), NotReproduced},
+	} {
+		pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "zoo/cpu/xl", ZeroShot: c.zero, FewShotGold: c.gold,
+			FewShotWeak: c.weak, FinetuneWeak: c.ftWeak, OneAnswer: 0.6}}}
+		if f := FindFewShot(pc); f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+}
+
+// TestFindGenerativeOutcomes: the paired student difference decides, with
+// PGR required to rise where it can be measured.
+func TestFindGenerativeOutcomes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	measurable := summaryOf(t, r, 0.60, 0.65, 0.80, 5, 3000)
+	flat := summaryOf(t, r, 0.70, 0.70, 0.701, 5, 3000)
+	if !measurable.Measurable || flat.Measurable {
+		t.Fatal("the synthetic summaries do not have the gaps the cases need")
+	}
+	higher := measurable
+	higher.PGR = iv(float64(measurable.PGR.Estimate)+0.2, 0.05)
+	lower := measurable
+	lower.PGR = iv(float64(measurable.PGR.Estimate)-0.2, 0.05)
+	for _, c := range []struct {
+		name       string
+		plain, gen Summary
+		gain       metrics.Interval
+		want       Outcome
+	}{
+		{"student and PGR up", measurable, higher, iv(0.03, 0.01), Reproduced},
+		{"PGR measurable only with it", flat, measurable, iv(0.03, 0.01), Reproduced},
+		{"gain within noise", measurable, higher, iv(0.005, 0.01), Inconclusive},
+		{"student up, PGR down", measurable, lower, iv(0.03, 0.01), NotReproduced},
+		{"student down", measurable, higher, iv(-0.03, 0.01), NotReproduced},
+		{"no measurable gap", flat, flat, iv(0.03, 0.01), NotMeasurable},
+		{"no difference computed", measurable, higher, metrics.Interval{}, NotMeasurable},
+	} {
+		gc := &GenerativeComparison{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Plain: c.plain, Generative: c.gen, StudentGain: c.gain}
+		if f := FindGenerative(gc); f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+}

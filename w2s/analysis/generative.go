@@ -22,7 +22,10 @@ type GenerativeComparison struct {
 	Loss                   losses.Spec
 	Seeds                  []uint64
 	Plain, Generative      Summary
-	PlainES, GenerativeES  *EarlyStopping
+	// StudentGain is the generative student's test accuracy minus the base
+	// student's, paired over test rows and seeds.
+	StudentGain           metrics.Interval
+	PlainES, GenerativeES *EarlyStopping
 	// Next-token loss on the task's text before and after the finetune,
 	// means over seeds.
 	WeakLossBefore, WeakLossAfter     float64
@@ -70,6 +73,13 @@ func RunGenerativeComparison(ctx context.Context, runners []*stage.Runner, weak,
 	if gc.Generative, err = summarize(gen); err != nil {
 		return nil, err
 	}
+	var ph, gh []metrics.Hits
+	for i := range plain {
+		ph, gh = append(ph, plain[i].Hits.Student), append(gh, gen[i].Hits.Student)
+	}
+	if gc.StudentGain, err = metrics.PairedDiff(gh, ph, Level, Resamples, statsSeed); err != nil {
+		return nil, err
+	}
 	if gc.PlainES, err = EarlyStoppingFrom(plain); err != nil {
 		return nil, err
 	}
@@ -87,9 +97,10 @@ func (gc *GenerativeComparison) Caption() string {
 
 // Table prints the comparison.
 func (gc *GenerativeComparison) Table(w io.Writer) error {
-	fmt.Fprintln(w, gc.Caption())
-	fmt.Fprintf(w, "next-token loss on the task's text: weak %.3f → %.3f, strong %.3f → %.3f\n",
+	fmt.Fprintln(w, gc.Caption()+".")
+	fmt.Fprintf(w, "Next-token loss on the task's text: weak %.3f → %.3f, strong %.3f → %.3f.\n",
 		gc.WeakLossBefore, gc.WeakLossAfter, gc.StrongLossBefore, gc.StrongLossAfter)
+	fmt.Fprintf(w, "Generatively finetuned student − base student, test accuracy at the end of training: %s.\n", ivs(gc.StudentGain))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "models\tweak acc\tstudent acc\tceiling acc\tPGR\tstudent, honest stop\tstudent, cheating stop (test labels)\t")
 	for _, x := range []struct {
