@@ -212,6 +212,7 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 	all := Series{Name: "all examples", Color: Palette[2], Glyph: draw.TriangleGlyph{}}
 	var used []string
 	weakAcc := math.NaN()
+	seedsOnly := false
 	for _, st := range strongs {
 		s, ok := sw.Find(weak, st, loss)
 		if !ok {
@@ -219,6 +220,7 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 		}
 		used = append(used, st)
 		weakAcc = float64(s.WeakAcc.Estimate)
+		seedsOnly = seedsOnly || s.AgreeSeedsOnly
 		right.Points = append(right.Points, pt(params[st], s.AgreeRight))
 		wrong.Points = append(wrong.Points, pt(params[st], s.AgreeWrong))
 		all.Points = append(all.Points, pt(params[st], s.Agree))
@@ -235,8 +237,11 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 	}
 	f.ref(fmt.Sprintf("supervisor accuracy %.3f", weakAcc), weakAcc, f.Plot.X.Min, f.Plot.X.Max, grey, []vg.Length{vg.Points(2), vg.Points(2)})
 	f.clampY(0, 1)
-	f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% bootstraps over the seeds' values" +
-		" (test rows are not resampled, so they are narrower than the accuracy intervals elsewhere)"
+	f.Caption = sw.Caption()
+	if seedsOnly {
+		f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% bootstraps over the seeds' values" +
+			" (these results lack per-row agreement, so test rows are not resampled)"
+	}
 	return f, nil
 }
 

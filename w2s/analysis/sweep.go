@@ -86,12 +86,14 @@ type Summary struct {
 	PGRSeedMean     metrics.Float `json:"pgr_seed_mean"`
 	PGRSeedsDefined int           `json:"pgr_seeds_defined"`
 	// Agreement of the student with its supervisor on the test set, mean
-	// over seeds with an interval over seeds: overall, and on the examples
-	// the supervisor got right and wrong.
-	Agree        metrics.Interval `json:"agree"`
-	AgreeRight   metrics.Interval `json:"agree_weak_right"`
-	AgreeWrong   metrics.Interval `json:"agree_weak_wrong"`
-	WeakLabelAcc metrics.Float    `json:"weak_label_acc"` // the weak labels on half B, mean over seeds
+	// over seeds with an interval resampling test rows and seeds (over seeds
+	// only when AgreeSeedsOnly: results that lack per-row agreement):
+	// overall, and on the examples the supervisor got right and wrong.
+	Agree          metrics.Interval `json:"agree"`
+	AgreeRight     metrics.Interval `json:"agree_weak_right"`
+	AgreeWrong     metrics.Interval `json:"agree_weak_wrong"`
+	AgreeSeedsOnly bool             `json:"agree_seeds_only,omitempty"`
+	WeakLabelAcc   metrics.Float    `json:"weak_label_acc"` // the weak labels on half B, mean over seeds
 	// TrainAcc are the models' accuracies on their own training rows,
 	// means over seeds: how well each fit, beside its test accuracy.
 	TrainAcc stage.TrainAccuracies `json:"train_acc"`
@@ -186,9 +188,14 @@ func summarize(g []*stage.Result) (Summary, error) {
 		return s, err
 	}
 	s.PGRSeedMean, s.PGRSeedsDefined = metrics.Float(metrics.Mean(pgr)), len(pgr)
-	s.Agree = metrics.Bootstrap(ag, Level, Resamples, statsSeed)
-	s.AgreeRight = metrics.Bootstrap(agR, Level, Resamples, statsSeed)
-	s.AgreeWrong = metrics.Bootstrap(agW, Level, Resamples, statsSeed)
+	// Agreement intervals resample test rows and seeds where the results
+	// record per-row agreement; results written before that resample seeds.
+	if s.Agree, s.AgreeRight, s.AgreeWrong, err = metrics.PairedAgreement(hits, Level, Resamples, statsSeed); err != nil {
+		s.Agree = metrics.Bootstrap(ag, Level, Resamples, statsSeed)
+		s.AgreeRight = metrics.Bootstrap(agR, Level, Resamples, statsSeed)
+		s.AgreeWrong = metrics.Bootstrap(agW, Level, Resamples, statsSeed)
+		s.AgreeSeedsOnly = true
+	}
 	s.WeakLabelAcc = metrics.Float(metrics.Mean(wl))
 	s.TrainAcc = stage.TrainAccuracies{Weak: metrics.Float(metrics.Mean(tw)), Student: metrics.Float(metrics.Mean(ts)),
 		Ceiling: metrics.Float(metrics.Mean(tc)), StudentFitsWeak: metrics.Float(metrics.Mean(tf))}

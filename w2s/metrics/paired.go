@@ -74,6 +74,9 @@ type SeedHits struct {
 	Weak    Hits `json:"weak"`
 	Student Hits `json:"student"`
 	Ceiling Hits `json:"ceiling"`
+	// Agree says, per example, whether the student predicted the weak
+	// model's class (absent from results written before it was recorded).
+	Agree Hits `json:"agree,omitempty"`
 }
 
 // PairedPGR is a PGR estimated over several seeds the way the paper's
@@ -359,4 +362,92 @@ func PairedDiff(a, b []Hits, level float64, resamples int, seed uint64) (Interva
 		iv.Low, iv.High = Float(quantile(ds, tail)), Float(quantile(ds, 1-tail))
 	}
 	return iv, nil
+}
+
+// PairedAgreement is a student's agreement with its supervisor over seeds:
+// on all test examples, on those the supervisor got right and on those it
+// got wrong, each the mean over seeds of the per-seed fraction, with
+// percentile intervals that resample test examples and seeds together (the
+// same draws for all three, as for PGR). It needs every seed's Agree.
+func PairedAgreement(seeds []SeedHits, level float64, resamples int, seed uint64) (all, right, wrong Interval, err error) {
+	n, err := pairedExamples(seeds)
+	if err != nil {
+		return all, right, wrong, err
+	}
+	for k, s := range seeds {
+		if len(s.Agree) != n {
+			return all, right, wrong, fmt.Errorf("paired agreement: seed %d has %d agreement results for %d examples", k, len(s.Agree), n)
+		}
+	}
+	a, r, w := agreements(seeds, indices(len(seeds)), indices(n))
+	var as, rs, ws []float64
+	rng := rand.New(rand.NewPCG(seed, 0xa9ee))
+	rows, seedIdx := make([]int, n), make([]int, len(seeds))
+	for range resamples {
+		for i := range rows {
+			rows[i] = rng.IntN(n)
+		}
+		for i := range seedIdx {
+			seedIdx[i] = rng.IntN(len(seeds))
+		}
+		ba, br, bw := agreements(seeds, seedIdx, rows)
+		as = append(as, ba)
+		if !math.IsNaN(br) {
+			rs = append(rs, br)
+		}
+		if !math.IsNaN(bw) {
+			ws = append(ws, bw)
+		}
+	}
+	iv := func(est float64, xs []float64) Interval {
+		if math.IsNaN(est) {
+			return Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
+		}
+		return percentileInterval(est, xs, level, len(seeds))
+	}
+	return iv(a, as), iv(r, rs), iv(w, ws), nil
+}
+
+// agreements are the mean over the drawn seeds of each seed's agreement on
+// the drawn rows: on all of them, where the supervisor is right and where
+// it is wrong (a seed with no such rows is left out of that mean; NaN when
+// no seed has any).
+func agreements(seeds []SeedHits, seedIdx, rows []int) (all, right, wrong float64) {
+	var sumR, sumW float64
+	var kR, kW int
+	for _, k := range seedIdx {
+		sh := seeds[k]
+		var same, nR, sameR, nW, sameW int
+		for _, i := range rows {
+			if sh.Agree[i] {
+				same++
+			}
+			if sh.Weak[i] {
+				nR++
+				if sh.Agree[i] {
+					sameR++
+				}
+			} else {
+				nW++
+				if sh.Agree[i] {
+					sameW++
+				}
+			}
+		}
+		all += float64(same) / float64(len(rows))
+		if nR > 0 {
+			sumR, kR = sumR+float64(sameR)/float64(nR), kR+1
+		}
+		if nW > 0 {
+			sumW, kW = sumW+float64(sameW)/float64(nW), kW+1
+		}
+	}
+	right, wrong = math.NaN(), math.NaN()
+	if kR > 0 {
+		right = sumR / float64(kR)
+	}
+	if kW > 0 {
+		wrong = sumW / float64(kW)
+	}
+	return all / float64(len(seedIdx)), right, wrong
 }

@@ -140,3 +140,66 @@ func TestPairedDiff(t *testing.T) {
 		t.Errorf("a model against itself: %+v", same)
 	}
 }
+
+// TestPairedAgreement: the estimates are the seeds' mean agreements (as
+// ComputeAgreement counts them), the intervals resample rows as well as
+// seeds, so identical seeds still get the width of test noise, and
+// missing per-row agreement is an error naming the seed.
+func TestPairedAgreement(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 7))
+	const n = 2000
+	gold := make([]int, n)
+	var seeds []SeedHits
+	var want Agreement
+	for range 3 {
+		weak, student := make([]int, n), make([]int, n)
+		for i := range n {
+			gold[i] = i % 2
+			weak[i], student[i] = gold[i], gold[i]
+			if r.Float64() < 0.3 {
+				weak[i] = 1 - gold[i]
+			}
+			if r.Float64() < 0.25 {
+				student[i] = weak[i]
+			} else if r.Float64() < 0.2 {
+				student[i] = 1 - gold[i]
+			}
+		}
+		a := ComputeAgreement(student, weak, gold)
+		want.All, want.SupervisorRight, want.SupervisorWrong = want.All+a.All/3, want.SupervisorRight+a.SupervisorRight/3, want.SupervisorWrong+a.SupervisorWrong/3
+		seeds = append(seeds, SeedHits{Weak: HitsOf(weak, gold), Student: HitsOf(student, gold), Ceiling: HitsOf(gold, gold), Agree: HitsOf(student, weak)})
+	}
+	all, right, wrong, err := PairedAgreement(seeds, 0.95, 400, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		got  Interval
+		want Float
+	}{{"all", all, want.All}, {"supervisor right", right, want.SupervisorRight}, {"supervisor wrong", wrong, want.SupervisorWrong}} {
+		if math.Abs(float64(c.got.Estimate-c.want)) > 1e-12 || !(c.got.Low < c.got.Estimate && c.got.Estimate < c.got.High) {
+			t.Errorf("%s: %s, want estimate %.4f inside its interval", c.name, c.got, c.want)
+		}
+	}
+	// Three copies of one seed: no seed-to-seed variation, only test noise.
+	one := []SeedHits{seeds[0], seeds[0], seeds[0]}
+	all1, _, _, err := PairedAgreement(one, 0.95, 400, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := math.Sqrt(float64(all1.Estimate*(1-all1.Estimate)) / n)
+	if w := float64(all1.High - all1.Low); w < 2*se || w > 6*se {
+		t.Errorf("identical seeds: interval width %.4f, want about 4 standard errors of the rows (%.4f)", w, 4*se)
+	}
+	// A supervisor never wrong has no agreement on its errors.
+	perfect := SeedHits{Weak: seeds[0].Ceiling, Student: seeds[0].Student, Ceiling: seeds[0].Ceiling, Agree: seeds[0].Student}
+	_, _, w, err := PairedAgreement([]SeedHits{perfect}, 0.95, 100, 1)
+	if err != nil || w.Estimate.Defined() {
+		t.Errorf("a supervisor never wrong: agreement on its errors %v (err %v), want undefined", w, err)
+	}
+	seeds[1].Agree = nil
+	if _, _, _, err := PairedAgreement(seeds, 0.95, 100, 1); err == nil || !strings.Contains(err.Error(), "seed 1") {
+		t.Errorf("missing per-row agreement: %v", err)
+	}
+}

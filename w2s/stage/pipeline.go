@@ -161,7 +161,8 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 		WeakModel: weakLabels.Model, StrongModel: student.Spec.Model.Name, Counts: s.Counts, StudentCurve: curve(student), Truncated: student.Info.Truncated}
 	res.Weak, res.Student, res.Ceiling = Score(wt), Score(st), Score(ct)
 	res.TrainAcc = train
-	res.Hits = metrics.SeedHits{Weak: Hits(wt), Student: Hits(st), Ceiling: Hits(ct)}
+	res.Hits = metrics.SeedHits{Weak: Hits(wt), Student: Hits(st), Ceiling: Hits(ct),
+		Agree: metrics.HitsOf(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs))}
 	res.PGR = metrics.ComputePGR(float64(res.Weak.Accuracy), float64(res.Student.Accuracy), float64(res.Ceiling.Accuracy))
 	res.PGRAUROC = metrics.ComputePGR(float64(res.Weak.AUROC), float64(res.Student.AUROC), float64(res.Ceiling.AUROC))
 	b := weakLabels.Sets[SetB]

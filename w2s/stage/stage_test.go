@@ -64,6 +64,10 @@ func checkResult(t *testing.T, r *Result) {
 	if r.Agreement.NRight+r.Agreement.NWrong != r.Counts.Test {
 		t.Errorf("agreement covers %d of %d test examples", r.Agreement.NRight+r.Agreement.NWrong, r.Counts.Test)
 	}
+	if len(r.Hits.Agree) != r.Counts.Test || r.Hits.Agree.Accuracy() != float64(r.Agreement.All) {
+		t.Errorf("per-row agreement: %d rows agreeing on %.4f, agreement %.4f over %d test rows",
+			len(r.Hits.Agree), r.Hits.Agree.Accuracy(), float64(r.Agreement.All), r.Counts.Test)
+	}
 	if len(r.StudentCurve) != 2 || !r.StudentCurve[0].ValAccWeak.Defined() || !r.StudentCurve[0].TestAcc.Defined() || !r.StudentCurve[0].ValLossWeak.Defined() {
 		t.Errorf("student curve %+v", r.StudentCurve)
 	}
