@@ -254,9 +254,17 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 		}
 	}
 	falls := hi.AgreeWrong.Estimate < lo.AgreeWrong.Estimate
-	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %s), %s: agreement above its accuracy for %d of %d students (%d beyond the intervals); agreement on its errors %s %s → %s %s",
-		zoo.Short(w), ivs(lo.WeakAcc), loss.Short(), over, len(ss), overSure, zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong))
-	f.Outcome = judge(overSure == len(ss) && above(lo.AgreeWrong, hi.AgreeWrong), over == len(ss) && falls)
+	// Falls beyond noise: the paired difference of the two students'
+	// agreement on the same supervisor errors (rows and seeds resampled),
+	// or, for results without per-row agreement, disjoint intervals.
+	fallsSure := above(lo.AgreeWrong, hi.AgreeWrong)
+	diff := "disjoint intervals"
+	if d, err := metrics.AgreeWrongDiff(sw.seedHits(w, lo.StrongModel, loss), sw.seedHits(w, hi.StrongModel, loss), Level, Resamples, statsSeed); err == nil {
+		fallsSure, diff = metrics.Compare(d) == metrics.Beat, "difference "+ivs(d)
+	}
+	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %s), %s: agreement above its accuracy for %d of %d students (%d beyond the intervals); agreement on its errors %s %s → %s %s (%s)",
+		zoo.Short(w), ivs(lo.WeakAcc), loss.Short(), over, len(ss), overSure, zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong), diff)
+	f.Outcome = judge(overSure == len(ss) && fallsSure, over == len(ss) && falls)
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/stage"
 )
 
 // summaryOf makes the summary of synthetic per-example results.
@@ -257,6 +258,64 @@ func TestFindGenerativeOutcomes(t *testing.T) {
 	} {
 		gc := &GenerativeComparison{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Plain: c.plain, Generative: c.gen, StudentGain: c.gain}
 		if f := FindGenerative(gc); f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+}
+
+// TestFindImitationPaired: with per-row agreement recorded, the fall in
+// agreement on the supervisor's errors is judged on the paired difference
+// of the two students over the same error rows, not on their intervals.
+func TestFindImitationPaired(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	const n = 2000
+	for _, c := range []struct {
+		name                 string
+		copySmall, copyLarge float64
+		want                 Outcome
+	}{
+		{"falls", 0.60, 0.52, Reproduced},
+		{"flat", 0.55, 0.55, NotReproduced}, // estimates may fall by chance: then Inconclusive
+		{"rises", 0.50, 0.60, NotReproduced},
+	} {
+		sw := &Sweep{Spec: SweepSpec{Task: "t", Models: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Losses: []losses.Spec{"xent"}}}
+		var small, large []*stage.Result
+		for seed := range uint64(5) {
+			weak := make(metrics.Hits, n)
+			for i := range weak {
+				weak[i] = r.Float64() < 0.7
+			}
+			for _, x := range []struct {
+				strong  string
+				copyErr float64
+				dst     *[]*stage.Result
+			}{{"zoo/cpu/m", c.copySmall, &small}, {"zoo/cpu/xl", c.copyLarge, &large}} {
+				agree := make(metrics.Hits, n)
+				for i := range agree {
+					agree[i] = r.Float64() < 0.95
+					if !weak[i] {
+						agree[i] = r.Float64() < x.copyErr
+					}
+				}
+				res := &stage.Result{WeakModel: "zoo/cpu/xs", StrongModel: x.strong, Loss: "xent", Seed: seed,
+					Hits: metrics.SeedHits{Weak: weak, Student: weak, Ceiling: weak, Agree: agree}}
+				*x.dst = append(*x.dst, res)
+			}
+		}
+		sw.Rows = append(small, large...)
+		for i, g := range [][]*stage.Result{small, large} {
+			s, err := summarize(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.StrongParams = []int{600_000, 2_400_000}[i]
+			sw.Summary = append(sw.Summary, s)
+		}
+		f := FindImitation(sw, "xent")
+		if !strings.Contains(f.Evidence, "difference ") {
+			t.Errorf("%s: evidence without the paired difference: %s", c.name, f.Evidence)
+		}
+		if f.Outcome != c.want && !(c.name == "flat" && f.Outcome == Inconclusive) {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}

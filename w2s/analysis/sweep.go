@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"text/tabwriter"
 
@@ -200,6 +201,23 @@ func summarize(g []*stage.Result) (Summary, error) {
 	s.TrainAcc = stage.TrainAccuracies{Weak: metrics.Float(metrics.Mean(tw)), Student: metrics.Float(metrics.Mean(ts)),
 		Ceiling: metrics.Float(metrics.Mean(tc)), StudentFitsWeak: metrics.Float(metrics.Mean(tf))}
 	return s, nil
+}
+
+// seedHits are the per-seed test results of one pair and loss, in seed
+// order, so two pairs' lists line up seed by seed.
+func (sw *Sweep) seedHits(weak, strong string, loss losses.Spec) []metrics.SeedHits {
+	var rs []*stage.Result
+	for _, r := range sw.Rows {
+		if r.WeakModel == weak && r.StrongModel == strong && r.Loss.Same(loss) {
+			rs = append(rs, r)
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Seed < rs[j].Seed })
+	hs := make([]metrics.SeedHits, len(rs))
+	for i, r := range rs {
+		hs[i] = r.Hits
+	}
+	return hs
 }
 
 // ModelParams is a model's non-embedding parameter count, from its build

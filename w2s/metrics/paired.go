@@ -336,32 +336,85 @@ func PairedDiff(a, b []Hits, level float64, resamples int, seed uint64) (Interva
 		}
 		return d / float64(len(seeds))
 	}
-	all, seeds := make([]int, n), make([]int, len(a))
-	for i := range all {
-		all[i] = i
-	}
-	for i := range seeds {
-		seeds[i] = i
-	}
-	iv := Interval{Estimate: Float(diff(seeds, all)), N: len(a), Low: NaN(), High: NaN()}
-	r := rand.New(rand.NewPCG(seed, 0xd1ff))
-	rows, ks := make([]int, n), make([]int, len(a))
-	ds := make([]float64, resamples)
-	for j := range ds {
+	return resampleStat(diff, n, len(a), level, resamples, seed, 0xd1ff), nil
+}
+
+// resampleStat is stat on all n rows and nSeeds seeds, with a percentile
+// interval over resamples that draw rows (the same for every seed) and
+// seeds with replacement, rows first, from a generator seeded by seed and
+// stream. Resamples where stat is NaN are left out.
+func resampleStat(stat func(seeds, rows []int) float64, n, nSeeds int, level float64, resamples int, seed, stream uint64) Interval {
+	r := rand.New(rand.NewPCG(seed, stream))
+	rows, ks := make([]int, n), make([]int, nSeeds)
+	var xs []float64
+	for range resamples {
 		for i := range rows {
 			rows[i] = r.IntN(n)
 		}
 		for i := range ks {
-			ks[i] = r.IntN(len(a))
+			ks[i] = r.IntN(nSeeds)
 		}
-		ds[j] = diff(ks, rows)
+		if x := stat(ks, rows); !math.IsNaN(x) {
+			xs = append(xs, x)
+		}
 	}
-	if resamples > 1 {
-		sort.Float64s(ds)
-		tail := (1 - level) / 2
-		iv.Low, iv.High = Float(quantile(ds, tail)), Float(quantile(ds, 1-tail))
+	est := stat(indices(nSeeds), indices(n))
+	if math.IsNaN(est) {
+		return Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: nSeeds}
 	}
-	return iv, nil
+	return percentileInterval(est, xs, level, nSeeds)
+}
+
+// AgreeWrongDiff compares two students of the same supervisor: the mean
+// over seeds of a's agreement with the supervisor on the examples it got
+// wrong minus b's, with a percentile interval resampling examples and
+// seeds together (both students on the same resampled examples). a[k] and
+// b[k] must share seed k's supervisor results and record per-row agreement.
+func AgreeWrongDiff(a, b []SeedHits, level float64, resamples int, seed uint64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("agreement difference: %d and %d seeds", len(a), len(b))
+	}
+	n, err := pairedExamples(a)
+	if err != nil {
+		return Interval{}, err
+	}
+	for k := range a {
+		if len(a[k].Agree) != n || len(b[k].Agree) != n || len(b[k].Weak) != n {
+			return Interval{}, fmt.Errorf("agreement difference: seed %d lacks per-row agreement for its %d examples", k, n)
+		}
+		for i := range n {
+			if a[k].Weak[i] != b[k].Weak[i] {
+				return Interval{}, fmt.Errorf("agreement difference: seed %d's supervisors differ at example %d", k, i)
+			}
+		}
+	}
+	diff := func(seeds, rows []int) float64 {
+		var d float64
+		var used int
+		for _, k := range seeds {
+			var wrong, na, nb int
+			for _, i := range rows {
+				if a[k].Weak[i] {
+					continue
+				}
+				wrong++
+				if a[k].Agree[i] {
+					na++
+				}
+				if b[k].Agree[i] {
+					nb++
+				}
+			}
+			if wrong > 0 {
+				d, used = d+float64(na-nb)/float64(wrong), used+1
+			}
+		}
+		if used == 0 {
+			return math.NaN()
+		}
+		return d / float64(used)
+	}
+	return resampleStat(diff, n, len(a), level, resamples, seed, 0xa9d1), nil
 }
 
 // PairedAgreement is a student's agreement with its supervisor over seeds:

@@ -203,3 +203,41 @@ func TestPairedAgreement(t *testing.T) {
 		t.Errorf("missing per-row agreement: %v", err)
 	}
 }
+
+// TestAgreeWrongDiff: two students of one supervisor, one copying its
+// errors more often; the difference is the gap in their agreement on the
+// supervisor's errors, its interval excludes zero, a student against
+// itself differs by exactly zero, and mismatched supervisors are refused.
+func TestAgreeWrongDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	const n = 3000
+	student := func(weak Hits, copyErr float64) SeedHits {
+		agree := make(Hits, n)
+		for i := range agree {
+			agree[i] = weak[i] == (r.Float64() < 0.9) // two classes: agree when both right or both wrong
+			if !weak[i] {
+				agree[i] = r.Float64() < copyErr
+			}
+		}
+		return SeedHits{Weak: weak, Student: agree, Ceiling: weak, Agree: agree}
+	}
+	var a, b []SeedHits
+	for range 5 {
+		weak := hits(r, n, 0.7)
+		a, b = append(a, student(weak, 0.60)), append(b, student(weak, 0.50))
+	}
+	d, err := AgreeWrongDiff(a, b, 0.95, 400, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Compare(d) != Beat || float64(d.Low) > 0.1 || float64(d.High) < 0.1 {
+		t.Errorf("0.60 vs 0.50 on the supervisor's errors: %s", d)
+	}
+	if same, _ := AgreeWrongDiff(a, a, 0.95, 100, 1); same.Estimate != 0 || same.Low != 0 || same.High != 0 {
+		t.Errorf("a student against itself: %+v", same)
+	}
+	b[2].Weak = hits(r, n, 0.7)
+	if _, err := AgreeWrongDiff(a, b, 0.95, 100, 1); err == nil || !strings.Contains(err.Error(), "seed 2") {
+		t.Errorf("different supervisors accepted: %v", err)
+	}
+}
