@@ -73,6 +73,7 @@ func newFigure(title, x, y string) *Figure {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	p.Y.Tick.Marker = niceTicks{}
 	p.Add(plotter.NewGrid())
 	lg := plot.NewLegend()
 	lg.Top, lg.Left = true, true
@@ -264,6 +265,40 @@ func (f *Figure) logX(xs []float64, labels []string) {
 	} else if lo == hi {
 		f.Plot.X.Min, f.Plot.X.Max = lo/2, hi*2
 	}
+}
+
+// niceTicks label a value axis at round steps (1, 2, 2.5 or 5 times a
+// power of ten) chosen for five or six labels, with an unlabelled tick
+// halfway between: gonum's default picks steps like 0.16.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	if !(span > 0) || math.IsInf(span, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(span/5)))
+	step, best := mag, math.Inf(1)
+	for _, m := range []float64{0.5, 1, 2, 2.5, 5, 10} { // the step giving closest to 5.5 labels
+		n := math.Floor(hi/(m*mag)+1e-9) - math.Ceil(lo/(m*mag)-1e-9) + 1
+		if d := math.Abs(n - 5.5); d < best {
+			step, best = m*mag, d
+		}
+	}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	if r := step / math.Pow(10, -float64(decimals)); math.Abs(r-math.Round(r)) > 1e-6 {
+		decimals++ // 0.25, 2.5
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step*2 - 1e-9); k/2*step <= hi+1e-9*span; k++ {
+		v := k / 2 * step
+		if math.Mod(k, 2) == 0 {
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v+0, 'f', decimals, 64)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
 }
 
 // clampY sets the y range to the data's, widened a little, within

@@ -165,3 +165,30 @@ func TestTableColumnsLineUpAsWholes(t *testing.T) {
 		}
 	}
 }
+
+// TestNiceTicks: round labelled steps, about five of them, every label
+// inside the range and none with more decimals than its step needs.
+func TestNiceTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0.52, 0.84, []string{"0.55", "0.60", "0.65", "0.70", "0.75", "0.80"}},
+		{0, 1, []string{"0.0", "0.2", "0.4", "0.6", "0.8", "1.0"}},
+		{-0.3, 1.1, []string{"-0.25", "0.00", "0.25", "0.50", "0.75", "1.00"}},
+		{0.665, 0.715, []string{"0.67", "0.68", "0.69", "0.70", "0.71"}},
+	} {
+		var got []string
+		for _, tk := range (niceTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Value < c.lo-1e-12 || tk.Value > c.hi+1e-12 {
+				t.Errorf("[%g, %g]: tick %g outside", c.lo, c.hi, tk.Value)
+			}
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("[%g, %g]: labels %v, want %v", c.lo, c.hi, got, c.want)
+		}
+	}
+}
