@@ -145,6 +145,9 @@ func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 	if len(bs.Links) != 2 || bs.Links[0].Set != "B1" || bs.Links[1].Set != "B2" || bs.Examples != 40 {
 		t.Errorf("links %+v", bs.Links)
 	}
+	if c := bs.Caption(); !strings.Contains(c, "40 test rows, seeds [0 1]") {
+		t.Errorf("caption %q does not name its rows and seeds", c)
+	}
 	for _, v := range []metrics.Float{bs.ChainPGR.WeakAcc.Estimate, bs.ChainPGR.StudentAcc.Estimate, bs.DirectPGR.StudentAcc.Estimate, bs.ChainPGR.CeilingAcc.Estimate} {
 		if v < 0 || v > 1 {
 			t.Errorf("accuracy %v", v)

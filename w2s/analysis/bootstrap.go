@@ -185,6 +185,17 @@ func testHits(ctx context.Context, r *stage.Runner, t *stage.Trained) (metrics.H
 	return stage.Hits(p.Sets[stage.SetTest]), nil
 }
 
+// Scope is what the comparison's numbers cover: "sst2: chain xs → … → xl;
+// 1821 test rows, seeds [0 1 2 3 4]".
+func (bs *Bootstrapping) Scope() string {
+	return fmt.Sprintf("%s: chain %s; %d test rows, seeds %v", bs.Task, ChainName(bs.Chain), bs.Examples, bs.Seeds)
+}
+
+// Caption says what the comparison's numbers rest on.
+func (bs *Bootstrapping) Caption() string {
+	return bs.Scope() + "; means over seeds, 95% intervals resampling test rows and seeds (paired)"
+}
+
 // Table prints the chain, its links and the comparison with direct
 // supervision.
 func (bs *Bootstrapping) Table(w io.Writer) error {
