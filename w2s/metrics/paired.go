@@ -191,24 +191,32 @@ type pairedReplicates struct {
 // resamplePaired draws resamples of n rows and of the seeds, rows first,
 // from a generator seeded by seed.
 func resamplePaired(seeds []SeedHits, n, resamples int, seed uint64) pairedReplicates {
-	r := rand.New(rand.NewPCG(seed, 0x9a1d))
 	var out pairedReplicates
-	rows := make([]int, n)
-	seedIdx := make([]int, len(seeds))
-	for range resamples {
-		for i := range rows {
-			rows[i] = r.IntN(n)
-		}
-		for i := range seedIdx {
-			seedIdx[i] = r.IntN(len(seeds))
-		}
+	eachResample(n, len(seeds), resamples, seed, 0x9a1d, func(seedIdx, rows []int) {
 		bw, bs, bc := pairedAccuracies(seeds, seedIdx, rows)
 		out.weak, out.student, out.ceiling, out.gaps = append(out.weak, bw), append(out.student, bs), append(out.ceiling, bc), append(out.gaps, bc-bw)
 		if bc-bw > 0 {
 			out.pgrs = append(out.pgrs, (bs-bw)/(bc-bw))
 		}
-	}
+	})
 	return out
+}
+
+// eachResample calls f with resamples draws, with replacement, of n rows
+// (the same for every seed) and of nSeeds seeds, rows first, from a
+// generator seeded by seed and stream. f must not keep the slices.
+func eachResample(n, nSeeds, resamples int, seed, stream uint64, f func(seeds, rows []int)) {
+	r := rand.New(rand.NewPCG(seed, stream))
+	rows, ks := make([]int, n), make([]int, nSeeds)
+	for range resamples {
+		for i := range rows {
+			rows[i] = r.IntN(n)
+		}
+		for i := range ks {
+			ks[i] = r.IntN(nSeeds)
+		}
+		f(ks, rows)
+	}
 }
 
 // percentileInterval is est with the central level interval of its
@@ -344,21 +352,17 @@ func PairedDiff(a, b []Hits, level float64, resamples int, seed uint64) (Interva
 // seeds with replacement, rows first, from a generator seeded by seed and
 // stream. Resamples where stat is NaN are left out.
 func resampleStat(stat func(seeds, rows []int) float64, n, nSeeds int, level float64, resamples int, seed, stream uint64) Interval {
-	r := rand.New(rand.NewPCG(seed, stream))
-	rows, ks := make([]int, n), make([]int, nSeeds)
 	var xs []float64
-	for range resamples {
-		for i := range rows {
-			rows[i] = r.IntN(n)
-		}
-		for i := range ks {
-			ks[i] = r.IntN(nSeeds)
-		}
+	eachResample(n, nSeeds, resamples, seed, stream, func(ks, rows []int) {
 		if x := stat(ks, rows); !math.IsNaN(x) {
 			xs = append(xs, x)
 		}
-	}
-	est := stat(indices(nSeeds), indices(n))
+	})
+	return definedInterval(stat(indices(nSeeds), indices(n)), xs, level, nSeeds)
+}
+
+// definedInterval is percentileInterval, or all NaN when est is.
+func definedInterval(est float64, xs []float64, level float64, nSeeds int) Interval {
 	if math.IsNaN(est) {
 		return Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: nSeeds}
 	}
@@ -434,15 +438,7 @@ func PairedAgreement(seeds []SeedHits, level float64, resamples int, seed uint64
 	}
 	a, r, w := agreements(seeds, indices(len(seeds)), indices(n))
 	var as, rs, ws []float64
-	rng := rand.New(rand.NewPCG(seed, 0xa9ee))
-	rows, seedIdx := make([]int, n), make([]int, len(seeds))
-	for range resamples {
-		for i := range rows {
-			rows[i] = rng.IntN(n)
-		}
-		for i := range seedIdx {
-			seedIdx[i] = rng.IntN(len(seeds))
-		}
+	eachResample(n, len(seeds), resamples, seed, 0xa9ee, func(seedIdx, rows []int) {
 		ba, br, bw := agreements(seeds, seedIdx, rows)
 		as = append(as, ba)
 		if !math.IsNaN(br) {
@@ -451,14 +447,8 @@ func PairedAgreement(seeds []SeedHits, level float64, resamples int, seed uint64
 		if !math.IsNaN(bw) {
 			ws = append(ws, bw)
 		}
-	}
-	iv := func(est float64, xs []float64) Interval {
-		if math.IsNaN(est) {
-			return Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
-		}
-		return percentileInterval(est, xs, level, len(seeds))
-	}
-	return iv(a, as), iv(r, rs), iv(w, ws), nil
+	})
+	return definedInterval(a, as, level, len(seeds)), definedInterval(r, rs, level, len(seeds)), definedInterval(w, ws, level, len(seeds)), nil
 }
 
 // agreements are the mean over the drawn seeds of each seed's agreement on
