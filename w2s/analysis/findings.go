@@ -185,16 +185,15 @@ func FindConfidenceLoss(sw *Sweep) Finding {
 		if !ok {
 			continue
 		}
-		name := loss.Short()
-		for _, r := range sw.Rows {
-			if r.WeakModel == w && r.StrongModel == st && r.Loss.Same(loss) {
-				switch {
-				case name == "xent":
-					xs, xSum = append(xs, r.Hits.Student), s
-				case strings.HasPrefix(name, "logconf"):
-					ls, lSum = append(ls, r.Hits.Student), s
-				}
-			}
+		var students []metrics.Hits
+		for _, h := range sw.seedHits(w, st, loss) {
+			students = append(students, h.Student)
+		}
+		switch name := loss.Short(); {
+		case name == "xent":
+			xs, xSum = students, s
+		case strings.HasPrefix(name, "logconf"):
+			ls, lSum = students, s
 		}
 	}
 	if len(xs) == 0 || len(ls) == 0 || len(xs) != len(ls) {
