@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,22 +125,97 @@ func TestNotebooksExecute(t *testing.T) {
 	}
 }
 
-// needKernel skips the test (or fails it, in CI) when the kernel cannot run.
+// needKernel skips the test (or fails it, in CI) when the kernel cannot run
+// this checkout's code: no kernelspec, no jupyter, no W2S_DATA, or a
+// kernelspec wired to another checkout's module.
 func needKernel(t *testing.T) {
 	t.Helper()
-	home, _ := os.UserHomeDir()
-	dataDir := os.Getenv("JUPYTER_DATA_DIR")
-	if dataDir == "" {
-		dataDir = filepath.Join(home, ".local", "share", "jupyter")
-	}
-	_, errKernel := os.Stat(filepath.Join(dataDir, "kernels", "w2s", "kernel.json"))
+	msg := ""
+	wired, errKernel := kernelModule(jupyterDataDir())
 	_, errJupyter := exec.LookPath("jupyter")
-	if errKernel != nil || errJupyter != nil || os.Getenv("W2S_DATA") == "" {
-		msg := "needs kernel/setup, jupyter on PATH and W2S_DATA"
-		if os.Getenv("W2S_REQUIRE_NOTEBOOKS") == "1" {
-			t.Fatal(msg)
+	switch {
+	case errKernel != nil || errJupyter != nil || os.Getenv("W2S_DATA") == "":
+		msg = "needs kernel/setup, jupyter on PATH and W2S_DATA"
+	case !sameDir(wired, mustAbs(t, "..")):
+		msg = fmt.Sprintf("the Go (w2s) kernel runs the module at %s, not this checkout %s: run kernel/setup --no-build here", wired, mustAbs(t, ".."))
+	}
+	if msg == "" {
+		return
+	}
+	if os.Getenv("W2S_REQUIRE_NOTEBOOKS") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// sameDir reports whether a and b name the same existing folder.
+func sameDir(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
+}
+
+// jupyterDataDir is where Jupyter looks for kernelspecs first.
+func jupyterDataDir() string {
+	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "jupyter")
+}
+
+// kernelModule is the module folder the "w2s" kernelspec in dataDir wires
+// its cells to (GoNB's --go_work flag).
+func kernelModule(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "kernels", "w2s", "kernel.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var spec struct{ Argv []string }
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	for _, a := range spec.Argv {
+		if dir, ok := strings.CutPrefix(a, "--go_work="); ok {
+			return filepath.Clean(dir), nil
 		}
-		t.Skip(msg)
+	}
+	return "", fmt.Errorf("%s: no --go_work in argv", path)
+}
+
+// TestRunRefusesAnotherCheckoutsKernel: a kernelspec wired to another
+// checkout's module (left by kernel/setup run there) stops kernel/run with
+// an error naming both folders, before anything executes.
+func TestRunRefusesAnotherCheckoutsKernel(t *testing.T) {
+	data := t.TempDir()
+	kdir := filepath.Join(data, "kernels", "w2s")
+	if err := os.MkdirAll(kdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other-checkout")
+	spec := fmt.Sprintf(`{"argv": ["gonb", "--kernel", "{connection_file}", "--go_work=%s"], "display_name": "Go (w2s)", "language": "go"}`, other)
+	if err := os.WriteFile(filepath.Join(kdir, "kernel.json"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(filepath.Join(mustAbs(t, "."), "run"), "--scale", "ci", "--out", out,
+		filepath.Join(mustAbs(t, ".."), "notebooks", "01_weak_to_strong.ipynb"))
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data)
+	log, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("kernel/run ran with another checkout's kernel:\n%s", log)
+	}
+	for _, want := range []string{other, mustAbs(t, ".."), "kernel/setup --no-build"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("the error does not name %q:\n%s", want, log)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "01_weak_to_strong.ipynb")); err == nil {
+		t.Error("a notebook was executed anyway")
+	}
+	if got, err := kernelModule(data); err != nil || got != other {
+		t.Errorf("kernelModule = %q, %v; want %q", got, err, other)
 	}
 }
 
