@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -424,7 +425,22 @@ func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
 			}
 		}
 	}
-	f.ref("", 0, f.Plot.X.Min, f.Plot.X.Max, Black, nil)
-	f.Caption = fmt.Sprintf("Tasks: %v. Bars span the tasks' PGRs (min to max); a task counts only where its gap is measurable; lines dashed after the first loss.", ms[0].Tasks)
+	lo, hi := f.Plot.X.Min, f.Plot.X.Max
+	f.ref("", 0, lo, hi, Black, nil)
+	f.ref("", 1, lo, hi, Black, []vg.Length{vg.Points(2), vg.Points(2)})
+	f.Caption = fmt.Sprintf("Tasks: %s. Each point is the median over the tasks whose ceiling − supervisor gap is measurable (≥ %g standard errors); bars span their PGRs (min to max); lines dashed after the first loss.",
+		strings.Join(ms[0].Tasks, ", "), metrics.GapSEs)
+	var none []string
+	for _, m := range ms {
+		if !m.PGR.Defined() {
+			none = append(none, fmt.Sprintf("%s → %s (%s)", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short()))
+		}
+	}
+	if len(none) > 0 {
+		f.Caption += fmt.Sprintf(" No point, as no task's gap is measurable: %s.", strings.Join(none, ", "))
+	}
+	if len(none) == len(ms) {
+		f.Plot.Y.Min, f.Plot.Y.Max = -0.5, 1.5
+	}
 	return f, nil
 }

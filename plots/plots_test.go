@@ -2,8 +2,10 @@ package plots
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 func iv(x float64) metrics.Interval {
@@ -105,6 +108,29 @@ func TestCharts(t *testing.T) {
 	pgr, _ := PGRVsCompute(sw, "xent")
 	if !strings.Contains(pgr.Caption, "1 of 3 pairs have no point") {
 		t.Errorf("unmeasurable pairs not counted in the caption: %q", pgr.Caption)
+	}
+	// Medians: a pair with no measurable task has no point, and the caption names it;
+	// with none measurable at all the axis still spans 0 and 1.
+	med, _ := MediansVsCompute(ms)
+	undefined := 0
+	for _, m := range ms {
+		if !m.PGR.Defined() {
+			undefined++
+			name := fmt.Sprintf("%s → %s (%s)", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short())
+			if !strings.Contains(med.Caption, name) {
+				t.Errorf("medians caption does not name %s, which has no point: %q", name, med.Caption)
+			}
+		}
+	}
+	if undefined == 0 || undefined == len(ms) {
+		t.Fatalf("the fixture should have some but not all medians undefined: %d of %d", undefined, len(ms))
+	}
+	none := slices.Clone(ms)
+	for i := range none {
+		none[i].PGR = metrics.NaN()
+	}
+	if med, _ := MediansVsCompute(none); med.Plot.Y.Min > 0 || med.Plot.Y.Max < 1 || strings.Count(med.Caption, "→") != len(ms) {
+		t.Errorf("no median defined: y %g–%g, caption %q", med.Plot.Y.Min, med.Plot.Y.Max, med.Caption)
 	}
 	if _, err := AgreementVsSize(sw, "zoo/cpu/xl", "xent"); err == nil {
 		t.Error("agreement of a supervisor with no students")

@@ -94,7 +94,7 @@ func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR\tPGR range\tstudent beat weak\tmedian agree\tmedian agree | weak wrong\t")
 	for _, m := range ms {
-		pgr, rng := "no task measurable", ""
+		pgr, rng := "no task measurable", "—"
 		if m.PGRTasks > 0 {
 			pgr = fmt.Sprintf("%.3f (%d of %d tasks)", m.PGR, m.PGRTasks, m.NTasks)
 			rng = fmt.Sprintf("[%.3f, %.3f]", m.MinPGR, m.MaxPGR)
