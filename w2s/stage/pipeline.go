@@ -115,11 +115,7 @@ func curve(t *Trained) []CurvePoint {
 // evaluated on the test set. Every stage comes from the store when it was
 // computed before.
 func (r *Runner) Run(ctx context.Context, weak, strong string, loss losses.Spec) (*Result, error) {
-	sup, err := r.TrainSupervisor(ctx, weak)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := r.Label(ctx, sup)
+	labels, err := r.Supervise(ctx, weak)
 	if err != nil {
 		return nil, err
 	}
@@ -134,14 +130,39 @@ func (r *Runner) Run(ctx context.Context, weak, strong string, loss losses.Spec)
 	return r.Compare(ctx, labels, student, ceiling)
 }
 
-// Compare evaluates a student and a ceiling against the supervisor whose
-// labels the student learnt from.
-func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceiling *Trained) (*Result, error) {
-	sp, err := r.Predict(ctx, student, SetB, SetTest)
+// Supervise is every stage of the supervisor a comparison reads: trained
+// on half A, its labels of half B, the validation and the test set, and
+// its predictions of half A (its training accuracy). A Slurm unit that
+// runs it leaves nothing of the supervisor for Run to compute.
+func (r *Runner) Supervise(ctx context.Context, weak string) (*Labels, error) {
+	sup, err := r.TrainSupervisor(ctx, weak)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := r.Predict(ctx, ceiling, SetB, SetTest)
+	labels, err := r.Label(ctx, sup)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Predict(ctx, sup, SetA); err != nil {
+		return nil, err
+	}
+	return labels, nil
+}
+
+// Evaluate is what Compare reads of a trained student or ceiling: its
+// predictions of its training half B and of the test set.
+func (r *Runner) Evaluate(ctx context.Context, t *Trained) (*Labels, error) {
+	return r.Predict(ctx, t, SetB, SetTest)
+}
+
+// Compare evaluates a student and a ceiling against the supervisor whose
+// labels the student learnt from.
+func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceiling *Trained) (*Result, error) {
+	sp, err := r.Evaluate(ctx, student)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := r.Evaluate(ctx, ceiling)
 	if err != nil {
 		return nil, err
 	}

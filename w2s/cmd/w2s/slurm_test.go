@@ -111,10 +111,17 @@ func TestSlurmSweepMatchesInProcess(t *testing.T) {
 	if !strings.Contains(status, "28 of 28 units done") {
 		t.Errorf("status after the jobs:\n%s", status)
 	}
-	// Collect: the same command without --slurm reads everything from the store.
+	// Collect: the same command without --slurm reads everything from the store:
+	// it adds no artifact to it (the units stored every stage a comparison reads).
+	before := artifactDirs(t, shared)
 	start := time.Now()
 	w2s(shared, "--out", filepath.Join(dir, "collected"))
 	collectTime := time.Since(start)
+	for d := range artifactDirs(t, shared) {
+		if !before[d] {
+			t.Errorf("collect computed %s: no Slurm unit stored it", d)
+		}
+	}
 	// In this process, from scratch, in a store of its own.
 	w2s(filepath.Join(dir, "own-cache"), "--out", filepath.Join(dir, "in-process"))
 	for _, task := range []string{"sst2", "rotten_tomatoes"} {
@@ -143,4 +150,24 @@ func TestSlurmSweepMatchesInProcess(t *testing.T) {
 		}
 	}
 	t.Logf("collect read every stage from the store in %s", collectTime.Round(time.Millisecond))
+}
+
+// artifactDirs lists the artifacts in a store (kind/key).
+func artifactDirs(t *testing.T, cache string) map[string]bool {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(cache, "artifacts", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			rel, _ := filepath.Rel(cache, d)
+			out[rel] = true
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no artifacts in %s", cache)
+	}
+	return out
 }

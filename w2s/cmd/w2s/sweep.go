@@ -402,11 +402,7 @@ func (f *experimentFlags) unitRunner(cmd *cobra.Command) (*stage.Runner, error) 
 func runUnit(ctx context.Context, r *stage.Runner, phase string, u unitFlags) error {
 	switch phase {
 	case "supervise", "student":
-		sup, err := r.TrainSupervisor(ctx, u.weak)
-		if err != nil {
-			return err
-		}
-		labels, err := r.Label(ctx, sup)
+		labels, err := r.Supervise(ctx, u.weak)
 		if err != nil || phase == "supervise" {
 			return err
 		}
@@ -414,14 +410,14 @@ func runUnit(ctx context.Context, r *stage.Runner, phase string, u unitFlags) er
 		if err != nil {
 			return err
 		}
-		_, err = r.Predict(ctx, st, stage.SetTest)
+		_, err = r.Evaluate(ctx, st)
 		return err
 	case "ceiling":
 		c, err := r.TrainCeiling(ctx, u.strong)
 		if err != nil {
 			return err
 		}
-		_, err = r.Predict(ctx, c, stage.SetTest)
+		_, err = r.Evaluate(ctx, c)
 		return err
 	}
 	return fmt.Errorf("unknown unit %q (want supervise, student or ceiling)", phase)
