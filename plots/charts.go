@@ -428,8 +428,8 @@ func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
 	lo, hi := f.Plot.X.Min, f.Plot.X.Max
 	f.ref("", 0, lo, hi, Black, nil)
 	f.ref("", 1, lo, hi, Black, []vg.Length{vg.Points(2), vg.Points(2)})
-	f.Caption = fmt.Sprintf("Tasks: %s. Each point is the median over the tasks whose ceiling − supervisor gap is measurable (≥ %g standard errors); bars span their PGRs (min to max); lines dashed after the first loss.",
-		strings.Join(ms[0].Tasks, ", "), metrics.GapSEs)
+	f.Caption = fmt.Sprintf("%s. Each point is the median over the tasks whose ceiling − supervisor gap is measurable (≥ %g standard errors); bars span their PGRs (min to max); lines dashed after the first loss.",
+		ms[0].Scope(), metrics.GapSEs)
 	var none []string
 	for _, m := range ms {
 		if !m.PGR.Defined() {

@@ -90,6 +90,10 @@ func TestCharts(t *testing.T) {
 		if err != nil || !strings.HasPrefix(h, `<div class="w2s-figure"><svg`) || !strings.Contains(h, "</svg>") || f.Caption == "" {
 			t.Errorf("%s: html %.80q, caption %q, %v", name, h, f.Caption, err)
 		}
+		// Every caption names the test rows and seeds its numbers rest on.
+		if !strings.Contains(f.Caption, "test rows") || !strings.Contains(f.Caption, "seeds") {
+			t.Errorf("%s: the caption names no test rows or seeds: %q", name, f.Caption)
+		}
 		var png bytes.Buffer
 		if err := f.WriteTo(&png, "png"); err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -206,6 +206,11 @@ func FindPGRBetweenZeroAndOne(sw *analysis.Sweep, loss string) analysis.Finding 
 	return analysis.FindPGRBetweenZeroAndOne(sw, losses.Spec(loss))
 }
 
+// FindPGRAcrossTasks judges "0 < PGR < 1" over every task's measurable pairs.
+func FindPGRAcrossTasks(sws []*analysis.Sweep, loss string) analysis.Finding {
+	return analysis.FindPGRAcrossTasks(sws, losses.Spec(loss))
+}
+
 // FindPGRGrowsWithSize judges "PGR grows with the student's size".
 func FindPGRGrowsWithSize(sw *analysis.Sweep, loss string) analysis.Finding {
 	return analysis.FindPGRGrowsWithSize(sw, losses.Spec(loss))

@@ -217,9 +217,10 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 
 func TestMedianOverTasks(t *testing.T) {
 	sweep := func(task string, pgrs ...float64) *Sweep {
-		sw := &Sweep{Spec: SweepSpec{Task: task}}
+		sw := &Sweep{Spec: SweepSpec{Task: task, Scale: "cpu", Seeds: []uint64{0, 1, 2, 3, 4}}}
 		for i, p := range pgrs {
 			s := Summary{WeakModel: "zoo/ci/xs", StrongModel: "zoo/ci/m", Loss: []losses.Spec{"xent", "logconf"}[i]}
+			s.Examples = 100 * len(task)
 			iv := func(x float64) metrics.Interval {
 				return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - 0.01), High: metrics.Float(x + 0.01), N: 5}
 			}
@@ -250,7 +251,7 @@ func TestMedianOverTasks(t *testing.T) {
 		t.Errorf("logconf: %+v", x)
 	}
 	var b strings.Builder
-	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "0.500 (1 of 3 tasks)") || !strings.Contains(b.String(), "tasks: sst2, imdb, boolq") {
+	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "0.500 (1 of 3 tasks)") || !strings.Contains(b.String(), "scale cpu, seeds [0 1 2 3 4]; test rows: sst2 400, imdb 400, boolq 500") {
 		t.Errorf("table %v:\n%s", err, b.String())
 	}
 	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, 0.1), sweep("imdb", 0.6)}); err == nil || !strings.Contains(err.Error(), "imdb has no") {
@@ -258,6 +259,11 @@ func TestMedianOverTasks(t *testing.T) {
 	}
 	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2), sweep("sst2", 0.6)}); err == nil {
 		t.Error("the same task twice")
+	}
+	other := sweep("imdb", 0.6)
+	other.Spec.Seeds = []uint64{0, 1}
+	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2), other}); err == nil || !strings.Contains(err.Error(), "seeds [0 1]") {
+		t.Errorf("tasks over different seeds: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "medians.json")
 	if err := WriteTaskMedians(path, ms); err != nil {

@@ -81,27 +81,53 @@ type Finding struct {
 // carry the claim.
 func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 (students beat their supervisors but fall short of the ceiling)", Paper: "almost every pair, every task"}
+	return judgeInsideZeroOne(f, []*Sweep{sw}, loss)
+}
+
+// FindPGRAcrossTasks judges "0 < PGR < 1" over every measurable pair of
+// every task's sweep, as FindPGRBetweenZeroAndOne judges one task: each
+// (task, pair) with a measurable gap is inside, outside or undecided by its
+// whole interval, and three quarters inside reproduce the claim.
+func FindPGRAcrossTasks(sws []*Sweep, loss losses.Spec) Finding {
+	f := Finding{Claim: "0 < PGR < 1 on every task", Paper: "almost every pair of every task; NLP median PGR ≈ 50% overall, ≈ 25% at the largest gap"}
+	return judgeInsideZeroOne(f, sws, loss)
+}
+
+// judgeInsideZeroOne classifies the measurable pairs of the sweeps with the
+// loss by where their PGR interval lies against (0, 1); pairs are named by
+// task as well when there are several sweeps.
+func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 	var in, out, n, unmeasurable int
 	var parts []string
-	for _, s := range sw.Summary {
-		if !s.Loss.Same(loss) {
-			continue
+	for _, sw := range sws {
+		for _, s := range sw.Summary {
+			if !s.Loss.Same(loss) {
+				continue
+			}
+			if !s.Measurable {
+				unmeasurable++
+				continue
+			}
+			n++
+			switch iv := s.PGR; {
+			case iv.Low > 0 && iv.High < 1:
+				in++
+			case iv.High <= 0 || iv.Low >= 1:
+				out++
+			}
+			name := fmt.Sprintf("%s→%s %s", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), ivs(s.PGR))
+			if len(sws) > 1 {
+				name = sw.Spec.Task + " " + name
+			}
+			parts = append(parts, name)
 		}
-		if !s.Measurable {
-			unmeasurable++
-			continue
-		}
-		n++
-		switch iv := s.PGR; {
-		case iv.Low > 0 && iv.High < 1:
-			in++
-		case iv.High <= 0 || iv.Low >= 1:
-			out++
-		}
-		parts = append(parts, fmt.Sprintf("%s→%s %s", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), ivs(s.PGR)))
+	}
+	what := "pairs"
+	if len(sws) > 1 {
+		what = fmt.Sprintf("pairs of %d tasks", len(sws))
 	}
 	if n == 0 {
-		f.Evidence = fmt.Sprintf("no pair has a measurable gap (%d pairs, %s)", unmeasurable, loss.Short())
+		f.Evidence = fmt.Sprintf("no pair has a measurable gap (%d %s, %s)", unmeasurable, what, loss.Short())
 		return f
 	}
 	switch {
@@ -112,8 +138,8 @@ func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 	default:
 		f.Outcome = Inconclusive
 	}
-	f.Evidence = fmt.Sprintf("of %d measurable pairs (%s), %d inside (0, 1) by their whole interval, %d outside, %d undecided: %s; %d pairs not measurable",
-		n, loss.Short(), in, out, n-in-out, strings.Join(parts, ", "), unmeasurable)
+	f.Evidence = fmt.Sprintf("of %d measurable %s (%s), %d inside (0, 1) by their whole interval, %d outside, %d undecided: %s; %d pairs not measurable",
+		n, what, loss.Short(), in, out, n-in-out, strings.Join(parts, ", "), unmeasurable)
 	return f
 }
 

@@ -173,6 +173,36 @@ func TestFindingsOutcomes(t *testing.T) {
 			t.Errorf("PGR intervals %v: %v, want %v (%s)", c.ivs, f.Outcome, c.want, f.Evidence)
 		}
 	}
+	// Across tasks: the same judgement over every task's measurable pairs,
+	// each named by its task; unmeasurable pairs are counted, not judged.
+	across := func(ivs ...[]metrics.Interval) []*Sweep {
+		var out []*Sweep
+		for i, v := range ivs {
+			sw := pgrs(v...)
+			sw.Spec.Task = []string{"sst2", "imdb", "boolq"}[i]
+			out = append(out, sw)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		sws  []*Sweep
+		want Outcome
+	}{
+		{across([]metrics.Interval{inside}, []metrics.Interval{inside, inside}, []metrics.Interval{across0}), Reproduced},
+		{across([]metrics.Interval{inside}, []metrics.Interval{across0}, []metrics.Interval{across1}), Inconclusive},
+		{across([]metrics.Interval{inside}, []metrics.Interval{below0}, []metrics.Interval{inside}), NotReproduced},
+	} {
+		f := FindPGRAcrossTasks(c.sws, "xent")
+		if f.Outcome != c.want || !strings.Contains(f.Evidence, "imdb xs→xl") || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
+			t.Errorf("across tasks: %v, want %v (%s)", f.Outcome, c.want, f.Evidence)
+		}
+	}
+	none := across([]metrics.Interval{inside}, nil, nil)
+	none[0].Summary[0].Measurable = false
+	none[1].Summary = []Summary{none[0].Summary[0]}
+	if f := FindPGRAcrossTasks(none, "xent"); f.Outcome != NotMeasurable || !strings.Contains(f.Evidence, "2 pairs of 3 tasks") {
+		t.Errorf("across tasks, nothing measurable: %+v", f)
+	}
 	// Gaps too small everywhere: nothing can be said.
 	flat := &Sweep{Spec: sw.Spec}
 	s := summaryOf(t, r, 0.6, 0.6, 0.601, 5, 1000)

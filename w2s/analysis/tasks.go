@@ -22,7 +22,10 @@ type TaskMedian struct {
 	WeakModel    string          `json:"weak_model"`
 	StrongModel  string          `json:"strong_model"`
 	Loss         losses.Spec     `json:"loss"`
-	Tasks        []string        `json:"tasks"`       // in the order of the sweeps
+	Tasks        []string        `json:"tasks"`     // in the order of the sweeps
+	TestRows     []int           `json:"test_rows"` // each task's test rows
+	Scale        string          `json:"scale"`
+	Seeds        []uint64        `json:"seeds"`       // every task's
 	PGRs         []metrics.Float `json:"pgrs"`        // each task's PGR (null: not measurable)
 	PGR          metrics.Float   `json:"median_pgr"`  // median over the measurable tasks; null if none
 	PGRTasks     int             `json:"pgr_tasks"`   // how many tasks that median is over
@@ -47,15 +50,20 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 		return nil, fmt.Errorf("median over tasks: no sweeps")
 	}
 	seen := map[string]bool{}
+	first := sweeps[0].Spec
 	for _, sw := range sweeps {
 		if seen[sw.Spec.Task] {
 			return nil, fmt.Errorf("median over tasks: task %s twice", sw.Spec.Task)
 		}
 		seen[sw.Spec.Task] = true
+		if sw.Spec.Scale != first.Scale || !slices.Equal(sw.Spec.Seeds, first.Seeds) {
+			return nil, fmt.Errorf("median over tasks: task %s has scale %s, seeds %v; task %s scale %s, seeds %v",
+				first.Task, first.Scale, first.Seeds, sw.Spec.Task, sw.Spec.Scale, sw.Spec.Seeds)
+		}
 	}
 	var out []TaskMedian
 	for _, s0 := range sweeps[0].Summary {
-		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(sweeps),
+		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(sweeps), Scale: first.Scale, Seeds: first.Seeds,
 			MinPGR: metrics.NaN(), MaxPGR: metrics.NaN(), WeakParams: s0.WeakParams, StrongParams: s0.StrongParams}
 		var pgr, weak, stu, ceil, ag, agW []float64
 		for _, sw := range sweeps {
@@ -63,7 +71,7 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 			if !ok {
 				return nil, fmt.Errorf("median over tasks: task %s has no %s → %s with %s", sw.Spec.Task, s0.WeakModel, s0.StrongModel, s0.Loss.Short())
 			}
-			m.Tasks = append(m.Tasks, sw.Spec.Task)
+			m.Tasks, m.TestRows = append(m.Tasks, sw.Spec.Task), append(m.TestRows, s.Examples)
 			m.PGRs = append(m.PGRs, s.PGR.Estimate)
 			if s.Measurable {
 				pgr = append(pgr, float64(s.PGR.Estimate))
@@ -106,10 +114,23 @@ func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 		return err
 	}
 	if len(ms) > 0 {
-		_, err := fmt.Fprintf(w, "tasks: %s; a task's PGR counts only where its gap is measurable (≥ %g standard errors)\n", strings.Join(ms[0].Tasks, ", "), metrics.GapSEs)
+		_, err := fmt.Fprintf(w, "%s; a task's PGR counts only where its gap is measurable (≥ %g standard errors)\n", ms[0].Scope(), metrics.GapSEs)
 		return err
 	}
 	return nil
+}
+
+// Scope is what a median rests on: "scale cpu, seeds [0 1 2 3 4]; test
+// rows: sst2 1821, imdb 2000", for captions.
+func (m TaskMedian) Scope() string {
+	rows := make([]string, len(m.Tasks))
+	for i, t := range m.Tasks {
+		rows[i] = t
+		if i < len(m.TestRows) {
+			rows[i] += fmt.Sprintf(" %d", m.TestRows[i])
+		}
+	}
+	return fmt.Sprintf("scale %s, seeds %v; test rows: %s", m.Scale, m.Seeds, strings.Join(rows, ", "))
 }
 
 // WriteTaskMedians writes the medians, with every task's PGR, as JSON
