@@ -103,7 +103,7 @@ func TestSweepOverTasks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"sweep: task sst2", "sweep: task rotten_tomatoes", "medians over 2 tasks", "tasks: sst2, rotten_tomatoes"} {
+	for _, want := range []string{"sweep: task sst2", "sweep: task rotten_tomatoes", "medians over 2 tasks", "test rows: sst2 120, rotten_tomatoes 120"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
