@@ -39,7 +39,7 @@ func runnerFactory(t *testing.T, root string) NewRunner {
 	}
 	st.Log = io.Discard
 	return func(task, scale string, seed uint64) (*stage.Runner, error) {
-		b := stage.Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
+		b := stage.Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, NTune: 48, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
 			LR: 3e-3, ProbeLR: 3e-2, Warmup: 0.1, Evals: 3}
 		return &stage.Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: backend.MustDefault(),
 			Data: tasks.LoadOptions{NoDownload: true}, Log: io.Discard}, nil

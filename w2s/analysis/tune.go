@@ -12,17 +12,20 @@ import (
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
-// TuneCell is one finetuning of a model on gold half A with a learning
-// rate and a number of epochs, scored on half A (training accuracy) and on
-// gold half B (validation: rows the supervisor never trains on, and never
-// test rows).
+// TuneCell is one setting of a model's finetuning (learning rate and
+// epochs), trained on the gold labels of the tuning pool's half tuneA and
+// scored there (training accuracy) and on its half tuneB (validation):
+// rows no seed's experiment ever trains or tests on. Accuracies are means
+// over the seeds, which change the order of training and the head's
+// initial state, never the rows.
 type TuneCell struct {
-	Model    string  `json:"model"`
-	LR       float64 `json:"lr"`
-	Epochs   float64 `json:"epochs"`
-	Steps    int     `json:"steps"`
-	TrainAcc float64 `json:"train_acc"`
-	ValAcc   float64 `json:"val_acc"`
+	Model    string    `json:"model"`
+	LR       float64   `json:"lr"`
+	Epochs   float64   `json:"epochs"`
+	Steps    int       `json:"steps"`
+	TrainAcc float64   `json:"train_acc"`
+	ValAcc   float64   `json:"val_acc"`
+	ValAccs  []float64 `json:"val_accs"` // per seed
 }
 
 // Tuning is a grid of finetunings per model and the setting each model
@@ -31,7 +34,8 @@ type TuneCell struct {
 type Tuning struct {
 	Task      string                 `json:"task"`
 	Scale     string                 `json:"scale"`
-	Seed      uint64                 `json:"seed"`
+	Head      string                 `json:"head"` // what the head reads: last or mean
+	Seeds     []uint64               `json:"seeds"`
 	TrainRows int                    `json:"train_rows"`
 	ValRows   int                    `json:"val_rows"`
 	Cells     []TuneCell             `json:"cells"`
@@ -39,11 +43,13 @@ type Tuning struct {
 }
 
 // RunTuning finetunes every model with every learning rate and number of
-// epochs on r's gold half A and scores it on gold half B.
-func RunTuning(ctx context.Context, r *stage.Runner, models []string, lrs, epochs []float64) (*Tuning, error) {
-	if len(models) == 0 || len(lrs) == 0 || len(epochs) == 0 {
-		return nil, fmt.Errorf("tuning: need models, learning rates and epochs")
+// epochs on the gold tuning rows tuneA under each runner's seed, and scores
+// it on tuneB. The runners differ only in their seed.
+func RunTuning(ctx context.Context, rs []*stage.Runner, models []string, lrs, epochs []float64) (*Tuning, error) {
+	if len(rs) == 0 || len(models) == 0 || len(lrs) == 0 || len(epochs) == 0 {
+		return nil, fmt.Errorf("tuning: need seeds, models, learning rates and epochs")
 	}
+	r := rs[0]
 	if r.Budget.Probe {
 		return nil, fmt.Errorf("tuning: the budget trains linear probes; tuning chooses finetuning settings")
 	}
@@ -51,14 +57,27 @@ func RunTuning(ctx context.Context, r *stage.Runner, models []string, lrs, epoch
 	if err != nil {
 		return nil, err
 	}
-	tu := &Tuning{Task: r.Task, Scale: r.Budget.Scale, Seed: r.Seed, TrainRows: len(s.A), ValRows: len(s.B), Best: map[string]stage.Hyper{}}
+	if len(s.TuneA) == 0 || len(s.TuneB) == 0 {
+		return nil, fmt.Errorf("tuning: scale %s keeps no tuning pool for %s (Budget.NTune is %d)", r.Budget.Scale, r.Task, r.Budget.NTune)
+	}
+	tu := &Tuning{Task: r.Task, Scale: r.Budget.Scale, Head: r.Budget.Head(), TrainRows: len(s.TuneA), ValRows: len(s.TuneB), Best: map[string]stage.Hyper{}}
+	for _, rr := range rs {
+		tu.Seeds = append(tu.Seeds, rr.Seed)
+	}
 	for _, m := range models {
 		best := -1
 		for _, ep := range epochs {
 			for _, lr := range lrs {
-				c, err := tuneOne(ctx, r, m, lr, ep)
-				if err != nil {
-					return tu, err
+				c := TuneCell{Model: m, LR: lr, Epochs: ep}
+				for _, rr := range rs {
+					steps, train, val, err := tuneOne(ctx, rr, m, lr, ep)
+					if err != nil {
+						return tu, err
+					}
+					c.Steps = steps
+					c.TrainAcc += train / float64(len(rs))
+					c.ValAcc += val / float64(len(rs))
+					c.ValAccs = append(c.ValAccs, val)
 				}
 				tu.Cells = append(tu.Cells, c)
 				if best < 0 || c.ValAcc > tu.Cells[best].ValAcc {
@@ -72,29 +91,28 @@ func RunTuning(ctx context.Context, r *stage.Runner, models []string, lrs, epoch
 	return tu, nil
 }
 
-// tuneOne trains model on gold half A with one setting and scores it.
-func tuneOne(ctx context.Context, r *stage.Runner, model string, lr, epochs float64) (TuneCell, error) {
+// tuneOne trains model on gold tuneA with one setting and scores it on
+// tuneA and tuneB.
+func tuneOne(ctx context.Context, r *stage.Runner, model string, lr, epochs float64) (steps int, train, val float64, err error) {
 	b := r.Budget
 	b.LR, b.Epochs, b.Finetune = lr, epochs, nil
 	rr := r.WithBudget(b)
-	t, err := rr.TrainSupervisor(ctx, model)
+	t, err := rr.Train(ctx, model, stage.SetTuneA, nil, "xent")
 	if err != nil {
-		return TuneCell{}, err
+		return 0, 0, 0, err
 	}
-	l, err := rr.Predict(ctx, t, stage.SetA, stage.SetB)
+	l, err := rr.Predict(ctx, t, stage.SetTuneA, stage.SetTuneB)
 	if err != nil {
-		return TuneCell{}, err
+		return 0, 0, 0, err
 	}
-	return TuneCell{Model: model, LR: lr, Epochs: epochs, Steps: t.Info.Steps,
-		TrainAcc: float64(stage.Score(l.Sets[stage.SetA]).Accuracy),
-		ValAcc:   float64(stage.Score(l.Sets[stage.SetB]).Accuracy)}, nil
+	return t.Info.Steps, float64(stage.Score(l.Sets[stage.SetTuneA]).Accuracy), float64(stage.Score(l.Sets[stage.SetTuneB]).Accuracy), nil
 }
 
 // Table prints the grid, one row per model and setting, the chosen
 // setting marked.
 func (tu *Tuning) Table(w io.Writer) error {
-	fmt.Fprintf(w, "finetuning on %d gold rows of %s (half A, split seed %d), scored on %d other gold rows (half B); never test rows\n",
-		tu.TrainRows, tu.Task, tu.Seed, tu.ValRows)
+	fmt.Fprintf(w, "finetuning (head: %s) on %d gold rows of %s's tuning pool, scored on its %d other rows; seeds %v; rows no experiment trains or tests on\n",
+		tu.Head, tu.TrainRows, tu.Task, tu.ValRows, tu.Seeds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "model\tlr\tepochs\tsteps\ttrain acc\tval acc\tchosen\t\n")
 	for _, c := range tu.Cells {
@@ -108,7 +126,7 @@ func (tu *Tuning) Table(w io.Writer) error {
 		return err
 	}
 	se := 0.5 / math.Sqrt(float64(max(1, tu.ValRows)))
-	fmt.Fprintf(w, "validation accuracies carry a standard error of up to %.3f (%d rows)\n", se, tu.ValRows)
+	fmt.Fprintf(w, "validation accuracies (means over %d seeds) carry a standard error of up to %.3f from the %d rows alone\n", len(tu.Seeds), se, tu.ValRows)
 	sizes := make([]string, 0, len(tu.Best))
 	for k := range tu.Best {
 		sizes = append(sizes, k)

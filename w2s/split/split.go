@@ -2,8 +2,10 @@
 // n_docs training rows drawn by seed and cut into two disjoint halves, A
 // for the weak supervisor and B for the student and the ceiling; an optional
 // validation slice from further pool rows (it will carry weak labels, for
-// honest early stopping); and a test set. Everything is deterministic for a
-// seed and disjoint by content.
+// honest early stopping); a test set; and a tuning pool that no seed's
+// sets ever use, for choosing hyperparameters. Everything is deterministic
+// for a seed and disjoint by content, and examples of one group (phrases of
+// one sentence, answers to one question) always land in the same set.
 //
 // One departure from the official code, which takes the first n_docs rows
 // and then shuffles: we shuffle the pool first, because our data files are
@@ -12,7 +14,9 @@ package split
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
+	"sort"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -32,12 +36,25 @@ type Config struct {
 	// Test do not depend on NExtra, and extra half k does not depend on how
 	// many were asked for.
 	NExtra int
+	// NTune rows of the pool (at most TuneShare of it) form the tuning
+	// pool, the same for every seed and never in any seed's other sets:
+	// hyperparameters are chosen on its half TuneA (training) and half
+	// TuneB (scoring). 0: no tuning pool.
+	NTune int
 }
+
+// TuneShare is the largest share of a pool the tuning pool takes.
+const TuneShare = 0.1
+
+// TuneRows is how many rows the tuning pool of a pool of n rows takes when
+// nTune are asked for.
+func TuneRows(n, nTune int) int { return min(nTune, int(TuneShare*float64(n))) }
 
 // Splits are the sets of one experiment.
 type Splits struct {
 	A, B, Val, Test []tasks.Example
 	Extra           [][]tasks.Example // Config.NExtra halves like B
+	TuneA, TuneB    []tasks.Example   // the tuning pool's two halves
 	Counts          Counts
 }
 
@@ -55,9 +72,15 @@ type Counts struct {
 	ClassesVal  []int `json:"classes_val"`
 	ClassesTest []int `json:"classes_test"`
 	// DuplicatesDropped counts pool rows equal to a test row or an earlier
-	// pool row; Unused, pool rows in none of A, B, Val.
+	// pool row; Unused, pool rows in none of A, B, Val (GroupRest of them
+	// left over from a group a set took only part of).
 	DuplicatesDropped int `json:"duplicates_dropped"`
 	Unused            int `json:"unused"`
+	GroupRest         int `json:"group_rest,omitempty"`
+	// Tune is the size of the tuning pool (both halves), and Groups the
+	// number of groups the pool's rows form.
+	Tune   int `json:"tune,omitempty"`
+	Groups int `json:"groups,omitempty"`
 }
 
 // Make splits pool and test for a task with numClasses classes.
@@ -68,20 +91,26 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 	if len(test) == 0 {
 		return nil, fmt.Errorf("split: empty test set")
 	}
-	if c.NDocs < 0 || c.NVal < 0 || c.NTest < 0 || c.NExtra < 0 {
+	if c.NDocs < 0 || c.NVal < 0 || c.NTest < 0 || c.NExtra < 0 || c.NTune < 0 {
 		return nil, fmt.Errorf("split: negative size in %+v", c)
 	}
 	s := &Splits{}
 	s.Counts.Pool, s.Counts.PoolTest = len(pool), len(test)
 	var seenTest map[string]bool
 	s.Test, seenTest = testSet(test, c.NTest)
-	unused := &rows{numClasses: numClasses, balance: c.Balance}
-	unused.clean, s.Counts.DuplicatesDropped = cleanPool(pool, seenTest)
-	shuffle(unused.clean, c.Seed)
+	clean, dropped := cleanPool(pool, seenTest)
+	s.Counts.DuplicatesDropped = dropped
+	units := groupUnits(clean)
+	s.Counts.Groups = len(units)
+	if c.NTune > 0 {
+		units = s.carveTune(units, TuneRows(len(clean), c.NTune))
+	}
+	unused := &rows{numClasses: numClasses, balance: c.Balance, units: units}
+	shuffleUnits(unused.units, c.Seed)
 
 	nDocs := c.NDocs
 	if nDocs == 0 {
-		nDocs = len(unused.clean) - c.NVal
+		nDocs = unused.len() - c.NVal
 	}
 	if nDocs < 2 {
 		return nil, fmt.Errorf("split: n_docs %d leaves no room for two halves", nDocs)
@@ -107,9 +136,69 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 		}
 		s.Extra = append(s.Extra, extra)
 	}
-	s.Counts.Unused = len(unused.clean)
+	s.Counts.Unused = unused.len() + unused.rest
+	s.Counts.GroupRest = unused.rest
 	s.count(numClasses)
 	return s, nil
+}
+
+// groupUnits gathers the pool's rows into units, one per group (rows with
+// no group are units of one), in the order of each group's first row.
+func groupUnits(xs []tasks.Example) [][]tasks.Example {
+	var units [][]tasks.Example
+	at := map[string]int{}
+	for _, e := range xs {
+		if e.Group == "" {
+			units = append(units, []tasks.Example{e})
+			continue
+		}
+		i, ok := at[e.Group]
+		if !ok {
+			i = len(units)
+			at[e.Group] = i
+			units = append(units, nil)
+		}
+		units[i] = append(units[i], e)
+	}
+	return units
+}
+
+// carveTune takes whole units in the order of a hash of their content
+// (the same for every seed) into TuneA until it holds n/2 rows, then into
+// TuneB until it holds n/2 more, and returns the units left.
+func (s *Splits) carveTune(units [][]tasks.Example, n int) [][]tasks.Example {
+	if n < 2 {
+		return units
+	}
+	order := make([]int, len(units))
+	hashes := make([]uint64, len(units))
+	for i, u := range units {
+		order[i] = i
+		h := fnv.New64a()
+		h.Write([]byte(u[0].Key()))
+		hashes[i] = h.Sum64()
+	}
+	sort.SliceStable(order, func(a, b int) bool { return hashes[order[a]] < hashes[order[b]] })
+	taken := make([]bool, len(units))
+	for _, i := range order {
+		switch {
+		case len(s.TuneA) < n/2:
+			s.TuneA = append(s.TuneA, units[i]...)
+		case len(s.TuneB) < n-n/2:
+			s.TuneB = append(s.TuneB, units[i]...)
+		default:
+			continue
+		}
+		taken[i] = true
+	}
+	var rest [][]tasks.Example
+	for i, u := range units {
+		if !taken[i] {
+			rest = append(rest, u)
+		}
+	}
+	s.Counts.Tune = len(s.TuneA) + len(s.TuneB)
+	return rest
 }
 
 // testSet is the test set, deduplicated and cut to nTest (0: all) after a
@@ -148,30 +237,50 @@ func cleanPool(pool []tasks.Example, seenTest map[string]bool) (clean []tasks.Ex
 	return clean, dropped
 }
 
-// rows are the shuffled pool rows not yet given to a set.
+// rows are the shuffled pool units (groups of rows) not yet given to a
+// set.
 type rows struct {
-	clean      []tasks.Example
+	units      [][]tasks.Example
 	numClasses int
 	balance    bool
+	rest       int // rows of groups a set took only part of: given to no set
+}
+
+func (r *rows) len() int {
+	n := 0
+	for _, u := range r.units {
+		n += len(u)
+	}
+	return n
 }
 
 // take removes the first n rows (under class quotas when balancing) and
-// returns them; the rows passed over stay, in order, for the next set.
+// returns them, whole groups at a time: a group any of whose rows is taken
+// leaves the pool, its other rows unused, so no group straddles two sets.
+// Groups passed over stay, in order, for the next set.
 func (r *rows) take(n int) ([]tasks.Example, error) {
 	quota := r.quotas(n)
 	var out []tasks.Example
-	rest := r.clean[:0:0]
-	for _, e := range r.clean {
-		if len(out) < n && (quota == nil || quota[e.Label] > 0) {
-			out = append(out, e)
-			if quota != nil {
-				quota[e.Label]--
+	rest := r.units[:0:0]
+	for _, u := range r.units {
+		took := 0
+		for _, e := range u {
+			if len(out) < n && (quota == nil || quota[e.Label] > 0) {
+				out = append(out, e)
+				took++
+				if quota != nil {
+					quota[e.Label]--
+				}
 			}
-		} else {
-			rest = append(rest, e)
+		}
+		switch {
+		case took == 0:
+			rest = append(rest, u)
+		case took < len(u):
+			r.rest += len(u) - took
 		}
 	}
-	r.clean = rest
+	r.units = rest
 	if len(out) < n {
 		return out, fmt.Errorf("split: asked for %d rows, the pool holds %d usable ones%s", n, len(out), balanceNote(quota))
 	}
@@ -216,6 +325,13 @@ func shuffle(xs []tasks.Example, seed uint64) {
 	r.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
 }
 
+// shuffleUnits permutes units as shuffle permutes rows (units of one row
+// are shuffled exactly as shuffle would shuffle those rows).
+func shuffleUnits(us [][]tasks.Example, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0x5b1175))
+	r.Shuffle(len(us), func(i, j int) { us[i], us[j] = us[j], us[i] })
+}
+
 func classCounts(xs []tasks.Example, n int) []int {
 	out := make([]int, n)
 	for _, e := range xs {
@@ -227,7 +343,14 @@ func classCounts(xs []tasks.Example, n int) []int {
 // String reports the counts in one line per set.
 func (c Counts) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "pool %d (test source %d), %d duplicates dropped, %d pool rows unused\n", c.Pool, c.PoolTest, c.DuplicatesDropped, c.Unused)
+	fmt.Fprintf(&b, "pool %d (test source %d), %d duplicates dropped, %d pool rows unused", c.Pool, c.PoolTest, c.DuplicatesDropped, c.Unused)
+	if c.Groups > 0 && c.Groups < c.Pool-c.DuplicatesDropped {
+		fmt.Fprintf(&b, " (%d of them left over from groups a set took only part of); %d groups", c.GroupRest, c.Groups)
+	}
+	if c.Tune > 0 {
+		fmt.Fprintf(&b, "; tuning pool %d", c.Tune)
+	}
+	b.WriteString("\n")
 	row := func(name string, n int, classes []int) {
 		fmt.Fprintf(&b, "  %-4s %6d  per class %v\n", name, n, classes)
 	}

@@ -164,3 +164,106 @@ func TestLoadTask(t *testing.T) {
 		t.Error("unknown task accepted")
 	}
 }
+
+// TestGroupsStayTogether: rows of one group land in one set (or in none),
+// for every seed, and the tuning pool is the same for every seed and
+// disjoint from every seed's sets.
+func TestGroupsStayTogether(t *testing.T) {
+	var pool []tasks.Example
+	for g := range 300 {
+		for j := range 1 + g%4 { // groups of 1 to 4 rows
+			pool = append(pool, tasks.Example{Text: fmt.Sprintf("g%d r%d", g, j), Label: (g + j) % 2, Group: fmt.Sprint("g", g)})
+		}
+	}
+	test := synthetic(50, "t", 2)
+	var tune []tasks.Example
+	for seed := range uint64(5) {
+		s, err := Make(pool, test, 2, Config{NDocs: 200, NVal: 40, NExtra: 1, NTune: 60, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := map[string]string{}
+		for name, set := range map[string][]tasks.Example{"A": s.A, "B": s.B, "val": s.Val, "B1": s.Extra[0], "tuneA": s.TuneA, "tuneB": s.TuneB} {
+			for _, e := range set {
+				if other, ok := where[e.Group]; ok && other != name {
+					t.Fatalf("seed %d: group %s is in %s and %s", seed, e.Group, other, name)
+				}
+				where[e.Group] = name
+			}
+		}
+		if len(s.TuneA) < 30 || len(s.TuneB) < 30 || s.Counts.Tune != len(s.TuneA)+len(s.TuneB) {
+			t.Fatalf("seed %d: tuning pool %d + %d rows, counts %d", seed, len(s.TuneA), len(s.TuneB), s.Counts.Tune)
+		}
+		if seed == 0 {
+			tune = append(append(tune, s.TuneA...), s.TuneB...)
+		} else if got := append(append([]tasks.Example{}, s.TuneA...), s.TuneB...); !reflect.DeepEqual(got, tune) {
+			t.Fatalf("seed %d: the tuning pool differs from seed 0's", seed)
+		}
+		if s.Counts.Groups != 300 {
+			t.Errorf("seed %d: %d groups, want 300", seed, s.Counts.Groups)
+		}
+	}
+	// Without a tuning pool the sets are those of the rows alone.
+	s, err := Make(pool, test, 2, Config{NDocs: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.TuneA)+len(s.TuneB) != 0 || s.Counts.Tune != 0 {
+		t.Errorf("a tuning pool nobody asked for: %d rows", s.Counts.Tune)
+	}
+	if TuneRows(1000, 4000) != 100 || TuneRows(100000, 4000) != 4000 {
+		t.Errorf("TuneRows: %d, %d", TuneRows(1000, 4000), TuneRows(100000, 4000))
+	}
+}
+
+// TestSST2PhrasesDoNotStraddleSplits splits the real SST-2 (phrases of
+// treebank sentences) as scale cpu does, for seeds 0-4, and checks that no
+// row of one set is a phrase of PhraseMinWords words or more of a row of
+// another set, the test set and the tuning pool included.
+func TestSST2PhrasesDoNotStraddleSplits(t *testing.T) {
+	datatest.Require(t)
+	d, err := tasks.Load(context.Background(), "sst2", tasks.LoadOptions{NoDownload: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Leaked == 0 {
+		t.Error("no pool row dropped for repeating a test phrase; the real data has some")
+	}
+	for seed := range uint64(5) {
+		s, err := Make(d.Pool, d.Test, 2, Config{NDocs: 4000, NVal: 200, NTest: 10000, NExtra: 4, NTune: 4000, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets := map[string][]tasks.Example{"A": s.A, "B": s.B, "val": s.Val, "test": s.Test, "tuneA": s.TuneA, "tuneB": s.TuneB}
+		for k, x := range s.Extra {
+			sets[fmt.Sprint("B", k+1)] = x
+		}
+		owner := map[string]string{} // a row's words → its set
+		for name, set := range sets {
+			for _, e := range set {
+				owner[strings.Join(strings.Fields(e.Text), " ")] = name
+			}
+		}
+		bad := 0
+		for name, set := range sets {
+			for _, e := range set {
+				w := strings.Fields(e.Text)
+				for a := range w {
+					for b := a + tasks.PhraseMinWords; b <= len(w); b++ {
+						if other, ok := owner[strings.Join(w[a:b], " ")]; ok && other != name {
+							if bad++; bad <= 5 {
+								t.Errorf("seed %d: %q (%s) is a phrase of %q (%s)", seed, strings.Join(w[a:b], " "), other, e.Text, name)
+							}
+						}
+					}
+				}
+			}
+		}
+		if bad > 0 {
+			t.Fatalf("seed %d: %d phrases straddle two sets", seed, bad)
+		}
+		if seed == 0 {
+			t.Logf("sst2: %d pool rows (%d dropped as phrases of test rows), test %d; %s", len(d.Pool), d.Leaked, len(d.Test), strings.ReplaceAll(s.Counts.String(), "\n", "; "))
+		}
+	}
+}

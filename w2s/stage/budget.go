@@ -25,10 +25,14 @@ type Budget struct {
 	PairNDocs int    // NDocs for preference tasks, whose examples are two texts (0: NDocs)
 	NVal      int    // validation rows, labelled by the supervisor (honest early stopping)
 	NTest     int    // test rows
-	Balance   bool   // undersample classes in A, B and validation
-	MaxLen    int    // tokens per input; longer inputs are truncated and counted
-	Truncate  string // "left" keeps the end of a long input (the question), "right" its start
-	Probe     bool   // linear probes on frozen features instead of full finetuning
+	// NTune rows (at most a tenth of the pool) form the tuning pool, the
+	// same for every seed and used by no experiment's stage: w2s tune
+	// trains on its half tuneA and scores on tuneB.
+	NTune    int
+	Balance  bool   // undersample classes in A, B and validation
+	MaxLen   int    // tokens per input; longer inputs are truncated and counted
+	Truncate string // "left" keeps the end of a long input (the question), "right" its start
+	Probe    bool   // linear probes on frozen features instead of full finetuning
 	// Pool is what the head reads: "last" (the last real token, as the
 	// paper; the default) or "mean" (the average over real tokens, a
 	// diagnostic for weak representations).
@@ -85,6 +89,24 @@ func (b Budget) HyperFor(model string) Hyper {
 	return Hyper{LR: b.LR, Epochs: b.Epochs}
 }
 
+// Head is what the classification head reads: "last" or "mean".
+func (b Budget) Head() string {
+	if b.Pool == "mean" {
+		return "mean"
+	}
+	return "last"
+}
+
+// WithHead returns the budget with the head reading head ("last" or
+// "mean").
+func (b Budget) WithHead(head string) Budget {
+	b.Pool = ""
+	if head == "mean" {
+		b.Pool = "mean"
+	}
+	return b
+}
+
 // DefaultModels are the ladder sizes a sweep uses when none are named: the
 // smallest, the middle and the largest of the scale's ladder.
 func DefaultModels(scale string) []string {
@@ -106,18 +128,18 @@ func DefaultModels(scale string) []string {
 // epochs {4, 8}; the best validation accuracies were xs 0.698, s 0.691,
 // m 0.707, l 0.720, xl 0.737 (standard error up to 0.011).
 var budgets = map[string]Budget{
-	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
+	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, NTune: 160, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 10, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1},
 		PromptTest: 60, GenEpochs: 1, GenTokens: 8192, GenLR: 1e-3},
-	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 2000, MaxLen: 64, Truncate: "left", Pool: "mean", Epochs: 4, Batch: 16,
-		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 0, Seeds: []uint64{0, 1, 2, 3, 4},
+	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Pool: "mean", Epochs: 4, Batch: 16,
+		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 2000, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
 		Finetune: map[string]Hyper{"xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}},
 	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's
 	// size and 1e-5 beyond, 2 epochs. Every gpu ladder model (at most
 	// 12 x 768, GPT-2-small's shape) is below that line; GPT-2 large and xl,
 	// named by their Hugging Face ids, are above it (HyperFor).
-	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 5000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
+	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 10000, NTune: 4000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
 		LR: 5e-5, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2},
 		GenEpochs: 1, GenLR: 1e-4,
 		Finetune: map[string]Hyper{"xs": {5e-5, 2}, "s": {5e-5, 2}, "m": {5e-5, 2}, "l": {5e-5, 2}, "xl": {5e-5, 2},

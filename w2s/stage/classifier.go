@@ -2,7 +2,6 @@ package stage
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sort"
 
 	"github.com/gomlx/gomlx/backends"
@@ -24,7 +23,8 @@ type encoded struct {
 	k         int
 	labels    []int
 	ids       []string
-	truncated int // rows longer than the budget's MaxLen
+	truncated int   // rows longer than the budget's MaxLen
+	widths    []int // the widths batches are padded to (chooseWidths)
 }
 
 func encode(tok tokenizer.Tokenizer, exs []tasks.Example, maxLen int, side tokenizer.Side) *encoded {
@@ -63,16 +63,39 @@ func encode(tok tokenizer.Tokenizer, exs []tasks.Example, maxLen int, side token
 
 func (e *encoded) n() int { return len(e.labels) }
 
-// batch pads the rows of examples idx to a width that is a multiple of 16
-// (so few shapes get compiled): ids and mask [len(idx), K, T].
-func (e *encoded) batch(idx []int, pad int32) (ids, mask *tensors.Tensor) {
+// length is the token length of example i: its longest candidate.
+func (e *encoded) length(i int) int {
+	l := 0
+	for k := range e.k {
+		l = max(l, len(e.rows[i*e.k+k]))
+	}
+	return l
+}
+
+// lengths are the token lengths of every example.
+func (e *encoded) lengths() []int {
+	out := make([]int, e.n())
+	for i := range out {
+		out[i] = e.length(i)
+	}
+	return out
+}
+
+// width is the width the examples idx are padded to: the smallest of the
+// set's widths that holds the longest of them.
+func (e *encoded) width(idx []int) int {
 	T := 0
 	for _, i := range idx {
-		for k := range e.k {
-			T = max(T, len(e.rows[i*e.k+k]))
-		}
+		T = max(T, e.length(i))
 	}
-	T = (T + 15) / 16 * 16
+	return widthFor(e.widths, T)
+}
+
+// batch pads the rows of examples idx to the set's smallest width that
+// holds them (a few widths per set, so few shapes get compiled): ids and
+// mask [len(idx), K, T].
+func (e *encoded) batch(idx []int, pad int32) (ids, mask *tensors.Tensor) {
+	T := e.width(idx)
 	var seqs [][]int32
 	for _, i := range idx {
 		seqs = append(seqs, e.rows[i*e.k:(i+1)*e.k]...)
@@ -197,9 +220,8 @@ func (p *predictor) predictFirst(set string, n int) ([][]float64, error) {
 		sortByLength(order, func(i int) int { return len(e.rows[i*e.k]) })
 	}
 	out := make([][]float64, n)
-	const batch = 64
-	for start := 0; start < n; start += batch {
-		idx := order[start:min(n, start+batch)]
+	for start := 0; start < n; start += predictBatch {
+		idx := fullBatch(order[start:min(n, start+predictBatch)], predictBatch)
 		in := p.c.inputs(set, idx)
 		args := make([]any, len(in))
 		for i, t := range in {
@@ -210,30 +232,33 @@ func (p *predictor) predictFirst(set string, n int) ([][]float64, error) {
 			return nil, fmt.Errorf("predict %s: %w", set, err)
 		}
 		probs := res[0].Value().([][]float64)
-		for j, i := range idx {
+		for j, i := range idx[:min(len(idx), n-start)] {
 			out[i] = probs[j]
 		}
 	}
 	return out, nil
 }
 
-func sortByLength(order []int, length func(int) int) {
-	sort.SliceStable(order, func(a, b int) bool { return length(order[a]) < length(order[b]) })
-}
+// predictBatch is the batch size of prediction.
+const predictBatch = 64
 
-// epochOrder is the order training examples are visited in: a fresh
-// shuffle (seeded) per epoch.
-func epochOrder(n, steps, batch int, seed uint64) [][]int {
-	var flat []int
-	for epoch := 0; len(flat) < steps*batch; epoch++ {
-		r := rand.New(rand.NewPCG(seed, uint64(epoch)+0xe90c))
-		flat = append(flat, r.Perm(n)...)
+// fullBatch pads a short last batch to size by repeating its last example
+// (whose extra results are dropped), so that every batch has the same shape
+// and no graph is compiled for the remainder.
+func fullBatch(idx []int, size int) []int {
+	if len(idx) == 0 || len(idx) >= size {
+		return idx
 	}
-	out := make([][]int, steps)
-	for s := range out {
-		out[s] = flat[s*batch : (s+1)*batch]
+	out := make([]int, size)
+	copy(out, idx)
+	for i := len(idx); i < size; i++ {
+		out[i] = idx[len(idx)-1]
 	}
 	return out
+}
+
+func sortByLength(order []int, length func(int) int) {
+	sort.SliceStable(order, func(a, b int) bool { return length(order[a]) < length(order[b]) })
 }
 
 // newProbeContext holds only the head of cfg, zero-initialised like the

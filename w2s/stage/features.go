@@ -60,6 +60,9 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 				continue
 			}
 			enc := encode(tok, exs, r.Budget.MaxLen, r.Budget.truncateSide())
+			if enc.widths, err = r.widths(ctx, tok); err != nil {
+				return err
+			}
 			truncated += enc.truncated
 			n, k, d := enc.n(), enc.k, cfg.NEmbd
 			data := make([]float32, n*k*d)
@@ -68,18 +71,18 @@ func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifac
 				order[i] = i
 			}
 			sortByLength(order, func(i int) int { return len(enc.rows[i*k]) })
-			for start := 0; start < n; start += 64 {
+			for start := 0; start < n; start += predictBatch {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				idx := order[start:min(n, start+64)]
+				idx := fullBatch(order[start:min(n, start+predictBatch)], predictBatch)
 				ids, mask := enc.batch(idx, tok.EOS())
 				res, err := exec.Exec(ids, mask)
 				if err != nil {
 					return err
 				}
 				f := tensors.MustCopyFlatData[float32](res[0])
-				for j, i := range idx {
+				for j, i := range idx[:min(len(idx), n-start)] {
 					copy(data[i*k*d:(i+1)*k*d], f[j*k*d:(j+1)*k*d])
 				}
 			}

@@ -47,11 +47,15 @@ func (r *Runner) Predict(ctx context.Context, t *Trained, sets ...string) (*Labe
 	spec := PredictSpec{Trained: t.Artifact.Key, Sets: sets}
 	a, err := r.do(ctx, "predictions", versionPredictions, spec, func(out string) error {
 		start := time.Now()
-		c, err := r.restore(ctx, t)
+		c, err := r.restore(ctx, t, sets...)
 		if err != nil {
 			return err
 		}
-		pred := newPredictor(r.Backend, c)
+		pred, e, err := r.predictorFor(c)
+		if err != nil {
+			return err
+		}
+		defer release(e)
 		result := map[string]SetProbs{}
 		for _, set := range sets {
 			exs, err := r.set(ctx, set)
@@ -90,13 +94,34 @@ func (r *Runner) Label(ctx context.Context, supervisor *Trained) (*Labels, error
 	return r.Predict(ctx, supervisor, SetB, SetVal, SetTest)
 }
 
-// restore rebuilds the classifier a trained artifact holds.
-func (r *Runner) restore(ctx context.Context, t *Trained) (*classifier, error) {
+// predictorFor returns a predictor of c: for a finetuned model, on an idle
+// engine of its architecture (with c's weights loaded; release it when
+// done), else compiled afresh.
+func (r *Runner) predictorFor(c *classifier) (*predictor, *engine, error) {
+	if c.probe {
+		return newPredictor(r.Backend, c), nil, nil
+	}
+	arch := archKey(r.Backend, c.cfg, c.pool)
+	if e := takeEngine(arch, ""); e != nil {
+		if err := e.load(c.ctx); err != nil {
+			release(e)
+			return nil, nil, err
+		}
+		c.ctx = e.ctx
+		return e.predictor(c), e, nil
+	}
+	p := newPredictor(r.Backend, c)
+	return p, &engine{arch: arch, ctx: c.ctx, model: modelVars(c.ctx), pred: p.exec}, nil
+}
+
+// restore rebuilds the classifier a trained artifact holds, to predict
+// sets.
+func (r *Runner) restore(ctx context.Context, t *Trained, sets ...string) (*classifier, error) {
 	_, dir, err := r.modelRef(ctx, t.Spec.Model.Name)
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := r.newClassifier(ctx, t.Spec, dir)
+	c, _, err := r.newClassifier(ctx, t.Spec, dir, sets...)
 	if err != nil {
 		return nil, err
 	}

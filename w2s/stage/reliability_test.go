@@ -53,6 +53,7 @@ func TestKeysFollowContent(t *testing.T) {
 	src, _ := os.ReadFile(filepath.Join(os.Getenv("W2S_DATA"), "sst2", "test.jsonl"))
 	copyFile(t, filepath.Join(os.Getenv("W2S_DATA"), "sst2", "train.jsonl.gz"), filepath.Join(data, "sst2", "train.jsonl.gz"))
 	os.WriteFile(filepath.Join(data, "sst2", "test.jsonl"), src, 0o644)
+	copyFile(t, filepath.Join(os.Getenv("W2S_DATA"), "sst2", "validation.jsonl"), filepath.Join(data, "sst2", "validation.jsonl"))
 	model := filepath.Join(t.TempDir(), "weak")
 	copyDir(t, weak, model)
 	root := t.TempDir()

@@ -33,6 +33,10 @@ const (
 	SetB    = "B"
 	SetVal  = "val"
 	SetTest = "test"
+	// The tuning pool's halves: the same rows for every seed, in no
+	// seed's other sets (split.Config.NTune).
+	SetTuneA = "tuneA"
+	SetTuneB = "tuneB"
 )
 
 // Gold marks training on gold labels.
@@ -63,6 +67,9 @@ type Runner struct {
 	sums    map[string]string // model folder → content checksum (contentSum)
 	derived map[string]string // model name → folder, for models this runner made
 	dataSum string            // combined checksum of the task's data files
+	// widthsOf are the padding widths of the task's inputs, by tokenizer
+	// (Runner.widths).
+	widthsOf map[string][]int
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the
@@ -114,8 +121,11 @@ func (r *Runner) WithBudget(b Budget) *Runner {
 	n := &Runner{Task: r.Task, Budget: b, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
 		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: r.Extra, data: r.data, dataSum: r.dataSum}
 	o := r.Budget
-	if b.NDocs == o.NDocs && b.PairNDocs == o.PairNDocs && b.NVal == o.NVal && b.NTest == o.NTest && b.Balance == o.Balance {
+	if b.NDocs == o.NDocs && b.PairNDocs == o.PairNDocs && b.NVal == o.NVal && b.NTest == o.NTest && b.NTune == o.NTune && b.Balance == o.Balance {
 		n.splits = r.splits
+	}
+	if b.MaxLen == o.MaxLen && b.Truncate == o.Truncate {
+		n.widthsOf = r.widthsOf
 	}
 	return n
 }
@@ -133,6 +143,7 @@ type SplitSpec struct {
 	Task               string
 	Data               string
 	NDocs, NVal, NTest int
+	NTune              int
 	Balance            bool
 	Seed               uint64
 }
@@ -143,7 +154,7 @@ func (r *Runner) splitSpec(ctx context.Context) (SplitSpec, error) {
 		return SplitSpec{}, err
 	}
 	b := r.Budget
-	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.Balance, r.Seed}, nil
+	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.NTune, b.Balance, r.Seed}, nil
 }
 
 // nDocs is the training rows asked for: PairNDocs for preference tasks.
@@ -180,14 +191,16 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 	}
 	b := r.Budget
 	// A small pool gives what it has (the same for every run of this data).
-	// Rows needed: nDocs (A and B) + NVal + Extra halves of nDocs/2.
-	nDocs := min(r.nDocs(), 2*(len(r.data.Pool)-b.NVal)/(2+r.Extra)/2*2)
+	// Rows needed: the tuning pool, nDocs (A and B) + NVal + Extra halves
+	// of nDocs/2.
+	avail := len(r.data.Pool) - split.TuneRows(len(r.data.Pool), b.NTune)
+	nDocs := min(r.nDocs(), 2*(avail-b.NVal)/(2+r.Extra)/2*2)
 	if minRows := 8; nDocs < minRows {
 		return nil, fmt.Errorf("task %s: the training pool has %d rows (files %v); this budget keeps %d for validation and needs at least %d more for halves A and B of %d rows each",
 			r.Task, len(r.data.Pool), r.data.Files, b.NVal, minRows*(2+r.Extra)/2, minRows/2)
 	}
 	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
-		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra})
+		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra, NTune: b.NTune})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", r.Task, err)
 	}
@@ -232,10 +245,14 @@ func (r *Runner) set(ctx context.Context, name string) ([]tasks.Example, error) 
 		return s.Val, nil
 	case SetTest:
 		return s.Test, nil
+	case SetTuneA:
+		return s.TuneA, nil
+	case SetTuneB:
+		return s.TuneB, nil
 	}
 	var k int
 	if _, err := fmt.Sscanf(name, "B%d", &k); err == nil && k >= 1 && k <= len(s.Extra) && name == fmt.Sprintf("B%d", k) {
 		return s.Extra[k-1], nil
 	}
-	return nil, fmt.Errorf("unknown set %q (sets: A, B, val, test, and B1…B%d with Runner.Extra = %d)", name, len(s.Extra), r.Extra)
+	return nil, fmt.Errorf("unknown set %q (sets: A, B, val, test, tuneA, tuneB, and B1…B%d with Runner.Extra = %d)", name, len(s.Extra), r.Extra)
 }

@@ -58,6 +58,14 @@ type TrainInfo struct {
 	Truncated       int
 	Seconds         float64
 	FinalLoss       float64
+	// RealTokens and PaddedTokens count the token positions of every
+	// training batch: real tokens, and real plus padding (length buckets
+	// keep the ratio near 1).
+	RealTokens   int `json:",omitempty"`
+	PaddedTokens int `json:",omitempty"`
+	// ResumedFrom is the step this training continued from after an
+	// interruption (0: it ran from the start).
+	ResumedFrom int `json:",omitempty"`
 }
 
 // TrainSupervisor finetunes (or probes) the weak model on gold half A.
@@ -131,8 +139,9 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 }
 
 // newClassifier builds the classifier for a spec: the base model with the
-// task's head (finetuning) or a head over the base model's features.
-func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) (*classifier, tokenizer.Tokenizer, error) {
+// task's head (finetuning, the inputs of sets encoded) or a head over the
+// base model's features.
+func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string, sets ...string) (*classifier, tokenizer.Tokenizer, error) {
 	m, tok, err := r.loadBase(dir)
 	if err != nil {
 		return nil, nil, err
@@ -152,12 +161,17 @@ func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) 
 	}
 	c.ctx = m.Ctx
 	c.enc = map[string]*encoded{}
-	for _, set := range r.setNames() {
+	widths, err := r.widths(ctx, tok)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, set := range sets {
 		exs, err := r.set(ctx, set)
 		if err != nil {
 			return nil, nil, err
 		}
 		c.enc[set] = encode(tok, exs, spec.MaxLen, r.Budget.truncateSide())
+		c.enc[set].widths = widths
 	}
 	return c, tok, nil
 }
@@ -166,7 +180,8 @@ func (r *Runner) newClassifier(ctx context.Context, spec TrainSpec, dir string) 
 // state under work.
 func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *Labels, loss losses.Loss, work, out string) error {
 	start := time.Now()
-	c, tok, err := r.newClassifier(ctx, spec, dir)
+	// The half trained on, and the sets the evaluations read.
+	c, tok, err := r.newClassifier(ctx, spec, dir, spec.Half, SetVal, SetTest)
 	if err != nil {
 		return err
 	}
@@ -181,7 +196,8 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	n := len(exs)
 	steps := int(math.Ceil(spec.Epochs * float64(n) / float64(spec.Batch)))
 	desc := fmt.Sprintf("%s %s on %s/%s", spec.Model.Name, loss.Name(), r.Task, spec.Half)
-	res, err := r.fit(ctx, c, spec, targets, labels, loss, steps, desc, work)
+	res, order, e, err := r.fit(ctx, c, spec, targets, labels, loss, steps, desc, work)
+	defer release(e)
 	if err != nil {
 		return err
 	}
@@ -193,9 +209,21 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 		truncated = c.enc[spec.Half].truncated
 	}
 	info := TrainInfo{Steps: steps, Examples: n, Truncated: truncated, Seconds: time.Since(start).Seconds(),
-		FinalLoss: res.Curve[len(res.Curve)-1].Loss}
-	r.logf("trained %s (%s, %d steps, %s%s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
-		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second), resumedNote(res.ResumedFrom))
+		FinalLoss: res.Curve[len(res.Curve)-1].Loss, ResumedFrom: res.ResumedFrom}
+	padding := ""
+	if !c.probe {
+		info.RealTokens, info.PaddedTokens = tokenCounts(c.enc[spec.Half], order)
+		padding = fmt.Sprintf(", %d real tokens in %d positions (%.2f×)", info.RealTokens, info.PaddedTokens, float64(info.PaddedTokens)/float64(max(1, info.RealTokens)))
+	}
+	compiled := fmt.Sprintf("compiled %d graphs in %s", res.Compile.Graphs, res.Compile.Time.Round(100*time.Millisecond))
+	if res.Compile.Graphs == 0 {
+		compiled = "compiled nothing"
+	}
+	if e != nil && e.reused {
+		compiled += ", reused the graphs of an earlier training"
+	}
+	r.logf("trained %s (%s, %d steps, %s, %s%s%s)", desc, map[bool]string{true: "probe", false: "finetune"}[c.probe], steps,
+		time.Duration(info.Seconds*float64(time.Second)).Round(time.Second), compiled, padding, resumedNote(res.ResumedFrom))
 	if err := store.WriteJSON(out, "curve.json", res.Curve); err != nil {
 		return err
 	}
@@ -249,18 +277,64 @@ func (r *Runner) checkClasses(half string, exs []tasks.Example) error {
 
 // fit trains c towards targets for steps steps, in the seed's epoch order,
 // evaluating as spec asks. desc names the training on progress displays.
-func (r *Runner) fit(ctx context.Context, c *classifier, spec TrainSpec, targets [][]float64, labels *Labels, loss losses.Loss, steps int, desc, work string) (*train.Result, error) {
+// A finetuning runs on an engine (its graphs compiled once per process and
+// architecture), which fit returns for the caller to release once it has
+// saved the model from c.ctx.
+func (r *Runner) fit(ctx context.Context, c *classifier, spec TrainSpec, targets [][]float64, labels *Labels, loss losses.Loss, steps int, desc, work string) (*train.Result, [][]int, *engine, error) {
 	C := r.TaskInfo().NumClasses()
-	order := epochOrder(len(targets), steps, spec.Batch, r.Seed)
-	loss.Init(c.ctx, C)
-	lossFn := func(ctx *mlctx.Context, in []*Node, progress *Node) *Node {
-		logits := c.logits(ctx, in[:len(in)-1], true)
-		return loss.Build(ctx, logits, in[len(in)-1], progress)
+	var lengths []int
+	if !c.probe {
+		lengths = c.enc[spec.Half].lengths()
 	}
-	pred := newPredictor(r.Backend, c)
-	eval := r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest)
-	tr := &train.Trainer{Backend: r.Backend, Ctx: c.ctx, Loss: lossFn, Config: trainConfig(spec, steps, work, r.Seed), Eval: eval, Progress: r.progress(desc)}
-	return tr.Run(ctx, targetBatches(c, spec.Half, order, targets, C))
+	order := epochOrder(lengths, len(targets), steps, spec.Batch, r.Seed)
+	tc := trainConfig(spec, steps, work, r.Seed)
+	var e *engine
+	if !c.probe {
+		arch := archKey(r.Backend, c.cfg, c.pool)
+		tk := trainKey(arch, loss, tc)
+		if e = takeEngine(arch, tk); e != nil {
+			if err := e.load(c.ctx); err != nil {
+				return nil, nil, nil, err
+			}
+			c.ctx, loss = e.ctx, e.loss
+			e.reused = true
+		} else {
+			e = &engine{arch: arch, train: tk, ctx: c.ctx, model: modelVars(c.ctx), loss: loss}
+		}
+	}
+	var pred *predictor
+	var tr *train.Trainer
+	if e != nil && e.trainer != nil {
+		pred, tr = e.predictor(c), e.trainer
+	} else {
+		loss.Init(c.ctx, C)
+		lossFn := func(ctx *mlctx.Context, in []*Node, progress *Node) *Node {
+			logits := c.logits(ctx, in[:len(in)-1], true)
+			return loss.Build(ctx, logits, in[len(in)-1], progress)
+		}
+		pred = newPredictor(r.Backend, c)
+		tr = &train.Trainer{Backend: r.Backend, Ctx: c.ctx, Loss: lossFn}
+		if e != nil {
+			e.pred, e.trainer = pred.exec, tr
+		}
+	}
+	tr.Config, tr.Eval, tr.Progress = tc, r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest), r.progress(desc)
+	res, err := tr.Run(ctx, targetBatches(c, spec.Half, order, targets, C))
+	return res, order, e, err
+}
+
+// tokenCounts are the real tokens and the padded positions of the batches
+// order makes of e.
+func tokenCounts(e *encoded, order [][]int) (real, padded int) {
+	for _, idx := range order {
+		for _, i := range idx {
+			for k := range e.k {
+				real += len(e.rows[i*e.k+k])
+			}
+		}
+		padded += len(idx) * e.k * e.width(idx)
+	}
+	return real, padded
 }
 
 // targetBatches are the batches of fit: the classifier's inputs for the

@@ -24,6 +24,9 @@ type Data struct {
 	Files []string // the files read
 	// Carved is true when the test set was carved out of the pool file.
 	Carved bool
+	// Leaked counts pool rows dropped because they repeat a phrase of a
+	// test row (Task.Group).
+	Leaked int
 }
 
 // Source says where the data came from: the folder and name of each file
@@ -74,11 +77,11 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 		}
 		return t.read([]string{t.Local.TrainFile}, test)
 	}
-	if train, ok := find(roots, t.Local.Folder, t.Local.Train); ok {
+	if train, ok := findAll(roots, t.Local.Folder, t.Local.Train); ok {
 		var test []string
 		if t.Local.Test != "" {
-			if test, ok = find(roots, t.Local.Folder, t.Local.Test); !ok {
-				return nil, fmt.Errorf("task %s: found %s but not its test file %s/%s.{jsonl,jsonl.gz,parquet} in %v",
+			if test, ok = findAll(roots, t.Local.Folder, t.Local.Test); !ok {
+				return nil, fmt.Errorf("task %s: found %s but not its test files %s/{%s}.{jsonl,jsonl.gz,parquet} in %v",
 					name, train[0], t.Local.Folder, t.Local.Test, roots)
 			}
 		}
@@ -144,6 +147,20 @@ const shardsSuffix = ".shards.json"
 type shardList struct {
 	Repo, Config, Split string
 	Files, URLs         []string
+}
+
+// findAll is find for each of a comma-separated list of files, all of
+// which must be found.
+func findAll(roots []string, folder, files string) ([]string, bool) {
+	var out []string
+	for _, f := range strings.Split(files, ",") {
+		got, ok := find(roots, folder, strings.TrimSpace(f))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, got...)
+	}
+	return out, len(out) > 0
 }
 
 // find returns the files of split `file` in folder under the first root
@@ -216,6 +233,10 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 			return nil, err
 		}
 	}
+	if t.Group != nil {
+		leaks := t.Group(d.Pool, d.Test)
+		d.Pool, d.Leaked = dropRows(d.Pool, leaks), len(leaks)
+	}
 	if len(d.Pool) == 0 {
 		return nil, fmt.Errorf("task %s: the training pool is empty (files %v)", t.Name, trainFiles)
 	}
@@ -223,4 +244,21 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		return nil, fmt.Errorf("task %s: the test set is empty (files %v)", t.Name, append(trainFiles, testFiles...))
 	}
 	return d, nil
+}
+
+// dropRows returns xs without the rows at the (ascending) indices drop.
+func dropRows(xs []Example, drop []int) []Example {
+	if len(drop) == 0 {
+		return xs
+	}
+	out := make([]Example, 0, len(xs)-len(drop))
+	k := 0
+	for i, x := range xs {
+		if k < len(drop) && drop[k] == i {
+			k++
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }

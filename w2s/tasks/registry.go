@@ -14,9 +14,12 @@ func init() {
 	register(&Task{
 		Name: "sst2", Description: "Stanford Sentiment Treebank (GLUE): is the movie-review sentence positive?",
 		Kind: Classification, Labels: sentiment, LabelWords: sentiment,
-		Local:  Source{Folder: "sst2", Train: "train", Test: "test"},
+		Local:  Source{Folder: "sst2", Train: "train", Test: "test,validation"},
 		HF:     Source{Folder: "hf/sst2", HFRepo: "nyu-mll/glue", HFConfig: "sst2", HFTrain: "train", HFTest: "validation"},
 		Format: textLabel("sentence", "label"),
+		// GLUE's training rows are phrases of treebank sentences: a phrase
+		// and its sentence must not straddle two splits.
+		Group: PhraseGroups,
 	})
 	register(&Task{
 		Name: "imdb", Description: "IMDB movie reviews: is the review positive?",
@@ -36,7 +39,7 @@ func init() {
 	register(&Task{
 		Name: "rotten_tomatoes", Description: "Rotten Tomatoes movie-review sentences: is the review positive?",
 		Kind: Classification, Labels: sentiment, LabelWords: sentiment,
-		Local:  Source{Folder: "rotten_tomatoes", Train: "train", Test: "test"},
+		Local:  Source{Folder: "rotten_tomatoes", Train: "train", Test: "test,validation"},
 		HF:     Source{Folder: "hf/rotten_tomatoes", HFRepo: "cornell-movie-review-data/rotten_tomatoes", HFConfig: "default", HFTrain: "train", HFTest: "test"},
 		Format: textLabel("text", "label"),
 	})

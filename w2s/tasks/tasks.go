@@ -35,6 +35,10 @@ type Example struct {
 	Text       string   // model input (classification)
 	Candidates []string // the texts a reward model scores (preference)
 	Label      int      // gold class, or index of the preferred candidate
+	// Group ties examples that must land in the same split: phrases of one
+	// sentence, answers to one question, questions on one passage. Empty:
+	// the example is a group of its own.
+	Group string
 }
 
 // Key identifies an example by content, for disjointness checks.
@@ -47,9 +51,10 @@ func (e Example) Key() string {
 
 // Source says where a task's records come from.
 type Source struct {
-	// Local data: Folder under a data root, and the file (without suffix)
-	// of the training pool and of the test set. An empty Test means the
-	// test set is carved out of the pool (see Task.CarveTest).
+	// Local data: Folder under a data root, and the files (without
+	// suffix, comma-separated) of the training pool and of the test set.
+	// An empty Test means the test set is carved out of the pool (see
+	// Task.CarveTest).
 	Folder, Train, Test string
 	// Or files by path (tasks of your own, see RegisterFile).
 	TrainFile, TestFile string
@@ -73,6 +78,10 @@ type Task struct {
 	// Format turns a record into an example; rng is seeded from the
 	// record's content, so formatting is the same in every run.
 	Format func(r records.Record, rng *rand.Rand) (Example, error)
+	// Group, when set, groups the formatted pool rows (setting
+	// Example.Group) from the whole pool and test set, and returns the pool
+	// rows that repeat test content and must be dropped (PhraseGroups).
+	Group func(pool, test []Example) (leaks []int)
 
 	spec *FileSpec // for tasks made by RegisterFile
 }

@@ -110,6 +110,7 @@ func TestBadInputErrors(t *testing.T) {
 		root := t.TempDir()
 		writeFile(t, filepath.Join(root, "sst2", "train.jsonl"), c.train)
 		writeFile(t, filepath.Join(root, "sst2", "test.jsonl"), c.test)
+		writeFile(t, filepath.Join(root, "sst2", "validation.jsonl"), "") // sst2 tests on both
 		_, err := Load(context.Background(), "sst2", LoadOptions{Roots: []string{root}, NoDownload: true})
 		for _, w := range c.want {
 			if err == nil || !strings.Contains(err.Error(), w) {

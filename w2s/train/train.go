@@ -73,7 +73,30 @@ type Trainer struct {
 	params           []*context.Variable
 	step             *context.Variable
 	fused, acc, appl *context.Exec
+	// built is what the compiled graphs depend on, once built: a later Run
+	// with the same context and the same graph constants reuses them.
+	built  *builtGraphs
+	reused bool
 }
+
+// builtGraphs identifies compiled training graphs: the context they read
+// and write, and the optimiser's constants baked into them (learning rate
+// and progress are inputs).
+type builtGraphs struct {
+	ctx                                *context.Context
+	beta1, beta2, eps, decay, clipNorm float64
+	accum                              int
+	decayAll                           bool
+}
+
+func graphsOf(ctx *context.Context, c Config) builtGraphs {
+	return builtGraphs{ctx: ctx, beta1: c.Beta1, beta2: c.Beta2, eps: c.Eps, decay: c.WeightDecay, clipNorm: c.ClipNorm,
+		accum: c.Accum, decayAll: c.DecayAll}
+}
+
+// Reused reports whether the last Run reused graphs compiled by an earlier
+// Run of this Trainer.
+func (t *Trainer) Reused() bool { return t.reused }
 
 // Scope of the optimizer's own variables in the context.
 const stateScope = "/train"
@@ -86,6 +109,22 @@ func (t *Trainer) setup() error {
 		return errors.New("train: Backend, Ctx and Loss are required")
 	}
 	t.cfg = t.Config.withDefaults()
+	if t.built != nil && t.Decay == nil && *t.built == graphsOf(t.Ctx, t.cfg) {
+		// The graphs are compiled: only the optimiser's state starts again.
+		t.reused = true
+		for _, v := range t.params {
+			for _, kind := range t.stateKinds() {
+				if err := t.stateVar(kind, v).SetValue(tensors.FromShape(v.Shape())); err != nil {
+					return err
+				}
+			}
+		}
+		if err := t.step.SetValue(tensors.FromValue(int64(0))); err != nil {
+			return err
+		}
+		return t.Ctx.SetRNGStateFromSeed(int64(t.cfg.Seed))
+	}
+	t.reused, t.built = false, nil
 	t.params = t.params[:0]
 	for v := range t.Ctx.IterVariables() {
 		if v.Trainable && !isStateVar(v) {
@@ -110,6 +149,12 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	var err error
+	defer func() {
+		if err == nil {
+			b := graphsOf(t.Ctx, t.cfg)
+			t.built = &b
+		}
+	}()
 	if t.cfg.Accum == 1 {
 		t.fused, err = context.NewExec(t.Backend, t.Ctx, func(ctx *context.Context, in []*Node) []*Node {
 			loss := t.Loss(ctx, in[2:], in[1])

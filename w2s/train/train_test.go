@@ -353,3 +353,40 @@ func TestPointJSONKeepsNaN(t *testing.T) {
 		t.Errorf("read back %+v", out[0])
 	}
 }
+
+// TestReusedTrainerRunsLikeAFreshOne: a second Run of the same Trainer on
+// the same context, its weights set back to their starting values, reuses
+// the compiled graphs (compiles nothing) and gives the fresh run's curve
+// and weights exactly: the optimiser's state and step start again.
+func TestReusedTrainerRunsLikeAFreshOne(t *testing.T) {
+	m, loss, batches := tinyLM(t, 3)
+	start := params(t, m)
+	cfg := Config{Steps: 12, LR: 1e-2, Warmup: 3, WeightDecay: 0.01, ClipNorm: 1, Seed: 9}
+	tr := &Trainer{Backend: backend.MustDefault(), Ctx: m.Ctx, Loss: loss, Config: cfg}
+	first, err := tr.Run(gocontext.Background(), batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := params(t, m)
+	for name, v := range start {
+		if err := m.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compiled := backend.Compiled()
+	again, err := tr.Run(gocontext.Background(), batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := backend.Compiled().Sub(compiled); c.Graphs != 0 || !tr.Reused() {
+		t.Errorf("the second run compiled %d graphs (reused %v)", c.Graphs, tr.Reused())
+	}
+	if !reflect.DeepEqual(losses(first.Curve), losses(again.Curve)) || !reflect.DeepEqual(want, params(t, m)) {
+		t.Errorf("a reused trainer ran differently:\n%v\n%v", losses(first.Curve), losses(again.Curve))
+	}
+	// Other optimiser constants need other graphs: they are built afresh.
+	tr.Config.WeightDecay = 0.1
+	if _, err := tr.Run(gocontext.Background(), batches); err != nil || tr.Reused() {
+		t.Errorf("changed weight decay: err %v, reused %v", err, tr.Reused())
+	}
+}

@@ -42,6 +42,11 @@ type Record struct {
 	Files                map[string]string // file of this folder → sha256
 }
 
+// Compute is the model's pretraining compute as the ladder measures it:
+// non-embedding parameters × pretraining tokens (the paper's axis, up to
+// the constant 6 of training FLOPs).
+func (r *Record) Compute() float64 { return float64(r.NonEmbeddingParams) * float64(r.Tokens) }
+
 // Machine describes where a build ran.
 type Machine struct {
 	Host, CPU, OS, Go, GoMLX, Backend, Device string

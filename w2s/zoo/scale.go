@@ -96,6 +96,7 @@ var scales = map[string]*Scale{
 	"cpu": {
 		Name: "cpu",
 		Sizes: []Size{
+			{"xxxs", 1, 20, 1}, {"xxs", 1, 40, 2},
 			{"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}, {"l", 3, 192, 4}, {"xl", 3, 256, 4},
 		},
 		Vocab: 4096, TokenizerBytes: 4_000_000, Context: 128, Batch: 16,

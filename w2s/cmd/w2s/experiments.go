@@ -26,6 +26,7 @@ type experimentFlags struct {
 	task, scale, out string
 	seeds            []uint
 	probe            bool
+	head             string // --head: what the classification head reads ("" the scale's)
 	plots            string
 	file             fileTaskFlags
 	weak             string // sweep --weak: one supervisor for every model
@@ -131,6 +132,7 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
+	cmd.Flags().StringVar(&f.head, "head", "", "what the classification head reads: last (the last real token, as the paper) or mean (the mean over tokens); default the scale's")
 	f.file.add(cmd)
 }
 
@@ -161,6 +163,11 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 	if err != nil {
 		return nil, budget, err
 	}
+	switch f.head {
+	case "", "last", "mean":
+	default:
+		return nil, budget, fmt.Errorf("--head %q: want last or mean", f.head)
+	}
 	b, _, err := openBackend(cmd)
 	if err != nil {
 		return nil, budget, err
@@ -176,6 +183,9 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 		}
 		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
 		r.Budget.Probe = f.probe
+		if f.head != "" {
+			r.Budget = r.Budget.WithHead(f.head)
+		}
 		r.Progress = func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }
 		return r, nil
 	}, budget, nil

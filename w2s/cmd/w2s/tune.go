@@ -20,15 +20,16 @@ func tuneCmd() *cobra.Command {
 	var lrs, epochs []float64
 	cmd := &cobra.Command{
 		Use:   "tune",
-		Short: "Choose each model's finetuning learning rate and epochs: train on gold half A, score on gold half B (never test)",
+		Short: "Choose each model's finetuning learning rate and epochs on the task's tuning pool (rows no experiment trains or tests on)",
 		Long: `Finetunes every --models model with every --lrs learning rate and --epochs
-length on the gold labels of half A (the supervisor's rows) of the first
-seed's split, and scores it on half A (training accuracy) and on the gold
-labels of half B (rows the supervisor never sees; never test rows). Prints
-the grid and the setting of each model with the best validation accuracy,
-and writes them as JSON (--out) for the scale's budget (Budget.Finetune).
-Every training is stored: a supervisor trained here with the setting later
-chosen is reused by experiments with the same seed.`,
+length on the gold labels of half tuneA of the task's tuning pool, under
+each of --seeds, and scores it on tuneA (training accuracy) and on the gold
+labels of tuneB. The tuning pool is the same for every seed and lies outside
+every seed's halves A and B, validation slice and test set, so no experiment
+trains or is scored on rows its settings were chosen on. Prints the grid and
+the setting of each model with the best mean validation accuracy, and writes
+them as JSON (--out) for the scale's budget (Budget.Finetune). --head tunes
+for another head than the scale's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rs, err := f.runners(cmd)
@@ -47,7 +48,7 @@ chosen is reused by experiments with the same seed.`,
 			for i, m := range models {
 				models[i] = f.model(m)
 			}
-			tu, err := analysis.RunTuning(cmd.Context(), rs[0], models, lrs, epochs)
+			tu, err := analysis.RunTuning(cmd.Context(), rs, models, lrs, epochs)
 			if err != nil {
 				return err
 			}
@@ -55,7 +56,7 @@ chosen is reused by experiments with the same seed.`,
 				return err
 			}
 			if f.out == "" {
-				f.out = filepath.Join("runs", "tune-"+slug(f.task)+"-"+f.scale)
+				f.out = filepath.Join("runs", "tune-"+slug(f.task)+"-"+f.scale+"-"+rs[0].Budget.Head())
 			}
 			js, err := json.MarshalIndent(tu, "", " ")
 			if err != nil {

@@ -195,19 +195,31 @@ func printLadder(w io.Writer, cmd *cobra.Command, scale, dir string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tlayers\twidth\theads\tnon-emb params\tparams\ttokens\tvalid loss\tbits/byte\tbuild time\tfolder\t\n")
+	fmt.Fprintf(tw, "model\tlayers\twidth\theads\tnon-emb params\tparams\ttokens\tcompute\tvalid loss\tbits/byte\tbuild time\tfolder\t\n")
+	var lo, hi float64
 	for _, e := range entries {
 		name := "zoo/" + s.Name + "/" + e.Size.Name
 		if e.Record == nil {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t%d\tnot built\t\t\t\t\n", name, e.Size.Layers, e.Size.Width, e.Size.Heads, s.Tokens(e.Size))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t%d\t\tnot built\t\t\t\t\n", name, e.Size.Layers, e.Size.Width, e.Size.Heads, s.Tokens(e.Size))
 			continue
 		}
 		r := e.Record
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.3f\t%s\t%s\t\n", name, r.Layers, r.Width, r.Heads,
-			r.NonEmbeddingParams, r.Params, r.Tokens, r.ValidLoss, r.ValidBitsPerByte,
+		c := r.Compute()
+		if lo == 0 || c < lo {
+			lo = c
+		}
+		hi = max(hi, c)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.2g\t%.4f\t%.3f\t%s\t%s\t\n", name, r.Layers, r.Width, r.Heads,
+			r.NonEmbeddingParams, r.Params, r.Tokens, c, r.ValidLoss, r.ValidBitsPerByte,
 			(time.Duration(r.WallSeconds) * time.Second).String(), relative(e.Dir))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if lo > 0 {
+		_, err = fmt.Fprintf(w, "compute = non-embedding parameters × pretraining tokens; the built rungs span %.3g× (%.2g to %.2g)\n", hi/lo, lo, hi)
+	}
+	return err
 }
 
 func relative(dir string) string {
