@@ -240,8 +240,8 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 	f.clampY(0, 1)
 	f.Caption = sw.Caption()
 	if seedsOnly {
-		f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% bootstraps over the seeds' values" +
-			" (these results lack per-row agreement, so test rows are not resampled)"
+		f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% t intervals over the seeds' values" +
+			" (these results lack per-row agreement, so test rows are not counted)"
 	}
 	return f, nil
 }
@@ -264,18 +264,10 @@ func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 		// Mean curve over seeds, step by step (all seeds share the schedule).
 		var mean Series
 		mean.Name, mean.Color = "student "+zoo.Short(es.StrongModel), c
-		n := len(es.Seeds[0].Curve)
-		for k := range n {
-			var ys []float64
-			for _, s := range es.Seeds {
-				if k < len(s.Curve) {
-					ys = append(ys, float64(s.Curve[k].TestAcc))
-				}
-			}
-			iv := metrics.Bootstrap(ys, 0.95, 500, 1)
-			x := float64(es.Seeds[0].Curve[k].Step)
+		for _, p := range es.Curve {
+			x := float64(p.Step)
 			maxStep = math.Max(maxStep, x)
-			mean.Points = append(mean.Points, Point{X: x, Y: float64(iv.Estimate), Low: float64(iv.Low), High: float64(iv.High)})
+			mean.Points = append(mean.Points, Point{X: x, Y: float64(p.Acc.Estimate), Low: float64(p.Acc.Low), High: float64(p.Acc.High)})
 		}
 		if err := f.add(mean); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,53 +217,61 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 }
 
 func TestMedianOverTasks(t *testing.T) {
-	sweep := func(task string, pgrs ...float64) *Sweep {
-		sw := &Sweep{Spec: SweepSpec{Task: task, Scale: "cpu", Seeds: []uint64{0, 1, 2, 3, 4}}}
-		for i, p := range pgrs {
-			s := Summary{WeakModel: "zoo/ci/xs", StrongModel: "zoo/ci/m", Loss: []losses.Spec{"xent", "logconf"}[i]}
-			s.Examples = 100 * len(task)
-			iv := func(x float64) metrics.Interval {
-				return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - 0.01), High: metrics.Float(x + 0.01), N: 5}
-			}
-			s.WeakAcc, s.CeilingAcc, s.Gap = iv(0.6), iv(0.7), iv(0.1)
-			s.Agree, s.AgreeWrong = iv(0.8), iv(0.5)
-			if math.IsNaN(p) {
-				s.PGR = metrics.Interval{Estimate: metrics.NaN(), Low: metrics.NaN(), High: metrics.NaN(), N: 5}
-				s.StudentAcc = iv(0.6)
-			} else {
-				s.Measurable, s.PGR, s.StudentAcc = true, iv(p), iv(0.6+0.1*p)
-			}
-			sw.Summary = append(sw.Summary, s)
-		}
+	r := rand.New(rand.NewPCG(8, 8))
+	const n = 3000
+	sweep := func(task string, xent, logconf [3]float64) *Sweep {
+		sw := synthSweep(t, r, 5, n,
+			pair{"zoo/ci/xs", "zoo/ci/m", 600_000, "xent", xent[0], xent[1], xent[2], 0},
+			pair{"zoo/ci/xs", "zoo/ci/m", 600_000, "logconf", logconf[0], logconf[1], logconf[2], 0})
+		sw.Spec.Task = task
 		return sw
 	}
-	nan := math.NaN()
-	ms, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, nan), sweep("imdb", 0.6, 0.5), sweep("boolq", 0.3, nan)})
+	sst2 := sweep("sst2", [3]float64{0.6, 0.7, 0.8}, [3]float64{0.6, 0.6, 0.601})
+	imdb := sweep("imdb", [3]float64{0.6, 0.75, 0.8}, [3]float64{0.6, 0.7, 0.8})
+	// boolq: always answering "true" (63%) beats every ceiling.
+	boolq := sweep("boolq", [3]float64{0.55, 0.58, 0.62}, [3]float64{0.55, 0.58, 0.62})
+	for _, row := range boolq.Rows {
+		row.Counts.ClassesTest = []int{37 * n / 100, 63 * n / 100}
+	}
+	if !sst2.Learnt() || boolq.Learnt() {
+		t.Fatalf("learnt: sst2 %v (majority %.3f), boolq %v (majority %.3f)", sst2.Learnt(), sst2.Majority(), boolq.Learnt(), boolq.Majority())
+	}
+	ms, err := MedianOverTasks([]*Sweep{sst2, imdb, boolq})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ms) != 2 {
 		t.Fatalf("%d rows", len(ms))
 	}
-	if x := ms[0]; x.PGR != 0.3 || x.PGRTasks != 3 || x.MinPGR != 0.2 || x.MaxPGR != 0.6 || x.Beat != 3 || x.Tasks[1] != "imdb" {
+	x := ms[0]
+	if x.PGRTasks != 2 || x.NTasks != 2 || len(x.NotLearnt) != 1 || x.NotLearnt[0] != "boolq" || x.Beat != 2 || x.Tasks[1] != "imdb" ||
+		!(x.PGRInterval.Low < x.PGR && x.PGR < x.PGRInterval.High) || x.PGRInterval.Estimate != x.PGR {
 		t.Errorf("xent: %+v", x)
 	}
-	if x := ms[1]; x.PGR != 0.5 || x.PGRTasks != 1 || x.Beat != 1 {
+	if x := ms[1]; x.PGRTasks != 1 || x.NTasks != 2 {
 		t.Errorf("logconf: %+v", x)
 	}
 	var b strings.Builder
-	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "0.500 (1 of 3 tasks)") || !strings.Contains(b.String(), "scale cpu, seeds [0 1 2 3 4]; test rows: sst2 400, imdb 400, boolq 500") {
+	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "(1 of 2 tasks)") || !strings.Contains(b.String(), "left out: boolq") ||
+		!strings.Contains(b.String(), "test rows: sst2 3000, imdb 3000") {
 		t.Errorf("table %v:\n%s", err, b.String())
 	}
-	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2, 0.1), sweep("imdb", 0.6)}); err == nil || !strings.Contains(err.Error(), "imdb has no") {
+	sweep1 := func(task string) *Sweep {
+		sw := synthSweep(t, r, 5, 200, pair{"zoo/ci/xs", "zoo/ci/m", 600_000, "xent", 0.6, 0.7, 0.8, 0})
+		sw.Spec.Task = task
+		return sw
+	}
+	other := sweep1("imdb")
+	other.Summary[0].StrongModel = "zoo/ci/l"
+	if _, err := MedianOverTasks([]*Sweep{sweep1("sst2"), other}); err == nil || !strings.Contains(err.Error(), "imdb has no") {
 		t.Errorf("a missing cell: %v", err)
 	}
-	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2), sweep("sst2", 0.6)}); err == nil {
+	if _, err := MedianOverTasks([]*Sweep{sweep1("sst2"), sweep1("sst2")}); err == nil {
 		t.Error("the same task twice")
 	}
-	other := sweep("imdb", 0.6)
+	other = sweep1("imdb")
 	other.Spec.Seeds = []uint64{0, 1}
-	if _, err := MedianOverTasks([]*Sweep{sweep("sst2", 0.2), other}); err == nil || !strings.Contains(err.Error(), "seeds [0 1]") {
+	if _, err := MedianOverTasks([]*Sweep{sweep1("sst2"), other}); err == nil || !strings.Contains(err.Error(), "seeds [0 1]") {
 		t.Errorf("tasks over different seeds: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "medians.json")

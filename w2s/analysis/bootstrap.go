@@ -16,8 +16,8 @@ import (
 type Link struct {
 	Supervisor, Student string
 	Set                 string           // the fresh half the student trains on
-	LabelAcc            metrics.Interval // accuracy of the supervisor's labels on it
-	StudentAcc          metrics.Interval // the student's gold test accuracy
+	LabelAcc            metrics.Interval // accuracy of the supervisor's labels on it (rows differ by seed: over seeds)
+	StudentAcc          metrics.Interval // the student's gold test accuracy (test rows × seeds)
 }
 
 // Bootstrapping compares reaching the strong model through a chain of
@@ -50,7 +50,7 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 	}
 	bs := &Bootstrapping{Task: runners[0].Task, Chain: chain, Loss: loss}
 	labelAcc := make([][]float64, len(chain)-1)
-	studentAcc := make([][]float64, len(chain)-1)
+	studentHits := make([][]metrics.Hits, len(chain)-1)
 	var chainHits, directHits []metrics.SeedHits
 	var chainS, directS []metrics.Hits
 	for _, r := range runners {
@@ -62,7 +62,7 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 		bs.Loss = sr.loss
 		for i := range sr.labelAcc {
 			labelAcc[i] = append(labelAcc[i], sr.labelAcc[i])
-			studentAcc[i] = append(studentAcc[i], sr.studentAcc[i])
+			studentHits[i] = append(studentHits[i], sr.studentHits[i])
 		}
 		chainS = append(chainS, sr.chain)
 		directS = append(directS, sr.direct)
@@ -71,18 +71,21 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 		bs.Examples = len(sr.weak)
 	}
 	for i := 1; i < len(chain); i++ {
+		acc, err := metrics.CrossedMean(metrics.HitsMatrix(studentHits[i-1]), Level)
+		if err != nil {
+			return nil, err
+		}
 		bs.Links = append(bs.Links, Link{Supervisor: chain[i-1], Student: chain[i], Set: fmt.Sprintf("B%d", i),
-			LabelAcc:   metrics.Bootstrap(labelAcc[i-1], Level, Resamples, statsSeed),
-			StudentAcc: metrics.Bootstrap(studentAcc[i-1], Level, Resamples, statsSeed)})
+			LabelAcc: metrics.SeedMean(labelAcc[i-1], Level), StudentAcc: acc})
 	}
 	var err error
-	if bs.ChainPGR, err = metrics.ComputePairedPGR(chainHits, Level, Resamples, statsSeed); err != nil {
+	if bs.ChainPGR, err = metrics.ComputePairedPGR(chainHits, Level); err != nil {
 		return nil, err
 	}
-	if bs.DirectPGR, err = metrics.ComputePairedPGR(directHits, Level, Resamples, statsSeed); err != nil {
+	if bs.DirectPGR, err = metrics.ComputePairedPGR(directHits, Level); err != nil {
 		return nil, err
 	}
-	if bs.ChainMinusDirect, err = metrics.PairedDiff(chainS, directS, Level, Resamples, statsSeed); err != nil {
+	if bs.ChainMinusDirect, err = metrics.PairedDiff(chainS, directS, Level); err != nil {
 		return nil, err
 	}
 	return bs, nil
@@ -93,7 +96,8 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 // accuracy; and test hits of the weak model, of the chain's last student,
 // of the directly supervised strong student and of the ceiling.
 type seedRun struct {
-	labelAcc, studentAcc         []float64
+	labelAcc                     []float64
+	studentHits                  []metrics.Hits
 	loss                         losses.Spec // the loss as the students' specs name it
 	weak, chain, direct, ceiling metrics.Hits
 }
@@ -142,7 +146,7 @@ func (sr *seedRun) runChain(ctx context.Context, r *stage.Runner, chain []string
 		if err != nil {
 			return err
 		}
-		sr.studentAcc = append(sr.studentAcc, h.Accuracy())
+		sr.studentHits = append(sr.studentHits, h)
 		if i == len(chain)-1 {
 			sr.chain = h
 		}
@@ -193,7 +197,7 @@ func (bs *Bootstrapping) Scope() string {
 
 // Caption says what the comparison's numbers rest on.
 func (bs *Bootstrapping) Caption() string {
-	return bs.Scope() + "; means over seeds, 95% intervals resampling test rows and seeds (paired)"
+	return bs.Scope() + "; means over test rows and seeds, " + IntervalNote
 }
 
 // Table prints the chain, its links and the comparison with direct

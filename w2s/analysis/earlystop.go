@@ -37,9 +37,11 @@ type SeedStops struct {
 //   - cheating: at the best gold test accuracy — an upper bound no real
 //     experiment could use, shown only as such.
 //
-// Accuracies are means over seeds with intervals over seeds; PGRs come from
-// the seed-averaged accuracies, and only when the final students' gap is
-// measurable (see metrics.PairedPGR).
+// Accuracies are means over the curve's test rows and the seeds, with
+// intervals over both (the crossed design of metrics.Design); gains are
+// paired differences on the same rows and seeds; PGR at each stopping
+// point is a ratio of those means with Fieller's interval, reported only
+// when the gap on those rows is measurable (see metrics.PairedPGR).
 type EarlyStopping struct {
 	Task        string      `json:"task"`
 	WeakModel   string      `json:"weak_model"`
@@ -52,14 +54,24 @@ type EarlyStopping struct {
 
 	WeakAcc, CeilingAcc     metrics.Interval
 	Final, Honest, Cheating metrics.Interval // test accuracy at each stopping point
-	HonestGain              metrics.Interval // honest − final, paired by seed
-	CheatingGain            metrics.Interval // cheating − final, paired by seed
-	// PGR at each stopping point, from the seed-averaged accuracies; NaN
-	// when the gap is not measurable (FinalPGR says why).
-	FinalPGR                 metrics.PairedPGR
-	HonestPGR, CheatingPGR   metrics.Float
-	PeakedBeforeEnd          int // seeds whose best test accuracy came before the last evaluation
-	HonestAtEnd, CheatingEnd int // seeds where the rule chose the last evaluation
+	HonestGain              metrics.Interval // honest − final, paired over rows and seeds
+	CheatingGain            metrics.Interval // cheating − final, paired over rows and seeds
+	// PGR at each stopping point, on the curve's test rows; not measurable
+	// when the gap there is too small (FinalPGR says why).
+	FinalPGR, HonestPGR, CheatingPGR metrics.PairedPGR
+	PeakedBeforeEnd                  int // seeds whose best test accuracy came before the last evaluation
+	HonestAtEnd, CheatingEnd         int // seeds where the rule chose the last evaluation
+	// Curve is the student's test accuracy at each evaluation, over the
+	// curve's test rows and the seeds.
+	Curve []CurveMean `json:"curve"`
+}
+
+// CurveMean is the student at one evaluation over seeds: its step, the
+// fraction of training done, and its test accuracy.
+type CurveMean struct {
+	Step     int              `json:"step"`
+	Fraction float64          `json:"fraction"`
+	Acc      metrics.Interval `json:"acc"`
 }
 
 // Criterion names the honest early-stopping rule of a loss.
@@ -101,8 +113,7 @@ func EarlyStoppingFrom(results []*stage.Result) (*EarlyStopping, error) {
 	if es.Examples == 0 {
 		es.Examples = r0.Counts.Test
 	}
-	var weak, ceil, final, honest, cheat, hGain, cGain []float64
-	var hits []metrics.SeedHits
+	var final, honest, cheat []metrics.SeedHits
 	for _, res := range results {
 		if len(res.StudentCurve) == 0 {
 			return nil, fmt.Errorf("early stopping: the student of %s → %s (seed %d) has no evaluations (set Budget.Evals)", res.WeakModel, res.StrongModel, res.Seed)
@@ -129,47 +140,87 @@ func EarlyStoppingFrom(results []*stage.Result) (*EarlyStopping, error) {
 			es.CheatingEnd++
 		}
 		es.Seeds = append(es.Seeds, s)
-		weak, ceil = append(weak, float64(res.WeakCurveAcc)), append(ceil, float64(res.CeilingCurveAcc))
-		final, honest, cheat = append(final, float64(last.TestAcc)), append(honest, float64(h.TestAcc)), append(cheat, float64(c.TestAcc))
-		hGain, cGain = append(hGain, float64(h.TestAcc-last.TestAcc)), append(cGain, float64(c.TestAcc-last.TestAcc))
-		hits = append(hits, res.Hits)
+		n := len(last.TestHits)
+		if n == 0 || len(h.TestHits) != n || len(c.TestHits) != n || len(res.Hits.Weak) < n || len(res.Hits.Ceiling) < n {
+			return nil, fmt.Errorf("early stopping: the student of %s → %s (seed %d) has no per-row test results at its evaluations (a result of an older version: run it again)", res.WeakModel, res.StrongModel, res.Seed)
+		}
+		at := func(student metrics.Hits) metrics.SeedHits {
+			return metrics.SeedHits{Weak: res.Hits.Weak[:n], Student: student, Ceiling: res.Hits.Ceiling[:n]}
+		}
+		final, honest, cheat = append(final, at(last.TestHits)), append(honest, at(h.TestHits)), append(cheat, at(c.TestHits))
 	}
-	iv := func(xs []float64) metrics.Interval { return metrics.Bootstrap(xs, Level, Resamples, statsSeed) }
-	es.WeakAcc, es.CeilingAcc = iv(weak), iv(ceil)
-	es.Final, es.Honest, es.Cheating = iv(final), iv(honest), iv(cheat)
-	es.HonestGain, es.CheatingGain = iv(hGain), iv(cGain)
 	var err error
-	if es.FinalPGR, err = metrics.ComputePairedPGR(hits, Level, Resamples, statsSeed); err != nil {
+	if es.Curve, err = meanCurve(results); err != nil {
 		return nil, err
 	}
-	es.HonestPGR, es.CheatingPGR = metrics.NaN(), metrics.NaN()
-	if es.FinalPGR.Measurable && es.Examples == r0.Counts.Test {
-		w, c := es.WeakAcc.Estimate, es.CeilingAcc.Estimate
-		es.HonestPGR, es.CheatingPGR = (es.Honest.Estimate-w)/(c-w), (es.Cheating.Estimate-w)/(c-w)
+	if es.FinalPGR, err = metrics.ComputePairedPGR(final, Level); err != nil {
+		return nil, err
+	}
+	if es.HonestPGR, err = metrics.ComputePairedPGR(honest, Level); err != nil {
+		return nil, err
+	}
+	if es.CheatingPGR, err = metrics.ComputePairedPGR(cheat, Level); err != nil {
+		return nil, err
+	}
+	es.WeakAcc, es.CeilingAcc = es.FinalPGR.WeakAcc, es.FinalPGR.CeilingAcc
+	es.Final, es.Honest, es.Cheating = es.FinalPGR.StudentAcc, es.HonestPGR.StudentAcc, es.CheatingPGR.StudentAcc
+	students := func(sh []metrics.SeedHits) []metrics.Hits {
+		var out []metrics.Hits
+		for _, x := range sh {
+			out = append(out, x.Student)
+		}
+		return out
+	}
+	if es.HonestGain, err = metrics.PairedDiff(students(honest), students(final), Level); err != nil {
+		return nil, err
+	}
+	if es.CheatingGain, err = metrics.PairedDiff(students(cheat), students(final), Level); err != nil {
+		return nil, err
 	}
 	return es, nil
 }
 
+// meanCurve is the students' accuracy at each evaluation, over rows and
+// seeds (the seeds share their evaluation steps).
+func meanCurve(results []*stage.Result) ([]CurveMean, error) {
+	c0 := results[0].StudentCurve
+	last := float64(c0[len(c0)-1].Step)
+	var out []CurveMean
+	for k, p := range c0 {
+		var hits []metrics.Hits
+		for _, res := range results {
+			if k >= len(res.StudentCurve) || res.StudentCurve[k].Step != p.Step {
+				return nil, fmt.Errorf("early stopping: seed %d evaluates at other steps than seed %d", res.Seed, results[0].Seed)
+			}
+			hits = append(hits, res.StudentCurve[k].TestHits)
+		}
+		acc, err := metrics.CrossedMean(metrics.HitsMatrix(hits), Level)
+		if err != nil {
+			return nil, fmt.Errorf("early stopping, evaluation at step %d: %w", p.Step, err)
+		}
+		out = append(out, CurveMean{Step: p.Step, Fraction: float64(p.Step) / last, Acc: acc})
+	}
+	return out, nil
+}
+
 // Caption says what the numbers rest on and how each stop is chosen.
 func (es *EarlyStopping) Caption() string {
-	return fmt.Sprintf("%s: %s → %s, %s; %d evaluations per training on %d test rows, seeds %d; honest stop: %s; cheating stop: best test accuracy (uses test labels: an upper bound, not a method)",
-		es.Task, zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), es.Evals, es.Examples, len(es.Seeds), es.Criterion)
+	seeds := make([]uint64, len(es.Seeds))
+	for i, s := range es.Seeds {
+		seeds[i] = s.Seed
+	}
+	return fmt.Sprintf("%s: %s → %s, %s; %d evaluations per training on %d test rows, seeds %v; %s; honest stop: %s; cheating stop: best test accuracy (uses test labels: an upper bound, not a method)",
+		es.Task, zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), es.Evals, es.Examples, seeds, IntervalNote, es.Criterion)
 }
 
 // Table prints the stopping points over seeds and each seed's curve.
 func (es *EarlyStopping) Table(w io.Writer) error {
 	fmt.Fprintln(w, es.Caption())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stopping point\ttest accuracy [95% over seeds]\tvs final\tPGR\t")
-	pgr := func(x metrics.Float) string {
-		if !x.Defined() {
-			return es.FinalPGR.String()
-		}
-		return fmt.Sprintf("%.3f", x)
-	}
-	fmt.Fprintf(tw, "final\t%s\t\t%s\t\n", ivs(es.Final), pgr(es.FinalPGR.PGR.Estimate))
-	fmt.Fprintf(tw, "honest\t%s\t%s\t%s\t\n", ivs(es.Honest), ivs(es.HonestGain), pgr(es.HonestPGR))
-	fmt.Fprintf(tw, "cheating (test labels)\t%s\t%s\t%s\t\n", ivs(es.Cheating), ivs(es.CheatingGain), pgr(es.CheatingPGR))
+	fmt.Fprintln(tw, "stopping point\ttest accuracy [95%]\tvs final\tPGR [95%]\t")
+	fmt.Fprintf(tw, "final\t%s\t\t%s\t\n", ivs(es.Final), es.FinalPGR)
+	fmt.Fprintf(tw, "honest\t%s\t%s\t%s\t\n", ivs(es.Honest), ivs(es.HonestGain), es.HonestPGR)
+	fmt.Fprintf(tw, "cheating (test labels)\t%s\t%s\t%s\t\n", ivs(es.Cheating), ivs(es.CheatingGain), es.CheatingPGR)
 	fmt.Fprintf(tw, "supervisor / ceiling\t%s / %s\t\t\t\n", ivs(es.WeakAcc), ivs(es.CeilingAcc))
 	if err := tw.Flush(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -32,6 +33,10 @@ func pctIv(iv metrics.Interval) string {
 // why that cannot be said (no gap, or a gap too small to measure).
 func StudentSentence(s Summary) string {
 	head := fmt.Sprintf("%s → %s (%s): ", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short())
+	if s.Seeds < metrics.MinSeeds {
+		return head + fmt.Sprintf("supervisor %.3f, student %.3f, ceiling %.3f on %d seed: an interval, and so a verdict, needs %d or more seeds.",
+			s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate, s.Seeds, metrics.MinSeeds)
+	}
 	switch s.StudentVerdict() {
 	case metrics.Undefined:
 		return head + fmt.Sprintf("the gold ceiling (%.3f) is not above the supervisor (%.3f), so there is no gap to recover and no PGR.",
@@ -43,11 +48,11 @@ func StudentSentence(s Summary) string {
 		return head + fmt.Sprintf("the student reached %s, above its supervisor's %s: it beat its supervisor and recovered %s of the gap to the gold ceiling (%s).",
 			ivs(s.StudentAcc), ivs(s.WeakAcc), pctIv(s.PGR), ivs(s.CeilingAcc))
 	case metrics.DidNotBeat:
-		return head + fmt.Sprintf("the student reached %s, below its supervisor's %s: it did not beat its supervisor (PGR %s; ceiling %s).",
-			ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.PGR), ivs(s.CeilingAcc))
+		return head + fmt.Sprintf("the student reached %s, below its supervisor's %s: it did not beat its supervisor (student − supervisor %s; PGR %s; ceiling %s).",
+			ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.StudentGain), ivs(s.PGR), ivs(s.CeilingAcc))
 	}
-	return head + fmt.Sprintf("the student reached %s against its supervisor's %s: no measurable difference (PGR %s, an interval that includes 0; ceiling %s).",
-		ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.PGR), ivs(s.CeilingAcc))
+	return head + fmt.Sprintf("the student reached %s against its supervisor's %s: no measurable difference (student − supervisor %s, an interval that includes 0; PGR %s; ceiling %s).",
+		ivs(s.StudentAcc), ivs(s.WeakAcc), ivs(s.StudentGain), ivs(s.PGR), ivs(s.CeilingAcc))
 }
 
 // Outcome is what a run says of one of the paper's findings.
@@ -72,32 +77,72 @@ type Finding struct {
 	Evidence string  // the numbers behind the outcome
 }
 
-// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere". A pair with
-// a measurable gap counts as inside when its whole PGR interval lies in
-// (0, 1), outside when its whole interval lies at or beyond 0 or 1, and
-// undecided otherwise. Reproduced when at least three quarters of the
-// measurable pairs are inside; not reproduced when more than a quarter are
-// outside; otherwise inconclusive: estimates between 0 and 1 alone do not
-// carry the claim.
+// Every verdict below is symmetric: "reproduced" and "not reproduced" both
+// need interval evidence (an interval wholly on one side of zero, or of the
+// paper's claim); anything else is "inconclusive", and "not measurable"
+// means the run has nothing to judge (no measurable gap, fewer than
+// metrics.MinSeeds seeds, a degenerate model).
+
+// decide judges a claim by the interval of a quantity the paper says is
+// positive: reproduced when the interval lies above zero, not reproduced
+// when below, inconclusive when it holds zero, not measurable without an
+// interval.
+func decide(diff metrics.Interval) Outcome {
+	switch metrics.Compare(diff) {
+	case metrics.Beat:
+		return Reproduced
+	case metrics.DidNotBeat:
+		return NotReproduced
+	case metrics.Tie:
+		return Inconclusive
+	}
+	return NotMeasurable
+}
+
+// all combines the outcomes of the parts of one claim: reproduced when
+// every part is, not reproduced when any part is, not measurable when a
+// part cannot be judged (and none refutes the claim), inconclusive
+// otherwise.
+func all(parts ...Outcome) Outcome {
+	out := Reproduced
+	for _, p := range parts {
+		switch {
+		case p == NotReproduced:
+			return NotReproduced
+		case p == NotMeasurable:
+			out = NotMeasurable
+		case p == Inconclusive && out == Reproduced:
+			out = Inconclusive
+		}
+	}
+	return out
+}
+
+// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere". Each pair
+// with a measurable gap is judged on the claim's two halves: the student
+// above its supervisor (student − weak > 0) and below its ceiling
+// (ceiling − student > 0), each by its paired interval. A pair is inside
+// when both halves hold beyond their intervals, outside when either
+// interval rules its half out, undecided otherwise. Reproduced when at
+// least three quarters of the measurable pairs are inside; not reproduced
+// when more than a quarter are outside; otherwise inconclusive.
 func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 (students beat their supervisors but fall short of the ceiling)", Paper: "almost every pair, every task"}
 	return judgeInsideZeroOne(f, []*Sweep{sw}, loss)
 }
 
 // FindPGRAcrossTasks judges "0 < PGR < 1" over every measurable pair of
-// every task's sweep, as FindPGRBetweenZeroAndOne judges one task: each
-// (task, pair) with a measurable gap is inside, outside or undecided by its
-// whole interval, and three quarters inside reproduce the claim.
+// every task's sweep, as FindPGRBetweenZeroAndOne judges one task.
 func FindPGRAcrossTasks(sws []*Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 on every task", Paper: "almost every pair of every task; NLP median PGR ≈ 50% overall, ≈ 25% at the largest gap"}
 	return judgeInsideZeroOne(f, sws, loss)
 }
 
 // judgeInsideZeroOne classifies the measurable pairs of the sweeps with the
-// loss by where their PGR interval lies against (0, 1); pairs are named by
-// task as well when there are several sweeps.
+// loss by the two halves of 0 < PGR < 1; pairs are named by task as well
+// when there are several sweeps.
 func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
-	var in, out, n, unmeasurable int
+	var in, out, n, unmeasurable, above, below, under, over, fewSeeds int
 	var parts []string
 	for _, sw := range sws {
 		for _, s := range sw.Summary {
@@ -106,13 +151,21 @@ func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 			}
 			if !s.Measurable {
 				unmeasurable++
+				if s.Seeds < metrics.MinSeeds {
+					fewSeeds++
+				}
 				continue
 			}
 			n++
-			switch iv := s.PGR; {
-			case iv.Low > 0 && iv.High < 1:
+			gain, margin := metrics.Compare(s.StudentGain), metrics.Compare(s.CeilingMargin)
+			above += b2i(gain == metrics.Beat)
+			under += b2i(gain == metrics.DidNotBeat)
+			below += b2i(margin == metrics.Beat)
+			over += b2i(margin == metrics.DidNotBeat)
+			switch {
+			case gain == metrics.Beat && margin == metrics.Beat:
 				in++
-			case iv.High <= 0 || iv.Low >= 1:
+			case gain == metrics.DidNotBeat || margin == metrics.DidNotBeat:
 				out++
 			}
 			name := fmt.Sprintf("%s→%s %s", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), ivs(s.PGR))
@@ -128,6 +181,9 @@ func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 	}
 	if n == 0 {
 		f.Evidence = fmt.Sprintf("no pair has a measurable gap (%d %s, %s)", unmeasurable, what, loss.Short())
+		if fewSeeds > 0 {
+			f.Evidence += fmt.Sprintf("; %d of them have fewer than %d seeds: a verdict needs %d or more seeds", fewSeeds, metrics.MinSeeds, metrics.MinSeeds)
+		}
 		return f
 	}
 	switch {
@@ -138,16 +194,26 @@ func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 	default:
 		f.Outcome = Inconclusive
 	}
-	f.Evidence = fmt.Sprintf("of %d measurable %s (%s), %d inside (0, 1) by their whole interval, %d outside, %d undecided: %s; %d pairs not measurable",
-		n, what, loss.Short(), in, out, n-in-out, strings.Join(parts, ", "), unmeasurable)
+	f.Evidence = fmt.Sprintf("of %d measurable %s (%s), %d inside (0, 1) by both halves' intervals, %d outside, %d undecided; "+
+		"student above its supervisor in %d (below in %d), below its ceiling in %d (above in %d): %s; %d pairs not measurable",
+		n, what, loss.Short(), in, out, n-in-out, above, under, below, over, strings.Join(parts, ", "), unmeasurable)
 	return f
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // FindPGRGrowsWithSize: for each supervisor with at least two measurable
-// students, does PGR grow from its smallest to its largest student?
-// Reproduced when, for most such supervisors, the largest student's PGR
-// interval lies wholly above the smallest's; inconclusive when only the
-// estimates grow for most; not reproduced otherwise.
+// students, does PGR grow from its smallest to its largest student? Each
+// supervisor is judged on the paired interval of the difference of the two
+// PGRs (metrics.PGRDiff, rows and seeds). Reproduced when at least half the
+// supervisors show growth beyond the interval and none a fall; not
+// reproduced when at least half show a fall and none growth; otherwise
+// inconclusive.
 func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "PGR grows with the strong student's size", Paper: "yes, for a fixed supervisor"}
 	byWeak := map[string][]Summary{}
@@ -160,7 +226,7 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 			byWeak[s.WeakModel] = append(byWeak[s.WeakModel], s)
 		}
 	}
-	var grows, sure, n int
+	var grows, falls, n int
 	var parts []string
 	for _, w := range order {
 		ss := byWeak[w]
@@ -176,27 +242,43 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 				hi = s
 			}
 		}
+		d, err := metrics.PGRDiff(sw.seedHits(w, lo.StrongModel, loss), sw.seedHits(w, hi.StrongModel, loss), Level)
+		if err != nil {
+			parts = append(parts, fmt.Sprintf("supervisor %s: %v", zoo.Short(w), err))
+			continue
+		}
 		n++
-		if hi.PGR.Estimate > lo.PGR.Estimate {
+		switch decide(d) {
+		case Reproduced:
 			grows++
+		case NotReproduced:
+			falls++
 		}
-		if above(hi.PGR, lo.PGR) {
-			sure++
-		}
-		parts = append(parts, fmt.Sprintf("supervisor %s: %s %s → %s %s", zoo.Short(w), zoo.Short(lo.StrongModel), ivs(lo.PGR), zoo.Short(hi.StrongModel), ivs(hi.PGR)))
+		parts = append(parts, fmt.Sprintf("supervisor %s: %s %s → %s %s (difference %s)", zoo.Short(w), zoo.Short(lo.StrongModel), ivs(lo.PGR),
+			zoo.Short(hi.StrongModel), ivs(hi.PGR), ivs(d)))
 	}
 	if n == 0 {
 		f.Evidence = "no supervisor has two students with measurable gaps"
+		if len(parts) > 0 {
+			f.Evidence += ": " + strings.Join(parts, "; ")
+		}
 		return f
 	}
-	f.Outcome = judge(2*sure > n, 2*grows > n)
-	f.Evidence = fmt.Sprintf("grows for %d of %d supervisors (%s), beyond the intervals for %d: %s", grows, n, loss.Short(), sure, strings.Join(parts, "; "))
+	switch {
+	case 2*grows >= n && falls == 0:
+		f.Outcome = Reproduced
+	case 2*falls >= n && grows == 0:
+		f.Outcome = NotReproduced
+	default:
+		f.Outcome = Inconclusive
+	}
+	f.Evidence = fmt.Sprintf("of %d supervisors (%s), PGR grows beyond the interval for %d, falls for %d: %s", n, loss.Short(), grows, falls, strings.Join(parts, "; "))
 	return f
 }
 
 // FindConfidenceLoss: at the largest gap (weakest supervisor, strongest
 // student), is the logconf student better than the xent one? Judged on the
-// paired difference of their test accuracies (rows and seeds resampled).
+// paired difference of their test accuracies (rows and seeds).
 func FindConfidenceLoss(sw *Sweep) Finding {
 	f := Finding{Claim: "the auxiliary confidence loss raises PGR at large gaps", Paper: "median PGR ≈ 25% → ≈ 80% at the largest gaps"}
 	if len(sw.Spec.Models) < 2 {
@@ -226,14 +308,14 @@ func FindConfidenceLoss(sw *Sweep) Finding {
 		f.Evidence = "the sweep lacks xent or logconf students for the largest gap"
 		return f
 	}
-	d, err := metrics.PairedDiff(ls, xs, Level, Resamples, statsSeed)
+	d, err := metrics.PairedDiff(ls, xs, Level)
 	if err != nil {
 		f.Evidence = err.Error()
 		return f
 	}
 	f.Evidence = fmt.Sprintf("%s → %s: student %s with logconf, %s with xent; difference %s; PGR logconf %s, xent %s",
 		zoo.Short(w), zoo.Short(st), ivs(lSum.StudentAcc), ivs(xSum.StudentAcc), ivs(d), lSum.PairedPGR, xSum.PairedPGR)
-	f.Outcome = improvement(d)
+	f.Outcome = decide(d)
 	if !xSum.Measurable && !lSum.Measurable {
 		f.Outcome = NotMeasurable
 		f.Evidence += "; the gap is too small to measure"
@@ -241,10 +323,22 @@ func FindConfidenceLoss(sw *Sweep) Finding {
 	return f
 }
 
-// FindImitation: students of the weakest supervisor agree with it more
-// often than its accuracy (they copy its errors), and the largest student
-// agrees less on the supervisor's errors than the smallest (inverse
-// scaling).
+// classesOf is the number of classes of a registered task (2 when it is
+// not registered here).
+func classesOf(task string) int {
+	if t, err := tasks.Get(task); err == nil && t.NumClasses() > 1 {
+		return t.NumClasses()
+	}
+	return 2
+}
+
+// FindImitation: students of the weakest supervisor copy its errors — they
+// agree with it on the rows it gets wrong more than a student of their
+// accuracy whose errors were independent of it would (metrics.Imitation) —
+// and less so when larger: the largest student's imitation is below the
+// smallest's (metrics.ImitationDiff, the same error rows and seeds).
+// Reproduced when every student imitates and the fall holds beyond the
+// intervals; not reproduced when an interval rules either part out.
 func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 	f := Finding{Claim: "students imitate their supervisor's errors, less so when larger", Paper: "agreement > supervisor accuracy; agreement on its errors falls with student size"}
 	if len(sw.Spec.Models) < 3 {
@@ -262,82 +356,54 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 		f.Evidence = "needs at least two students of one supervisor"
 		return f
 	}
+	classes := classesOf(sw.Spec.Task)
 	lo, hi := ss[0], ss[0]
-	over, overSure := 0, 0
+	var copies []Outcome
+	var parts []string
 	for _, s := range ss {
-		if s.Agree.Estimate > s.WeakAcc.Estimate {
-			over++
-		}
-		if above(s.Agree, s.WeakAcc) {
-			overSure++
-		}
 		if s.StrongParams < lo.StrongParams {
 			lo = s
 		}
 		if s.StrongParams > hi.StrongParams {
 			hi = s
 		}
+		im, err := metrics.Imitation(sw.seedHits(w, s.StrongModel, loss), classes, Level)
+		if err != nil {
+			f.Evidence = fmt.Sprintf("student %s: %v", zoo.Short(s.StrongModel), err)
+			return f
+		}
+		copies = append(copies, decide(im))
+		parts = append(parts, fmt.Sprintf("%s %s (agreement on its errors %s)", zoo.Short(s.StrongModel), ivs(im), ivs(s.AgreeWrong)))
 	}
-	falls := hi.AgreeWrong.Estimate < lo.AgreeWrong.Estimate
-	// Falls beyond noise: the paired difference of the two students'
-	// agreement on the same supervisor errors (rows and seeds resampled),
-	// or, for results without per-row agreement, disjoint intervals.
-	fallsSure := above(lo.AgreeWrong, hi.AgreeWrong)
-	diff := "disjoint intervals"
-	if d, err := metrics.AgreeWrongDiff(sw.seedHits(w, lo.StrongModel, loss), sw.seedHits(w, hi.StrongModel, loss), Level, Resamples, statsSeed); err == nil {
-		fallsSure, diff = metrics.Compare(d) == metrics.Beat, "difference "+ivs(d)
+	fall, err := metrics.ImitationDiff(sw.seedHits(w, lo.StrongModel, loss), sw.seedHits(w, hi.StrongModel, loss), classes, Level)
+	if err != nil {
+		f.Evidence = err.Error()
+		return f
 	}
-	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %s), %s: agreement above its accuracy for %d of %d students (%d beyond the intervals); agreement on its errors %s %s → %s %s (%s)",
-		zoo.Short(w), ivs(lo.WeakAcc), loss.Short(), over, len(ss), overSure, zoo.Short(lo.StrongModel), ivs(lo.AgreeWrong), zoo.Short(hi.StrongModel), ivs(hi.AgreeWrong), diff)
-	f.Outcome = judge(overSure == len(ss) && fallsSure, over == len(ss) && falls)
+	f.Evidence = fmt.Sprintf("supervisor %s (accuracy %s), %s: imitation (agreement on its errors beyond an independent student's) %s; %s − %s difference %s",
+		zoo.Short(w), ivs(lo.WeakAcc), loss.Short(), strings.Join(parts, ", "), zoo.Short(lo.StrongModel), zoo.Short(hi.StrongModel), ivs(fall))
+	f.Outcome = all(append(copies, decide(fall))...)
 	return f
 }
 
 // FindEarlyStopping: does honest early stopping beat training to the end?
+// Judged on the paired gain (rows and seeds).
 func FindEarlyStopping(es *EarlyStopping) Finding {
 	f := Finding{Claim: "early stopping helps (students overfit their supervisor's errors)", Paper: "students overfit within about an epoch at large gaps; early stopping raises PGR"}
 	f.Evidence = fmt.Sprintf("%s → %s (%s): final %s, honest stop %s (gain %s), cheating stop %s; %d of %d seeds peaked before the end",
 		zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), ivs(es.Final), ivs(es.Honest), ivs(es.HonestGain), ivs(es.Cheating), es.PeakedBeforeEnd, len(es.Seeds))
-	f.Outcome = improvement(es.HonestGain)
+	f.Outcome = decide(es.HonestGain)
 	return f
 }
 
-// FindBootstrapping: does the chain beat direct supervision?
+// FindBootstrapping: does the chain beat direct supervision? Judged on the
+// paired difference of the two final students (rows and seeds).
 func FindBootstrapping(bs *Bootstrapping) Finding {
 	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
 	f.Evidence = fmt.Sprintf("%s (%s): chain %s, direct %s, chain − direct %s",
 		ChainName(bs.Chain), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
-	f.Outcome = improvement(bs.ChainMinusDirect)
+	f.Outcome = decide(bs.ChainMinusDirect)
 	return f
-}
-
-// above reports whether interval a lies wholly above interval b.
-func above(a, b metrics.Interval) bool { return a.Low > b.High }
-
-// judge is the outcome of a claim that the intervals establish (sure) or
-// that only the estimates support (estimates).
-func judge(sure, estimates bool) Outcome {
-	switch {
-	case sure:
-		return Reproduced
-	case estimates:
-		return Inconclusive
-	}
-	return NotReproduced
-}
-
-// improvement is the outcome of a claim that one method beats another,
-// given the paired difference (method − baseline): reproduced when its
-// interval is above zero, inconclusive when only its estimate is, not
-// measurable when undefined.
-func improvement(diff metrics.Interval) Outcome {
-	switch metrics.Compare(diff) {
-	case metrics.Undefined:
-		return NotMeasurable
-	case metrics.Beat:
-		return Reproduced
-	}
-	return judge(false, diff.Estimate > 0)
 }
 
 // ChainName is "xs → m → xl".
@@ -349,9 +415,12 @@ func ChainName(chain []string) string {
 	return strings.Join(parts, " → ")
 }
 
-// FindFewShot: for the largest model, few-shot with weak labels lands
-// between zero-shot and few-shot with gold labels, and finetuning on weak
-// labels beats few-shot with weak labels.
+// FindFewShot: for the largest model, few-shot prompting with weak labels
+// lands between zero-shot and few-shot with gold labels, and finetuning on
+// weak labels beats few-shot prompting with them. Each of the three is a
+// paired difference on the same test rows and seeds (gold − weak demos,
+// weak demos − zero-shot, finetuned − prompted); not measurable when the
+// prompted model gives one answer to (nearly) every query.
 func FindFewShot(pc *PromptingComparison) Finding {
 	f := Finding{Claim: "few-shot prompting with weak labels lands between zero-shot and gold; finetuning does better", Paper: "qualitatively like finetuning; competitive only for the largest models"}
 	if len(pc.Rows) == 0 {
@@ -359,29 +428,22 @@ func FindFewShot(pc *PromptingComparison) Finding {
 		return f
 	}
 	r := pc.Rows[len(pc.Rows)-1]
-	between := r.FewShotWeak.Estimate >= min(r.ZeroShot.Estimate, r.FewShotGold.Estimate) && r.FewShotWeak.Estimate <= max(r.ZeroShot.Estimate, r.FewShotGold.Estimate) &&
-		r.FewShotGold.Estimate > r.ZeroShot.Estimate
-	f.Evidence = fmt.Sprintf("%s: zero-shot %s, %d-shot gold %s, %d-shot weak %s, finetuned on weak labels %s", zoo.Short(r.Model),
-		ivs(r.ZeroShot), pc.K, ivs(r.FewShotGold), pc.K, ivs(r.FewShotWeak), ivs(r.FinetuneWeak))
+	f.Evidence = fmt.Sprintf("%s: zero-shot %s, %d-shot gold %s, %d-shot weak %s, finetuned on weak labels %s; gold − weak demos %s, weak demos − zero-shot %s, finetuned − prompted %s",
+		zoo.Short(r.Model), ivs(r.ZeroShot), pc.K, ivs(r.FewShotGold), pc.K, ivs(r.FewShotWeak), ivs(r.FinetuneWeak),
+		ivs(r.GoldOverWeak), ivs(r.WeakOverZero), ivs(r.FinetuneOverPrompt))
 	if r.OneAnswer >= 0.99 {
 		f.Evidence += fmt.Sprintf("; prompted, it gave the same answer to %.0f%% of the queries", 100*r.OneAnswer)
 		f.Outcome = NotMeasurable
 		return f
 	}
-	// The intervals (over seeds) decide when gold demonstrations beat none
-	// and finetuning beats prompting beyond them; the estimates alone make
-	// the outcome inconclusive.
-	f.Outcome = judge(between && above(r.FewShotGold, r.ZeroShot) && above(r.FinetuneWeak, r.FewShotWeak),
-		between && r.FinetuneWeak.Estimate > r.FewShotWeak.Estimate)
+	f.Outcome = all(decide(r.GoldOverWeak), decide(r.WeakOverZero), decide(r.FinetuneOverPrompt))
 	return f
 }
 
 // FindGenerative: does generative finetuning help? Judged, like the
 // confidence loss, on the paired difference of the two students' test
-// accuracies (rows and seeds resampled), and on PGR: reproduced when the
-// generative student is better beyond the interval and its PGR higher (or
-// measurable where the base pipeline's is not); inconclusive when only the
-// estimates say so.
+// accuracies (rows and seeds); not measurable when neither pipeline has a
+// measurable gap.
 func FindGenerative(gc *GenerativeComparison) Finding {
 	f := Finding{Claim: "generative finetuning on the task's text helps", Paper: "raises weak, strong and PGR for reward models; 30–40% PGR with early stopping"}
 	p, g := gc.Plain, gc.Generative
@@ -391,12 +453,7 @@ func FindGenerative(gc *GenerativeComparison) Finding {
 		f.Evidence += "; neither gap is measurable"
 		return f
 	}
-	if metrics.Compare(gc.StudentGain) == metrics.Undefined {
-		return f
-	}
-	pgrUp := g.Measurable && (!p.Measurable || g.PGR.Estimate > p.PGR.Estimate)
-	f.Outcome = judge(metrics.Compare(gc.StudentGain) == metrics.Beat && pgrUp,
-		gc.StudentGain.Estimate > 0 && (pgrUp || !g.Measurable))
+	f.Outcome = decide(gc.StudentGain)
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/split"
 	"github.com/w2s-lab/w2s/w2s/stage"
 )
 
@@ -24,11 +25,118 @@ func summaryOf(t *testing.T, r *rand.Rand, pw, ps, pc float64, seeds, n int) Sum
 	for range seeds {
 		hs = append(hs, metrics.SeedHits{Weak: draw(pw), Student: draw(ps), Ceiling: draw(pc)})
 	}
-	p, err := metrics.ComputePairedPGR(hs, 0.95, 300, 1)
+	p, err := metrics.ComputePairedPGR(hs, 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Summary{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", PairedPGR: p}
+}
+
+// pair is a synthetic weak→strong experiment: population accuracies of
+// the supervisor, the student and the ceiling, and how often the student
+// copies an error of its supervisor (0: its errors are independent).
+type pair struct {
+	weak, strong string
+	params       int
+	loss         losses.Spec
+	pw, ps, pc   float64
+	copyErr      float64
+}
+
+// synthSweep draws per-row results of the pairs over seeds, each
+// supervisor's results shared by its students of a seed (as a real sweep's
+// are), with two classes (agreement is both right or both wrong), and
+// summarises them as RunSweep does.
+func synthSweep(t *testing.T, r *rand.Rand, seeds, n int, pairs ...pair) *Sweep {
+	t.Helper()
+	sw := &Sweep{Spec: SweepSpec{Task: "sst2", Scale: "cpu"}}
+	seenModel, seenLoss := map[string]bool{}, map[losses.Spec]bool{}
+	for _, p := range pairs {
+		for _, m := range []string{p.weak, p.strong} {
+			if !seenModel[m] {
+				seenModel[m] = true
+				sw.Spec.Models = append(sw.Spec.Models, m)
+			}
+		}
+		if !seenLoss[p.loss] {
+			seenLoss[p.loss] = true
+			sw.Spec.Losses = append(sw.Spec.Losses, p.loss)
+		}
+	}
+	for seed := range uint64(seeds) {
+		weak := map[string]metrics.Hits{}
+		sw.Spec.Seeds = append(sw.Spec.Seeds, seed)
+		for _, p := range pairs {
+			w, ok := weak[p.weak]
+			if !ok {
+				w = make(metrics.Hits, n)
+				for i := range w {
+					w[i] = r.Float64() < p.pw
+				}
+				weak[p.weak] = w
+			}
+			q := p.ps / (p.pw + (1-p.pw)*(1-p.copyErr)) // the student's accuracy is ps overall
+			st, ce, agree := make(metrics.Hits, n), make(metrics.Hits, n), make(metrics.Hits, n)
+			for i := range st {
+				st[i] = r.Float64() < q
+				if !w[i] && r.Float64() < p.copyErr {
+					st[i] = false
+				}
+				ce[i] = r.Float64() < p.pc
+				agree[i] = st[i] == w[i]
+			}
+			sh := metrics.SeedHits{Weak: w, Student: st, Ceiling: ce, Agree: agree}
+			sw.Rows = append(sw.Rows, &stage.Result{Task: "sst2", Scale: "cpu", WeakModel: p.weak, StrongModel: p.strong, Loss: p.loss, Seed: seed,
+				Hits: sh, Counts: split.Counts{ClassesTest: []int{n / 2, n - n/2}}})
+		}
+	}
+	var err error
+	if sw.Summary, err = Summarize(sw.Rows); err != nil {
+		t.Fatal(err)
+	}
+	for i := range sw.Summary {
+		for _, p := range pairs {
+			if sw.Summary[i].StrongModel == p.strong {
+				sw.Summary[i].StrongParams = p.params
+			}
+		}
+	}
+	return sw
+}
+
+// mirror makes the results of pair (strong, loss) copies of those of pair
+// (fromStrong, fromLoss), seed by seed — what fields says: the student's
+// results and agreement, and with ceiling the ceiling's too — and
+// summarises again: a difference that is exactly zero.
+func mirror(t *testing.T, sw *Sweep, fromStrong string, fromLoss losses.Spec, strong string, loss losses.Spec, ceiling bool) *Sweep {
+	t.Helper()
+	from := map[uint64]*stage.Result{}
+	for _, r := range sw.Rows {
+		if r.StrongModel == fromStrong && r.Loss == fromLoss {
+			from[r.Seed] = r
+		}
+	}
+	for _, r := range sw.Rows {
+		if r.StrongModel == strong && r.Loss == loss {
+			f := from[r.Seed]
+			r.Hits.Student, r.Hits.Agree = f.Hits.Student, f.Hits.Agree
+			if ceiling {
+				r.Hits.Ceiling = f.Hits.Ceiling
+			}
+		}
+	}
+	params := map[string]int{}
+	for _, s := range sw.Summary {
+		params[s.StrongModel] = s.StrongParams
+	}
+	var err error
+	if sw.Summary, err = Summarize(sw.Rows); err != nil {
+		t.Fatal(err)
+	}
+	for i := range sw.Summary {
+		sw.Summary[i].StrongParams = params[sw.Summary[i].StrongModel]
+	}
+	return sw
 }
 
 // TestStudentSentenceBranches: one case per verdict, each sentence saying
@@ -37,18 +145,20 @@ func TestStudentSentenceBranches(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range []struct {
 		pw, ps, pc float64
+		seeds      int
 		want       string
 	}{
-		{0.60, 0.70, 0.80, "it beat its supervisor and recovered"},
-		{0.70, 0.60, 0.85, "it did not beat its supervisor"},
-		{0.70, 0.701, 0.85, "no measurable difference"},
-		{0.700, 0.700, 0.702, "gap is too small to measure"},
-		{0.80, 0.70, 0.70, "no gap to recover"},
+		{0.60, 0.70, 0.80, 5, "it beat its supervisor and recovered"},
+		{0.70, 0.60, 0.85, 5, "it did not beat its supervisor"},
+		{0.70, 0.701, 0.85, 5, "no measurable difference"},
+		{0.700, 0.700, 0.702, 5, "gap is too small to measure"},
+		{0.80, 0.70, 0.70, 5, "no gap to recover"},
+		{0.60, 0.70, 0.80, 1, "needs 2 or more seeds"},
 	} {
-		s := summaryOf(t, r, c.pw, c.ps, c.pc, 5, 3000)
+		s := summaryOf(t, r, c.pw, c.ps, c.pc, c.seeds, 3000)
 		got := StudentSentence(s)
 		if !strings.Contains(got, c.want) {
-			t.Errorf("weak %.3f student %.3f ceiling %.3f: %q, want %q", c.pw, c.ps, c.pc, got, c.want)
+			t.Errorf("weak %.3f student %.3f ceiling %.3f, %d seeds: %q, want %q", c.pw, c.ps, c.pc, c.seeds, got, c.want)
 		}
 	}
 }
@@ -67,17 +177,21 @@ func TestSentencesNeverContradictTheirNumbers(t *testing.T) {
 		sent := StudentSentence(s)
 		w, st, ce := s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate
 		switch {
+		case strings.Contains(sent, "needs 2 or more seeds"):
+			if s.Seeds >= 2 {
+				t.Fatalf("%q with %d seeds", sent, s.Seeds)
+			}
 		case strings.Contains(sent, "it beat its supervisor"):
-			if !(st > w) || !(s.PGR.Low > 0) || !s.Measurable {
-				t.Fatalf("%q but student %.3f, weak %.3f, PGR %v", sent, st, w, s.PGR)
+			if !(st > w) || !(s.StudentGain.Low > 0) || !s.Measurable {
+				t.Fatalf("%q but student %.3f, weak %.3f, gain %v", sent, st, w, s.StudentGain)
 			}
 		case strings.Contains(sent, "did not beat"):
-			if !(st < w) || !(s.PGR.High < 0) || !s.Measurable {
-				t.Fatalf("%q but student %.3f, weak %.3f, PGR %v", sent, st, w, s.PGR)
+			if !(st < w) || !(s.StudentGain.High < 0) || !s.Measurable {
+				t.Fatalf("%q but student %.3f, weak %.3f, gain %v", sent, st, w, s.StudentGain)
 			}
 		case strings.Contains(sent, "no measurable difference"):
-			if !(s.PGR.Low <= 0 && s.PGR.High >= 0) {
-				t.Fatalf("%q but PGR %v", sent, s.PGR)
+			if !(s.StudentGain.Low <= 0 && s.StudentGain.High >= 0) {
+				t.Fatalf("%q but gain %v", sent, s.StudentGain)
 			}
 		case strings.Contains(sent, "too small to measure"):
 			if s.Measurable || !(ce > w) || strings.Contains(sent, "recovered") {
@@ -96,256 +210,202 @@ func TestSentencesNeverContradictTheirNumbers(t *testing.T) {
 	}
 }
 
-// iv is an interval of half-width h around x.
+// iv is an interval of half-width h around x, over 5 seeds.
 func iv(x, h float64) metrics.Interval {
 	return metrics.Interval{Estimate: metrics.Float(x), Low: metrics.Float(x - h), High: metrics.Float(x + h), N: 5}
 }
 
-func TestFindingsOutcomes(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 3))
-	sw := &Sweep{Spec: SweepSpec{Task: "t", Models: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Losses: []losses.Spec{"xent"}}}
-	add := func(strong string, params int, pw, ps, pc float64) {
-		s := summaryOf(t, r, pw, ps, pc, 5, 3000)
-		s.StrongModel, s.StrongParams = strong, params
-		s.Agree = iv(pw+0.05, 0.01)
-		s.AgreeWrong = iv(0.9-ps, 0.01)
-		sw.Summary = append(sw.Summary, s)
-	}
-	add("zoo/cpu/m", 600_000, 0.60, 0.65, 0.80)
-	add("zoo/cpu/xl", 2_400_000, 0.60, 0.75, 0.85)
-	if f := FindPGRBetweenZeroAndOne(sw, "xent"); f.Outcome != Reproduced {
-		t.Errorf("0 < PGR < 1: %+v", f)
-	}
-	if f := FindPGRGrowsWithSize(sw, "xent"); f.Outcome != Reproduced || !strings.Contains(f.Evidence, "1 of 1") {
-		t.Errorf("PGR grows: %+v", f)
-	}
-	if f := FindImitation(sw, "xent"); f.Outcome != Reproduced {
-		t.Errorf("imitation: %+v", f)
-	}
-	// Agreement on the supervisor's errors falling by the estimates only,
-	// or rising.
-	xl := &sw.Summary[1]
-	for _, c := range []struct {
-		agreeWrong metrics.Interval
-		want       Outcome
-	}{{iv(0.24, 0.05), Inconclusive}, {iv(0.30, 0.01), NotReproduced}} {
-		keep := xl.AgreeWrong
-		xl.AgreeWrong = c.agreeWrong
-		if f := FindImitation(sw, "xent"); f.Outcome != c.want {
-			t.Errorf("imitation, agreement on errors m %v → xl %v: %v, want %v", sw.Summary[0].AgreeWrong, c.agreeWrong, f.Outcome, c.want)
-		}
-		xl.AgreeWrong = keep
-	}
-	// PGR growing by the estimates only.
-	keep := xl.PGR
-	xl.PGR = metrics.Interval{Estimate: sw.Summary[0].PGR.Estimate + 0.01, Low: sw.Summary[0].PGR.Low, High: sw.Summary[0].PGR.High + 0.02, N: 5}
-	if f := FindPGRGrowsWithSize(sw, "xent"); f.Outcome != Inconclusive {
-		t.Errorf("PGR growing within its intervals: %+v", f)
-	}
-	xl.PGR = keep
-	// PGR estimates between 0 and 1 whose intervals reach past 0 or 1
-	// cannot carry the claim; intervals beyond 1 refute it.
-	pgrs := func(ivs ...metrics.Interval) *Sweep {
-		out := &Sweep{Spec: sw.Spec}
-		for _, iv := range ivs {
-			out.Summary = append(out.Summary, Summary{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent",
-				PairedPGR: metrics.PairedPGR{PGR: iv, Measurable: true}})
-		}
-		return out
-	}
-	inside := metrics.Interval{Estimate: 0.5, Low: 0.2, High: 0.8, N: 5}
-	across0 := metrics.Interval{Estimate: 0.3, Low: -0.2, High: 0.8, N: 5}
-	across1 := metrics.Interval{Estimate: 0.8, Low: 0.5, High: 1.1, N: 5}
-	beyond1 := metrics.Interval{Estimate: 1.4, Low: 1.1, High: 1.7, N: 5}
-	below0 := metrics.Interval{Estimate: -0.4, Low: -0.7, High: -0.1, N: 5}
-	for _, c := range []struct {
-		ivs  []metrics.Interval
-		want Outcome
-	}{
-		{[]metrics.Interval{across0}, Inconclusive},
-		{[]metrics.Interval{inside, across1}, Inconclusive},
-		{[]metrics.Interval{inside, inside, inside, across0}, Reproduced},
-		{[]metrics.Interval{inside, beyond1}, NotReproduced},
-		{[]metrics.Interval{inside, inside, across0, below0}, Inconclusive}, // the undecided one could still make it 3 of 4
-		{[]metrics.Interval{inside, inside, below0, below0}, NotReproduced},
-	} {
-		if f := FindPGRBetweenZeroAndOne(pgrs(c.ivs...), "xent"); f.Outcome != c.want {
-			t.Errorf("PGR intervals %v: %v, want %v (%s)", c.ivs, f.Outcome, c.want, f.Evidence)
-		}
-	}
-	// Across tasks: the same judgement over every task's measurable pairs,
-	// each named by its task; unmeasurable pairs are counted, not judged.
-	across := func(ivs ...[]metrics.Interval) []*Sweep {
-		var out []*Sweep
-		for i, v := range ivs {
-			sw := pgrs(v...)
-			sw.Spec.Task = []string{"sst2", "imdb", "boolq"}[i]
-			out = append(out, sw)
-		}
-		return out
-	}
-	for _, c := range []struct {
-		sws  []*Sweep
-		want Outcome
-	}{
-		{across([]metrics.Interval{inside}, []metrics.Interval{inside, inside}, []metrics.Interval{across0}), Reproduced},
-		{across([]metrics.Interval{inside}, []metrics.Interval{across0}, []metrics.Interval{across1}), Inconclusive},
-		{across([]metrics.Interval{inside}, []metrics.Interval{below0}, []metrics.Interval{inside}), NotReproduced},
-	} {
-		f := FindPGRAcrossTasks(c.sws, "xent")
-		if f.Outcome != c.want || !strings.Contains(f.Evidence, "imdb xs→xl") || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
-			t.Errorf("across tasks: %v, want %v (%s)", f.Outcome, c.want, f.Evidence)
-		}
-	}
-	none := across([]metrics.Interval{inside}, nil, nil)
-	none[0].Summary[0].Measurable = false
-	none[1].Summary = []Summary{none[0].Summary[0]}
-	if f := FindPGRAcrossTasks(none, "xent"); f.Outcome != NotMeasurable || !strings.Contains(f.Evidence, "2 pairs of 3 tasks") {
-		t.Errorf("across tasks, nothing measurable: %+v", f)
-	}
-	// Gaps too small everywhere: nothing can be said.
-	flat := &Sweep{Spec: sw.Spec}
-	s := summaryOf(t, r, 0.6, 0.6, 0.601, 5, 1000)
-	s.StrongModel = "zoo/cpu/xl"
-	flat.Summary = []Summary{s}
-	if f := FindPGRBetweenZeroAndOne(flat, "xent"); f.Outcome != NotMeasurable {
-		t.Errorf("no measurable gap: %+v", f)
-	}
-	es := &EarlyStopping{WeakModel: "a", StrongModel: "b", Loss: "xent", HonestGain: metrics.Interval{Estimate: 0.02, Low: 0.01, High: 0.03, N: 5}}
-	if f := FindEarlyStopping(es); f.Outcome != Reproduced {
-		t.Errorf("early stopping: %+v", f)
-	}
-	for _, c := range []struct {
-		gain metrics.Interval
-		want Outcome
-	}{
-		{iv(0.002, 0.002), Inconclusive}, // a gain whose interval reaches 0
-		{iv(0, 0.01), NotReproduced},
-		{iv(-0.003, 0.01), NotReproduced},
-		{iv(-0.02, 0.01), NotReproduced},
-		{metrics.Interval{}, NotMeasurable},
-	} {
-		es.HonestGain = c.gain
-		if f := FindEarlyStopping(es); f.Outcome != c.want {
-			t.Errorf("early stopping with gain %v: %v, want %v", c.gain, f.Outcome, c.want)
-		}
-	}
-	pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "m", ZeroShot: metrics.Interval{Estimate: 0.5}, FewShotGold: metrics.Interval{Estimate: 0.5},
-		FewShotWeak: metrics.Interval{Estimate: 0.5}, FinetuneWeak: metrics.Interval{Estimate: 0.7}, OneAnswer: 1}}}
-	if f := FindFewShot(pc); f.Outcome != NotMeasurable || !strings.Contains(f.Evidence, "same answer to 100%") {
-		t.Errorf("few-shot, one answer to everything: %+v", f)
-	}
-}
+// oneSeed is an interval that rests on one seed: no bounds.
+var oneSeed = metrics.Interval{Estimate: 0.02, Low: metrics.NaN(), High: metrics.NaN(), N: 1}
 
-// TestFindFewShotOutcomes: gold demonstrations must beat none and
-// finetuning must beat weak-label prompting beyond the intervals for
-// "reproduced"; the estimates alone make it inconclusive.
-func TestFindFewShotOutcomes(t *testing.T) {
+// Each finding is tested once per outcome, on data whose intervals decide
+// it; every case asserts exactly one outcome.
+
+func TestFindPGRBetweenZeroAndOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const n = 4000
+	xl := func(pw, ps, pc float64) pair {
+		return pair{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", pw, ps, pc, 0}
+	}
 	for _, c := range []struct {
-		name                     string
-		zero, gold, weak, ftWeak metrics.Interval
-		want                     Outcome
+		name  string
+		seeds int
+		p     pair
+		want  Outcome
 	}{
-		{"clear", iv(0.55, 0.01), iv(0.70, 0.01), iv(0.65, 0.01), iv(0.80, 0.01), Reproduced},
-		{"overlapping intervals", iv(0.55, 0.05), iv(0.60, 0.05), iv(0.58, 0.05), iv(0.62, 0.05), Inconclusive},
-		{"weak prompts above gold", iv(0.55, 0.01), iv(0.60, 0.01), iv(0.70, 0.01), iv(0.80, 0.01), NotReproduced},
-		{"prompting beats finetuning", iv(0.55, 0.01), iv(0.70, 0.01), iv(0.65, 0.01), iv(0.60, 0.01), NotReproduced},
+		{"between supervisor and ceiling", 5, xl(0.60, 0.70, 0.80), Reproduced},
+		{"above the ceiling", 5, xl(0.60, 0.86, 0.76), NotReproduced},
+		{"below the supervisor", 5, xl(0.70, 0.62, 0.85), NotReproduced},
+
+		{"gap too small", 5, xl(0.70, 0.70, 0.701), NotMeasurable},
+		{"one seed", 1, xl(0.60, 0.70, 0.80), NotMeasurable},
 	} {
-		pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "zoo/cpu/xl", ZeroShot: c.zero, FewShotGold: c.gold,
-			FewShotWeak: c.weak, FinetuneWeak: c.ftWeak, OneAnswer: 0.6}}}
-		if f := FindFewShot(pc); f.Outcome != c.want {
+		f := FindPGRBetweenZeroAndOne(synthSweep(t, r, c.seeds, n, c.p), "xent")
+		if f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}
+	// A student whose results are its supervisor's: student − weak is 0.
+	level := synthSweep(t, r, 5, n, xl(0.60, 0.60, 0.80))
+	for _, row := range level.Rows {
+		row.Hits.Student = row.Hits.Weak
+	}
+	level.Summary, _ = Summarize(level.Rows)
+	if f := FindPGRBetweenZeroAndOne(level, "xent"); f.Outcome != Inconclusive {
+		t.Errorf("level with the supervisor: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
+	}
+	// Across tasks, each pair named by its task.
+	sws := []*Sweep{synthSweep(t, r, 5, n, xl(0.6, 0.7, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.72, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.9, 0.75))}
+	for i, task := range []string{"sst2", "imdb", "boolq"} {
+		sws[i].Spec.Task = task
+	}
+	if f := FindPGRAcrossTasks(sws[:2], "xent"); f.Outcome != Reproduced || !strings.Contains(f.Evidence, "imdb xs→xl") {
+		t.Errorf("across two tasks: %+v", f)
+	}
+	if f := FindPGRAcrossTasks(sws, "xent"); f.Outcome != NotReproduced || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
+		t.Errorf("across three tasks, one above its ceiling: %+v", f)
+	}
 }
 
-// TestFindGenerativeOutcomes: the paired student difference decides, with
-// PGR required to rise where it can be measured.
-func TestFindGenerativeOutcomes(t *testing.T) {
+func TestFindPGRGrowsWithSize(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	students := func(pgrM, pgrXL float64) []pair {
+		return []pair{
+			{"zoo/cpu/xs", "zoo/cpu/m", 600_000, "xent", 0.60, 0.60 + 0.2*pgrM, 0.80, 0},
+			{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.60, 0.60 + 0.2*pgrXL, 0.80, 0},
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		pairs []pair
+		want  Outcome
+	}{
+		{"grows", students(0.2, 0.8), Reproduced},
+		{"falls", students(0.8, 0.2), NotReproduced},
+		{"one measurable student", append(students(0.5, 0.5)[1:], pair{"zoo/cpu/xs", "zoo/cpu/m", 600_000, "xent", 0.60, 0.60, 0.601, 0}), NotMeasurable},
+	} {
+		f := FindPGRGrowsWithSize(synthSweep(t, r, 5, 4000, c.pairs...), "xent")
+		if f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+	level := mirror(t, synthSweep(t, r, 5, 4000, students(0.5, 0.5)...), "zoo/cpu/m", "xent", "zoo/cpu/xl", "xent", true)
+	if f := FindPGRGrowsWithSize(level, "xent"); f.Outcome != Inconclusive {
+		t.Errorf("the same PGR: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
+	}
+}
+
+func TestFindConfidenceLoss(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
+	losses2 := func(pXent, pLogconf, pc float64) []pair {
+		return []pair{
+			{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.60, pXent, pc, 0},
+			{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "logconf", 0.60, pLogconf, pc, 0},
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		pairs []pair
+		want  Outcome
+	}{
+		{"logconf better", losses2(0.65, 0.72, 0.80), Reproduced},
+		{"logconf worse", losses2(0.72, 0.65, 0.80), NotReproduced},
+		{"no measurable gap", losses2(0.60, 0.60, 0.601), NotMeasurable},
+	} {
+		f := FindConfidenceLoss(synthSweep(t, r, 5, 4000, c.pairs...))
+		if f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+	same := mirror(t, synthSweep(t, r, 5, 4000, losses2(0.68, 0.68, 0.80)...), "zoo/cpu/xl", "xent", "zoo/cpu/xl", "logconf", false)
+	if f := FindConfidenceLoss(same); f.Outcome != Inconclusive {
+		t.Errorf("the same students: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
+	}
+}
+
+func TestFindImitation(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	copying := func(small, large float64) []pair {
+		return []pair{
+			{"zoo/cpu/xs", "zoo/cpu/m", 600_000, "xent", 0.65, 0.70, 0.75, small},
+			{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.65, 0.72, 0.80, large},
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		pairs []pair
+		want  Outcome
+	}{
+		{"copies, less when larger", copying(0.6, 0.3), Reproduced},
+		{"copies, more when larger", copying(0.3, 0.6), NotReproduced},
+		{"one student", copying(0.4, 0.4)[:1], NotMeasurable},
+	} {
+		f := FindImitation(synthSweep(t, r, 5, 4000, c.pairs...), "xent")
+		if f.Outcome != c.want {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+	alike := mirror(t, synthSweep(t, r, 5, 4000, copying(0.4, 0.4)...), "zoo/cpu/m", "xent", "zoo/cpu/xl", "xent", false)
+	if f := FindImitation(alike, "xent"); f.Outcome != Inconclusive {
+		t.Errorf("students copying alike: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
+	}
+}
+
+// TestIntervalFindings: the findings decided by one paired difference.
+func TestIntervalFindings(t *testing.T) {
+	cases := []struct {
+		diff metrics.Interval
+		want Outcome
+	}{
+		{iv(0.02, 0.01), Reproduced},
+		{iv(-0.02, 0.01), NotReproduced},
+		{iv(0.002, 0.01), Inconclusive},
+		{oneSeed, NotMeasurable},
+	}
+	for _, c := range cases {
+		es := &EarlyStopping{WeakModel: "a", StrongModel: "b", Loss: "xent", HonestGain: c.diff}
+		if f := FindEarlyStopping(es); f.Outcome != c.want {
+			t.Errorf("early stopping, gain %v: %v, want %v", c.diff, f.Outcome, c.want)
+		}
+		bs := &Bootstrapping{Chain: []string{"a", "b", "c"}, Loss: "xent", ChainMinusDirect: c.diff}
+		if f := FindBootstrapping(bs); f.Outcome != c.want {
+			t.Errorf("bootstrapping, chain − direct %v: %v, want %v", c.diff, f.Outcome, c.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 7))
 	measurable := summaryOf(t, r, 0.60, 0.65, 0.80, 5, 3000)
 	flat := summaryOf(t, r, 0.70, 0.70, 0.701, 5, 3000)
-	if !measurable.Measurable || flat.Measurable {
-		t.Fatal("the synthetic summaries do not have the gaps the cases need")
-	}
-	higher := measurable
-	higher.PGR = iv(float64(measurable.PGR.Estimate)+0.2, 0.05)
-	lower := measurable
-	lower.PGR = iv(float64(measurable.PGR.Estimate)-0.2, 0.05)
-	for _, c := range []struct {
-		name       string
-		plain, gen Summary
-		gain       metrics.Interval
-		want       Outcome
-	}{
-		{"student and PGR up", measurable, higher, iv(0.03, 0.01), Reproduced},
-		{"PGR measurable only with it", flat, measurable, iv(0.03, 0.01), Reproduced},
-		{"gain within noise", measurable, higher, iv(0.005, 0.01), Inconclusive},
-		{"student up, PGR down", measurable, lower, iv(0.03, 0.01), NotReproduced},
-		{"student down", measurable, higher, iv(-0.03, 0.01), NotReproduced},
-		{"no measurable gap", flat, flat, iv(0.03, 0.01), NotMeasurable},
-		{"no difference computed", measurable, higher, metrics.Interval{}, NotMeasurable},
-	} {
-		gc := &GenerativeComparison{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Plain: c.plain, Generative: c.gen, StudentGain: c.gain}
+	for _, c := range append(cases, struct {
+		diff metrics.Interval
+		want Outcome
+	}{iv(0.05, 0.01), NotMeasurable}) {
+		gen := measurable
+		if c.want == NotMeasurable && c.diff.N > 1 {
+			gen = flat // neither gap measurable
+		}
+		plain := gen
+		gc := &GenerativeComparison{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Plain: plain, Generative: gen, StudentGain: c.diff}
 		if f := FindGenerative(gc); f.Outcome != c.want {
-			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+			t.Errorf("generative, gain %v: %v, want %v (%s)", c.diff, f.Outcome, c.want, f.Evidence)
 		}
 	}
 }
 
-// TestFindImitationPaired: with per-row agreement recorded, the fall in
-// agreement on the supervisor's errors is judged on the paired difference
-// of the two students over the same error rows, not on their intervals.
-func TestFindImitationPaired(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	const n = 2000
+func TestFindFewShot(t *testing.T) {
 	for _, c := range []struct {
-		name                 string
-		copySmall, copyLarge float64
-		want                 Outcome
+		name                           string
+		goldOverWeak, weakOverZero, ft metrics.Interval
+		oneAnswer                      float64
+		want                           Outcome
 	}{
-		{"falls", 0.60, 0.52, Reproduced},
-		{"flat", 0.55, 0.55, NotReproduced}, // estimates may fall by chance: then Inconclusive
-		{"rises", 0.50, 0.60, NotReproduced},
+		{"between, finetuning better", iv(0.05, 0.01), iv(0.05, 0.01), iv(0.1, 0.01), 0.6, Reproduced},
+		{"weak demos above gold", iv(-0.05, 0.01), iv(0.05, 0.01), iv(0.1, 0.01), 0.6, NotReproduced},
+		{"within noise", iv(0.01, 0.02), iv(0.05, 0.01), iv(0.1, 0.01), 0.6, Inconclusive},
+		{"one answer to everything", iv(0.05, 0.01), iv(0.05, 0.01), iv(0.1, 0.01), 1, NotMeasurable},
 	} {
-		sw := &Sweep{Spec: SweepSpec{Task: "t", Models: []string{"zoo/cpu/xs", "zoo/cpu/m", "zoo/cpu/xl"}, Losses: []losses.Spec{"xent"}}}
-		var small, large []*stage.Result
-		for seed := range uint64(5) {
-			weak := make(metrics.Hits, n)
-			for i := range weak {
-				weak[i] = r.Float64() < 0.7
-			}
-			for _, x := range []struct {
-				strong  string
-				copyErr float64
-				dst     *[]*stage.Result
-			}{{"zoo/cpu/m", c.copySmall, &small}, {"zoo/cpu/xl", c.copyLarge, &large}} {
-				agree := make(metrics.Hits, n)
-				for i := range agree {
-					agree[i] = r.Float64() < 0.95
-					if !weak[i] {
-						agree[i] = r.Float64() < x.copyErr
-					}
-				}
-				res := &stage.Result{WeakModel: "zoo/cpu/xs", StrongModel: x.strong, Loss: "xent", Seed: seed,
-					Hits: metrics.SeedHits{Weak: weak, Student: weak, Ceiling: weak, Agree: agree}}
-				*x.dst = append(*x.dst, res)
-			}
-		}
-		sw.Rows = append(small, large...)
-		for i, g := range [][]*stage.Result{small, large} {
-			s, err := summarize(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.StrongParams = []int{600_000, 2_400_000}[i]
-			sw.Summary = append(sw.Summary, s)
-		}
-		f := FindImitation(sw, "xent")
-		if !strings.Contains(f.Evidence, "difference ") {
-			t.Errorf("%s: evidence without the paired difference: %s", c.name, f.Evidence)
-		}
-		if f.Outcome != c.want && !(c.name == "flat" && f.Outcome == Inconclusive) {
+		pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "zoo/cpu/xl", GoldOverWeak: c.goldOverWeak, WeakOverZero: c.weakOverZero,
+			FinetuneOverPrompt: c.ft, OneAnswer: c.oneAnswer}}}
+		if f := FindFewShot(pc); f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}

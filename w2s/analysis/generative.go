@@ -77,7 +77,7 @@ func RunGenerativeComparison(ctx context.Context, runners []*stage.Runner, weak,
 	for i := range plain {
 		ph, gh = append(ph, plain[i].Hits.Student), append(gh, gen[i].Hits.Student)
 	}
-	if gc.StudentGain, err = metrics.PairedDiff(gh, ph, Level, Resamples, statsSeed); err != nil {
+	if gc.StudentGain, err = metrics.PairedDiff(gh, ph, Level); err != nil {
 		return nil, err
 	}
 	if gc.PlainES, err = EarlyStoppingFrom(plain); err != nil {
@@ -91,8 +91,8 @@ func RunGenerativeComparison(ctx context.Context, runners []*stage.Runner, weak,
 
 // Caption says what the comparison's numbers rest on.
 func (gc *GenerativeComparison) Caption() string {
-	return fmt.Sprintf("%s: %s → %s, %s; %d test rows, seeds %v; means over seeds, PGR from seed-averaged accuracies with 95%% intervals resampling rows and seeds",
-		gc.Task, zoo.Short(gc.WeakModel), zoo.Short(gc.StrongModel), gc.Loss.Short(), gc.Plain.Examples, gc.Seeds)
+	return fmt.Sprintf("%s: %s → %s, %s; %d test rows, seeds %v; means over test rows and seeds, %s",
+		gc.Task, zoo.Short(gc.WeakModel), zoo.Short(gc.StrongModel), gc.Loss.Short(), gc.Plain.Examples, gc.Seeds, IntervalNote)
 }
 
 // Table prints the comparison.

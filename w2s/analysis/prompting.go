@@ -13,13 +13,18 @@ import (
 )
 
 // PromptRow compares, for one model, prompting with finetuning: test
-// accuracy means over seeds with intervals over seeds.
+// accuracies on the same rows under every seed, with intervals over rows
+// and seeds, and the paired differences the findings judge.
 type PromptRow struct {
 	Model                              string
 	Params                             int // non-embedding parameters
 	ZeroShot, FewShotGold, FewShotWeak metrics.Interval
 	FinetuneWeak, FinetuneGold         metrics.Interval // the student and the ceiling
-	DemosGold, DemosWeak               float64          // demonstrations that fit, on average
+	// Paired differences on the same rows and seeds: gold demonstrations −
+	// weak ones, weak demonstrations − none, finetuned on weak labels −
+	// prompted with them.
+	GoldOverWeak, WeakOverZero, FinetuneOverPrompt metrics.Interval
+	DemosGold, DemosWeak                           float64 // demonstrations that fit, on average
 	// OneAnswer is the largest share of the test queries that a prompt
 	// (zero-shot, few-shot gold, few-shot weak) answered with the same
 	// class, over seeds: 1 means the model answered every query alike.
@@ -46,9 +51,12 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 		return nil, fmt.Errorf("prompting: no runners")
 	}
 	pc := &PromptingComparison{Task: runners[0].Task, WeakModel: weak, K: k, Loss: loss}
-	type acc struct{ zero, gold, weak, ftWeak, ftGold, demosGold, demosWeak, one []float64 }
+	type acc struct {
+		zero, gold, weak, ftWeak, ftGold []metrics.Hits
+		demosGold, demosWeak, one        []float64
+	}
 	accs := make([]acc, len(models))
-	var weakAcc []float64
+	var weakHits []metrics.Hits
 	for _, r := range runners {
 		pc.Seeds = append(pc.Seeds, r.Seed)
 		sup, err := r.TrainSupervisor(ctx, weak)
@@ -74,9 +82,9 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 				return nil, err
 			}
 			pc.Examples = len(zero.Test.IDs)
-			a.zero = append(a.zero, float64(stage.Score(zero.Test).Accuracy))
-			a.gold = append(a.gold, float64(stage.Score(gold.Test).Accuracy))
-			a.weak = append(a.weak, float64(stage.Score(weakP.Test).Accuracy))
+			a.zero = append(a.zero, stage.Hits(zero.Test))
+			a.gold = append(a.gold, stage.Hits(gold.Test))
+			a.weak = append(a.weak, stage.Hits(weakP.Test))
 			a.demosGold, a.demosWeak = append(a.demosGold, gold.Info.MeanDemos), append(a.demosWeak, weakP.Info.MeanDemos)
 			a.one = append(a.one, oneAnswer(zero.Test), oneAnswer(gold.Test), oneAnswer(weakP.Test))
 			// Finetuned models, scored on the same test examples as the prompts.
@@ -91,23 +99,40 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 			}
 			for _, x := range []struct {
 				t   *stage.Trained
-				dst *[]float64
+				dst *[]metrics.Hits
 			}{{student, &a.ftWeak}, {ceiling, &a.ftGold}} {
 				h, err := testHits(ctx, r, x.t)
 				if err != nil {
 					return nil, err
 				}
-				*x.dst = append(*x.dst, h[:min(len(h), pc.Examples)].Accuracy())
+				*x.dst = append(*x.dst, h[:min(len(h), pc.Examples)])
 			}
 		}
-		weakAcc = append(weakAcc, float64(stage.Score(labels.Sets[stage.SetTest].First(pc.Examples)).Accuracy))
+		weakHits = append(weakHits, stage.Hits(labels.Sets[stage.SetTest].First(pc.Examples)))
 	}
-	iv := func(xs []float64) metrics.Interval { return metrics.Bootstrap(xs, Level, Resamples, statsSeed) }
-	pc.WeakAcc = iv(weakAcc)
+	var err error
+	if pc.WeakAcc, err = metrics.CrossedMean(metrics.HitsMatrix(weakHits), Level); err != nil {
+		return nil, err
+	}
 	for i, m := range models {
 		a := accs[i]
-		row := PromptRow{Model: m, Params: ModelParams(m), ZeroShot: iv(a.zero), FewShotGold: iv(a.gold), FewShotWeak: iv(a.weak),
-			FinetuneWeak: iv(a.ftWeak), FinetuneGold: iv(a.ftGold), DemosGold: metrics.Mean(a.demosGold), DemosWeak: metrics.Mean(a.demosWeak)}
+		row := PromptRow{Model: m, Params: ModelParams(m), DemosGold: metrics.Mean(a.demosGold), DemosWeak: metrics.Mean(a.demosWeak)}
+		for _, x := range []struct {
+			hits []metrics.Hits
+			dst  *metrics.Interval
+		}{{a.zero, &row.ZeroShot}, {a.gold, &row.FewShotGold}, {a.weak, &row.FewShotWeak}, {a.ftWeak, &row.FinetuneWeak}, {a.ftGold, &row.FinetuneGold}} {
+			if *x.dst, err = metrics.CrossedMean(metrics.HitsMatrix(x.hits), Level); err != nil {
+				return nil, err
+			}
+		}
+		for _, x := range []struct {
+			a, b []metrics.Hits
+			dst  *metrics.Interval
+		}{{a.gold, a.weak, &row.GoldOverWeak}, {a.weak, a.zero, &row.WeakOverZero}, {a.ftWeak, a.weak, &row.FinetuneOverPrompt}} {
+			if *x.dst, err = metrics.PairedDiff(x.a, x.b, Level); err != nil {
+				return nil, err
+			}
+		}
 		for _, x := range a.one {
 			row.OneAnswer = max(row.OneAnswer, x)
 		}
@@ -132,8 +157,8 @@ func oneAnswer(p stage.SetProbs) float64 {
 
 // Caption says what the comparison's numbers rest on.
 func (pc *PromptingComparison) Caption() string {
-	return fmt.Sprintf("%s: first %d test rows, seeds %v, %d-shot prompts; finetuning with %s on weak labels of %s (accuracy %.3f); means over seeds",
-		pc.Task, pc.Examples, pc.Seeds, pc.K, pc.Loss.Short(), zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate)
+	return fmt.Sprintf("%s: first %d test rows, seeds %v, %d-shot prompts; finetuning with %s on weak labels of %s (accuracy %.3f); means over test rows and seeds, %s",
+		pc.Task, pc.Examples, pc.Seeds, pc.K, pc.Loss.Short(), zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate, IntervalNote)
 }
 
 // Table prints the comparison.

@@ -1,6 +1,6 @@
 // Package analysis runs the experiments of the paper on top of the stages:
-// sweeps over (weak, strong, loss, seed) summarised with intervals that
-// resample test examples and seeds together, medians over tasks, early
+// sweeps over (weak, strong, loss, seed) summarised with intervals over the
+// crossed test rows × seeds design, medians over tasks, early
 // stopping from training curves, bootstrapping through intermediate sizes,
 // prompting and generative finetuning, the ladder's own measurement, and
 // the sentences that state what a run found. Every number comes from
@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -25,14 +26,12 @@ import (
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
-// Statistics of every summary: 95% intervals from this many paired
-// bootstrap resamples, drawn from a fixed generator (the same inputs give
-// the same intervals).
-const (
-	Level     = 0.95
-	Resamples = 2000
-	statsSeed = 1
-)
+// Level is the confidence of every interval: 95%, from the crossed test
+// rows × seeds design (metrics.Design).
+const Level = 0.95
+
+// IntervalNote says in captions how every interval is computed.
+const IntervalNote = "95% intervals over test rows and seeds (crossed random effects, t quantiles; Fieller for ratios)"
 
 // SweepSpec is the product of models, losses and seeds on one task.
 type SweepSpec struct {
@@ -74,8 +73,8 @@ type Sweep struct {
 
 // Summary is one (weak, strong, loss) over the sweep's seeds. Its
 // accuracies are seed averages and its PGR comes from them, as in the
-// paper's plots, with intervals from a paired bootstrap over test examples
-// and seeds (metrics.PairedPGR, whose fields it carries).
+// paper's plots, with intervals over test rows and seeds (metrics.PairedPGR,
+// whose fields it carries).
 type Summary struct {
 	WeakModel   string      `json:"weak_model"`
 	StrongModel string      `json:"strong_model"`
@@ -87,7 +86,7 @@ type Summary struct {
 	PGRSeedMean     metrics.Float `json:"pgr_seed_mean"`
 	PGRSeedsDefined int           `json:"pgr_seeds_defined"`
 	// Agreement of the student with its supervisor on the test set, mean
-	// over seeds with an interval resampling test rows and seeds (over seeds
+	// over seeds with an interval over test rows and seeds (over seeds
 	// only when AgreeSeedsOnly: results that lack per-row agreement):
 	// overall, and on the examples the supervisor got right and wrong.
 	Agree          metrics.Interval `json:"agree"`
@@ -185,16 +184,14 @@ func summarize(g []*stage.Result) (Summary, error) {
 		tc, tf = append(tc, float64(r.TrainAcc.Ceiling)), append(tf, float64(r.TrainAcc.StudentFitsWeak))
 	}
 	var err error
-	if s.PairedPGR, err = metrics.ComputePairedPGR(hits, Level, Resamples, statsSeed); err != nil {
+	if s.PairedPGR, err = metrics.ComputePairedPGR(hits, Level); err != nil {
 		return s, err
 	}
 	s.PGRSeedMean, s.PGRSeedsDefined = metrics.Float(metrics.Mean(pgr)), len(pgr)
-	// Agreement intervals resample test rows and seeds where the results
-	// record per-row agreement; results written before that resample seeds.
-	if s.Agree, s.AgreeRight, s.AgreeWrong, err = metrics.PairedAgreement(hits, Level, Resamples, statsSeed); err != nil {
-		s.Agree = metrics.Bootstrap(ag, Level, Resamples, statsSeed)
-		s.AgreeRight = metrics.Bootstrap(agR, Level, Resamples, statsSeed)
-		s.AgreeWrong = metrics.Bootstrap(agW, Level, Resamples, statsSeed)
+	// Results written before per-row agreement was recorded get intervals
+	// over seeds only.
+	if s.Agree, s.AgreeRight, s.AgreeWrong, err = metrics.PairedAgreement(hits, Level); err != nil {
+		s.Agree, s.AgreeRight, s.AgreeWrong = metrics.SeedMean(ag, Level), metrics.SeedMean(agR, Level), metrics.SeedMean(agW, Level)
 		s.AgreeSeedsOnly = true
 	}
 	s.WeakLabelAcc = metrics.Float(metrics.Mean(wl))
@@ -233,6 +230,45 @@ func ModelParams(name string) int {
 	return 0
 }
 
+// Majority is the accuracy of always answering the test set's most common
+// class (NaN without results).
+func (sw *Sweep) Majority() float64 {
+	if len(sw.Rows) == 0 {
+		return math.NaN()
+	}
+	return majority(sw.Rows[0].Counts.ClassesTest)
+}
+
+// majority is the share of the largest class.
+func majority(classes []int) float64 {
+	total, best := 0, 0
+	for _, c := range classes {
+		total += c
+		best = max(best, c)
+	}
+	if total == 0 {
+		return math.NaN()
+	}
+	return float64(best) / float64(total)
+}
+
+// Learnt reports whether the ladder learns the task at this scale: some
+// gold-trained ceiling beats always answering the majority class by
+// metrics.GapSEs standard errors of its accuracy. Results that do not say
+// their test set's classes cannot be judged, and count as learnt.
+func (sw *Sweep) Learnt() bool {
+	maj := sw.Majority()
+	if math.IsNaN(maj) {
+		return true
+	}
+	for _, s := range sw.Summary {
+		if se := float64(s.CeilingAcc.SE); se > 0 && float64(s.CeilingAcc.Estimate)-maj >= metrics.GapSEs*se {
+			return true
+		}
+	}
+	return false
+}
+
 // Find returns the summary of a (weak, strong, loss).
 func (sw *Sweep) Find(weak, strong string, loss losses.Spec) (Summary, bool) {
 	for _, s := range sw.Summary {
@@ -245,7 +281,7 @@ func (sw *Sweep) Find(weak, strong string, loss losses.Spec) (Summary, bool) {
 
 // Caption says what every number of a sweep rests on.
 func (sw *Sweep) Caption() string {
-	return sw.Scope() + "; means over seeds, 95% intervals resampling test rows and seeds (paired)"
+	return sw.Scope() + "; means over test rows and seeds, " + IntervalNote
 }
 
 // Scope is what a sweep's numbers cover: "sst2, scale cpu: 1821 test rows,
@@ -270,7 +306,11 @@ func (sw *Sweep) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, sw.Caption())
+	learnt := "learnt at this scale"
+	if !sw.Learnt() {
+		learnt = fmt.Sprintf("NOT learnt at this scale: no ceiling beats it by %g standard errors", metrics.GapSEs)
+	}
+	_, err := fmt.Fprintf(w, "%s\nalways answering the majority class: %.3f (%s)\n", sw.Caption(), sw.Majority(), learnt)
 	return err
 }
 

@@ -16,30 +16,37 @@ import (
 
 // TaskMedian is one (weak, strong, loss) cell summarised over tasks, as the
 // paper reports NLP results: the median over tasks of each task's PGR
-// (computed from its seed-averaged accuracies). Tasks whose gap is too
-// small to measure (or absent) are left out of the PGR median and counted.
+// (computed from its seed-averaged accuracies), with an interval carrying
+// each task's own uncertainty (metrics.MedianPGR). Tasks whose gap is too
+// small to measure (or absent) are left out of the PGR median and counted;
+// tasks the ladder does not learn at this scale (Sweep.Learnt) are left
+// out of every median and listed apart.
 type TaskMedian struct {
-	WeakModel    string          `json:"weak_model"`
-	StrongModel  string          `json:"strong_model"`
-	Loss         losses.Spec     `json:"loss"`
-	Tasks        []string        `json:"tasks"`     // in the order of the sweeps
-	TestRows     []int           `json:"test_rows"` // each task's test rows
-	Scale        string          `json:"scale"`
-	Seeds        []uint64        `json:"seeds"`       // every task's
-	PGRs         []metrics.Float `json:"pgrs"`        // each task's PGR (null: not measurable)
-	PGR          metrics.Float   `json:"median_pgr"`  // median over the measurable tasks; null if none
-	PGRTasks     int             `json:"pgr_tasks"`   // how many tasks that median is over
-	MinPGR       metrics.Float   `json:"min_pgr"`     // range over those tasks
-	MaxPGR       metrics.Float   `json:"max_pgr"`     //
-	WeakAcc      metrics.Float   `json:"median_weak"` // medians of the per-task seed means
-	StudentAcc   metrics.Float   `json:"median_student"`
-	CeilingAcc   metrics.Float   `json:"median_ceiling"`
-	Agree        metrics.Float   `json:"median_agree"`
-	AgreeWrong   metrics.Float   `json:"median_agree_weak_wrong"`
-	Beat         int             `json:"tasks_student_beat_weak"` // tasks where the student beat its supervisor (interval above zero)
-	NTasks       int             `json:"n_tasks"`
-	StrongParams int             `json:"strong_params"`
-	WeakParams   int             `json:"weak_params"`
+	WeakModel   string           `json:"weak_model"`
+	StrongModel string           `json:"strong_model"`
+	Loss        losses.Spec      `json:"loss"`
+	Tasks       []string         `json:"tasks"`     // in the order of the sweeps
+	TestRows    []int            `json:"test_rows"` // each task's test rows
+	Scale       string           `json:"scale"`
+	Seeds       []uint64         `json:"seeds"`      // every task's
+	PGRs        []metrics.Float  `json:"pgrs"`       // each task's PGR (null: not measurable)
+	PGR         metrics.Float    `json:"median_pgr"` // median over the measurable tasks; null if none
+	PGRInterval metrics.Interval `json:"median_pgr_interval"`
+	PGRTasks    int              `json:"pgr_tasks"`   // how many tasks that median is over
+	MinPGR      metrics.Float    `json:"min_pgr"`     // range over those tasks
+	MaxPGR      metrics.Float    `json:"max_pgr"`     //
+	WeakAcc     metrics.Float    `json:"median_weak"` // medians of the per-task seed means
+	StudentAcc  metrics.Float    `json:"median_student"`
+	CeilingAcc  metrics.Float    `json:"median_ceiling"`
+	Agree       metrics.Float    `json:"median_agree"`
+	AgreeWrong  metrics.Float    `json:"median_agree_weak_wrong"`
+	Beat        int              `json:"tasks_student_beat_weak"` // tasks where the student beat its supervisor (interval above zero)
+	NTasks      int              `json:"n_tasks"`                 // learnt tasks, those the medians are over
+	// NotLearnt lists the tasks left out because no ceiling beats always
+	// answering the majority class by GapSEs standard errors.
+	NotLearnt    []string `json:"not_learnt,omitempty"`
+	StrongParams int      `json:"strong_params"`
+	WeakParams   int      `json:"weak_params"`
 }
 
 // MedianOverTasks combines sweeps of different tasks: one row per (weak,
@@ -61,12 +68,22 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 				first.Task, first.Scale, first.Seeds, sw.Spec.Task, sw.Spec.Scale, sw.Spec.Seeds)
 		}
 	}
+	var learnt []*Sweep
+	var notLearnt []string
+	for _, sw := range sweeps {
+		if sw.Learnt() {
+			learnt = append(learnt, sw)
+		} else {
+			notLearnt = append(notLearnt, sw.Spec.Task)
+		}
+	}
 	var out []TaskMedian
 	for _, s0 := range sweeps[0].Summary {
-		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(sweeps), Scale: first.Scale, Seeds: first.Seeds,
-			MinPGR: metrics.NaN(), MaxPGR: metrics.NaN(), WeakParams: s0.WeakParams, StrongParams: s0.StrongParams}
+		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(learnt), Scale: first.Scale, Seeds: first.Seeds,
+			MinPGR: metrics.NaN(), MaxPGR: metrics.NaN(), WeakParams: s0.WeakParams, StrongParams: s0.StrongParams, NotLearnt: notLearnt}
 		var pgr, weak, stu, ceil, ag, agW []float64
-		for _, sw := range sweeps {
+		var measurable []metrics.PairedPGR
+		for _, sw := range learnt {
 			s, ok := sw.Find(s0.WeakModel, s0.StrongModel, s0.Loss)
 			if !ok {
 				return nil, fmt.Errorf("median over tasks: task %s has no %s → %s with %s", sw.Spec.Task, s0.WeakModel, s0.StrongModel, s0.Loss.Short())
@@ -75,6 +92,7 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 			m.PGRs = append(m.PGRs, s.PGR.Estimate)
 			if s.Measurable {
 				pgr = append(pgr, float64(s.PGR.Estimate))
+				measurable = append(measurable, s.PairedPGR)
 			}
 			if s.StudentVerdict() == metrics.Beat {
 				m.Beat++
@@ -85,6 +103,7 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 			ag, agW = append(ag, float64(s.Agree.Estimate)), append(agW, float64(s.AgreeWrong.Estimate))
 		}
 		m.PGR, m.PGRTasks = metrics.NaN(), len(pgr)
+		m.PGRInterval = metrics.MedianPGR(measurable, Level, 1)
 		if len(pgr) > 0 {
 			m.PGR = metrics.Float(metrics.Median(pgr))
 			m.MinPGR, m.MaxPGR = metrics.Float(slices.Min(pgr)), metrics.Float(slices.Max(pgr))
@@ -100,12 +119,12 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 // TaskMedianTable writes the medians as an aligned text table.
 func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR\tPGR range\tstudent beat weak\tmedian agree\tmedian agree | weak wrong\t")
+	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR [95%]\tPGR range over tasks\tstudent beat weak\tmedian agree\tmedian agree | weak wrong\t")
 	for _, m := range ms {
 		pgr, rng := "no task measurable", "—"
 		if m.PGRTasks > 0 {
-			pgr = fmt.Sprintf("%.3f (%d of %d tasks)", m.PGR, m.PGRTasks, m.NTasks)
-			rng = fmt.Sprintf("[%.3f, %.3f]", m.MinPGR, m.MaxPGR)
+			pgr = fmt.Sprintf("%s (%d of %d tasks)", ivs(m.PGRInterval), m.PGRTasks, m.NTasks)
+			rng = fmt.Sprintf("%.3f to %.3f", m.MinPGR, m.MaxPGR)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%d of %d\t%.3f\t%.3f\t\n", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), m.NTasks,
 			m.WeakAcc, m.StudentAcc, m.CeilingAcc, pgr, rng, m.Beat, m.NTasks, m.Agree, m.AgreeWrong)
@@ -114,7 +133,11 @@ func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
 		return err
 	}
 	if len(ms) > 0 {
-		_, err := fmt.Fprintf(w, "%s; a task's PGR counts only where its gap is measurable (≥ %g standard errors)\n", ms[0].Scope(), metrics.GapSEs)
+		note := ""
+		if len(ms[0].NotLearnt) > 0 {
+			note = fmt.Sprintf("; not learnt at this scale (no ceiling beats the majority class by %g standard errors), left out: %s", metrics.GapSEs, strings.Join(ms[0].NotLearnt, ", "))
+		}
+		_, err := fmt.Fprintf(w, "%s; a task's PGR counts only where its gap is measurable (≥ %g standard errors); the median's interval carries each task's own uncertainty (tasks fixed)%s\n", ms[0].Scope(), metrics.GapSEs, note)
 		return err
 	}
 	return nil

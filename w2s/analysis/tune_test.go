@@ -31,7 +31,7 @@ func TestTuningPicksTheBestValidationAccuracy(t *testing.T) {
 			best = c
 		}
 	}
-	if tu.Cells[0].Steps*2 != tu.Cells[2].Steps {
+	if steps := func(epochs float64) int { return int(math.Ceil(epochs * float64(tu.TrainRows) / 8)) }; tu.Cells[0].Steps != steps(1) || tu.Cells[2].Steps != steps(2) {
 		t.Errorf("2 epochs took %d steps, 1 epoch %d", tu.Cells[2].Steps, tu.Cells[0].Steps)
 	}
 	got := tu.Best[ms[0]]

@@ -1,14 +1,14 @@
 // Package metrics computes what weak-to-strong experiments report:
 // accuracy and AUROC, performance gap recovered (PGR) with its undefined
-// case reported rather than divided, medians, bootstrap confidence
-// intervals over seeds, and the agreement between a student and its
-// supervisor, overall and split by whether the supervisor was right.
+// case reported rather than divided, medians, confidence intervals over the
+// crossed test rows × seeds design (Design), and the agreement between a
+// student and its supervisor, overall and split by whether the supervisor
+// was right.
 package metrics
 
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 )
 
@@ -145,6 +145,11 @@ type Interval struct {
 	Low      Float `json:"low"`
 	High     Float `json:"high"`
 	N        int   `json:"n"` // values it rests on (seeds)
+	// SE is the estimate's standard error and DF the degrees of freedom
+	// of its t quantile, for intervals of a crossed design (Design);
+	// absent otherwise.
+	SE Float `json:"se,omitempty"`
+	DF Float `json:"df,omitempty"`
 }
 
 func (i Interval) String() string {
@@ -157,35 +162,12 @@ func (i Interval) String() string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f]", i.Estimate, i.Low, i.High)
 }
 
-// Bootstrap returns the mean of xs (NaNs dropped) with a percentile
-// bootstrap confidence interval at level (e.g. 0.95), from resamples drawn
-// by a generator seeded with seed.
-func Bootstrap(xs []float64, level float64, resamples int, seed uint64) Interval {
-	var v []float64
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			v = append(v, x)
-		}
+// Bracket is "[low, high]", or "[n/a]" without an interval.
+func (i Interval) Bracket() string {
+	if !i.Low.Defined() || !i.High.Defined() {
+		return "[n/a]"
 	}
-	iv := Interval{Estimate: Float(Mean(v)), N: len(v), Low: NaN(), High: NaN()}
-	if len(v) < 2 {
-		iv.Low, iv.High = iv.Estimate, iv.Estimate
-		return iv
-	}
-	r := rand.New(rand.NewPCG(seed, 0xb007))
-	means := make([]float64, resamples)
-	for i := range means {
-		var s float64
-		for range v {
-			s += v[r.IntN(len(v))]
-		}
-		means[i] = s / float64(len(v))
-	}
-	sort.Float64s(means)
-	tail := (1 - level) / 2
-	iv.Low = Float(quantile(means, tail))
-	iv.High = Float(quantile(means, 1-tail))
-	return iv
+	return fmt.Sprintf("[%.3f, %.3f]", i.Low, i.High)
 }
 
 // quantile of sorted values, linearly interpolated.

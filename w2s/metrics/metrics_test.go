@@ -56,22 +56,20 @@ func TestPGR(t *testing.T) {
 	}
 }
 
-func TestMedianAndBootstrap(t *testing.T) {
+func TestMedianAndSeedMean(t *testing.T) {
 	if m := Median([]float64{3, 1, math.NaN(), 2, 10}); m != 2.5 {
 		t.Errorf("median %g", m)
 	}
 	if !math.IsNaN(Median([]float64{math.NaN()})) {
 		t.Error("median of nothing")
 	}
-	iv := Bootstrap([]float64{0.2, 0.4, 0.6, 0.8, math.NaN()}, 0.95, 2000, 1)
-	if iv.N != 4 || math.Abs(float64(iv.Estimate)-0.5) > 1e-12 || !(iv.Low < 0.5 && iv.High > 0.5) || iv.Low < 0.2 || iv.High > 0.8 {
-		t.Errorf("bootstrap %+v", iv)
+	// Four values, one per seed: mean 0.5, SE sd/2 = 0.1291, t(3) = 3.182.
+	iv := SeedMean([]float64{0.2, 0.4, 0.6, 0.8}, 0.95)
+	if iv.N != 4 || math.Abs(float64(iv.Estimate)-0.5) > 1e-12 || math.Abs(float64(iv.High)-0.5-3.1824*0.12910) > 1e-3 || iv.DF != 3 {
+		t.Errorf("seed mean %+v", iv)
 	}
-	if again := Bootstrap([]float64{0.2, 0.4, 0.6, 0.8}, 0.95, 2000, 1); again != iv {
-		t.Errorf("bootstrap not deterministic: %+v vs %+v", again, iv)
-	}
-	one := Bootstrap([]float64{0.3}, 0.95, 100, 1)
-	if one.Low != 0.3 || one.High != 0.3 || one.String() != "0.300 (1 seed)" {
+	one := SeedMean([]float64{0.3}, 0.95)
+	if one.Low.Defined() || one.String() != "0.300 (1 seed)" {
 		t.Errorf("one value: %+v %s", one, one)
 	}
 }

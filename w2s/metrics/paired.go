@@ -81,20 +81,30 @@ type SeedHits struct {
 
 // PairedPGR is a PGR estimated over several seeds the way the paper's
 // plots do: from the seed-averaged accuracies of the weak model, the
-// student and the ceiling, with a percentile bootstrap interval that
-// resamples test examples and seeds together, the three models always on
-// the same resampled examples (paired), so test noise is counted once.
+// student and the ceiling, all scored on the same test rows under every
+// seed. Intervals come from the crossed rows × seeds design (Design): the
+// accuracies, the gap and the two halves of "0 < PGR < 1" as means, PGR by
+// Fieller's interval for a ratio.
 type PairedPGR struct {
 	WeakAcc    Interval `json:"weak_acc"` // seed-averaged accuracies with their intervals
 	StudentAcc Interval `json:"student_acc"`
 	CeilingAcc Interval `json:"ceiling_acc"`
 	Gap        Interval `json:"gap"` // ceiling − weak
-	PGR        Interval `json:"pgr"` // NaN (and Measurable false) when the gap is too small
+	// StudentGain is student − weak and CeilingMargin ceiling − student:
+	// PGR > 0 and PGR < 1 are these two above zero.
+	StudentGain   Interval `json:"student_gain"`
+	CeilingMargin Interval `json:"ceiling_margin"`
+	PGR           Interval `json:"pgr"` // NaN (and Measurable false) when the gap is too small
 	// Measurable is false when the gap is below GapSEs standard errors of
-	// itself: the PGR is then noise divided by noise, and reported as
+	// itself (or below its own t quantile), or when there are fewer than
+	// two seeds: the PGR is then noise divided by noise, and reported as
 	// "gap too small to measure", never as a number.
 	Measurable bool  `json:"measurable"`
-	GapSE      Float `json:"gap_se"` // bootstrap standard error of the gap
+	GapSE      Float `json:"gap_se"` // standard error of the gap
+	// GainGapCov is the covariance of the estimates of StudentGain and
+	// Gap, PGR's numerator and denominator (for propagating PGR's
+	// uncertainty into medians over tasks).
+	GainGapCov Float `json:"gain_gap_cov"`
 	Seeds      int   `json:"seeds"`
 	Examples   int   `json:"examples"` // test examples per seed
 }
@@ -103,28 +113,40 @@ type PairedPGR struct {
 // by for a PGR to be reported.
 const GapSEs = 3.0
 
+// MinSeeds is the fewest seeds an interval, and so a verdict, rests on.
+const MinSeeds = 2
+
 // ComputePairedPGR estimates PGR from per-seed results on one test set
-// (every seed scored on the same examples, in the same order). The
-// bootstrap draws resamples with a generator seeded by seed.
-func ComputePairedPGR(seeds []SeedHits, level float64, resamples int, seed uint64) (PairedPGR, error) {
+// (every seed scored on the same examples, in the same order).
+func ComputePairedPGR(seeds []SeedHits, level float64) (PairedPGR, error) {
 	out := PairedPGR{Seeds: len(seeds)}
 	n, err := pairedExamples(seeds)
 	if err != nil {
 		return out, err
 	}
 	out.Examples = n
-	w, s, c := pairedAccuracies(seeds, indices(len(seeds)), indices(n))
-	bs := resamplePaired(seeds, n, resamples, seed)
-	interval := func(est float64, xs []float64) Interval {
-		return percentileInterval(est, xs, level, len(seeds))
+	var w, st, c []Hits
+	for _, s := range seeds {
+		w, st, c = append(w, s.Weak), append(st, s.Student), append(c, s.Ceiling)
 	}
-	out.WeakAcc, out.StudentAcc, out.CeilingAcc = interval(w, bs.weak), interval(s, bs.student), interval(c, bs.ceiling)
-	out.Gap = interval(c-w, append([]float64(nil), bs.gaps...))
-	out.GapSE = Float(stddev(bs.gaps))
-	out.Measurable = c-w > 0 && c-w >= GapSEs*float64(out.GapSE)
+	d, err := NewDesign(HitsMatrix(w), HitsMatrix(st), HitsMatrix(c))
+	if err != nil {
+		return out, err
+	}
+	out.WeakAcc, out.StudentAcc, out.CeilingAcc = d.Linear([]float64{1, 0, 0}, level), d.Linear([]float64{0, 1, 0}, level), d.Linear([]float64{0, 0, 1}, level)
+	out.Gap = d.Linear([]float64{-1, 0, 1}, level)
+	out.StudentGain = d.Linear([]float64{-1, 1, 0}, level)
+	out.CeilingMargin = d.Linear([]float64{0, -1, 1}, level)
+	out.GapSE = out.Gap.SE
+	out.GainGapCov = Float(d.Cov([]float64{-1, 1, 0}, []float64{-1, 0, 1}))
 	out.PGR = Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: len(seeds)}
-	if out.Measurable {
-		out.PGR = interval((s-w)/(c-w), bs.pgrs)
+	gap := float64(out.Gap.Estimate)
+	if len(seeds) < MinSeeds || !(gap > 0) || gap < GapSEs*float64(out.GapSE) {
+		return out, nil
+	}
+	pgr, bounded := d.Ratio([]float64{-1, 1, 0}, []float64{-1, 0, 1}, level)
+	if bounded {
+		out.Measurable, out.PGR = true, pgr
 	}
 	return out, nil
 }
@@ -147,107 +169,16 @@ func pairedExamples(seeds []SeedHits) (int, error) {
 	return n, nil
 }
 
-// indices are 0, 1, …, n−1: the sample itself, as a resample of it.
-func indices(n int) []int {
-	xs := make([]int, n)
-	for i := range xs {
-		xs[i] = i
-	}
-	return xs
-}
-
-// pairedAccuracies are the three models' accuracies on a resample: the
-// drawn seeds (with replacement), and for each the same drawn rows for all
-// three models, averaged over the drawn seeds.
-func pairedAccuracies(seeds []SeedHits, seedIdx []int, rows []int) (w, s, c float64) {
-	for _, k := range seedIdx {
-		sh := seeds[k]
-		var nw, ns, nc int
-		for _, i := range rows {
-			if sh.Weak[i] {
-				nw++
-			}
-			if sh.Student[i] {
-				ns++
-			}
-			if sh.Ceiling[i] {
-				nc++
-			}
-		}
-		m := float64(len(rows))
-		w, s, c = w+float64(nw)/m, s+float64(ns)/m, c+float64(nc)/m
-	}
-	k := float64(len(seedIdx))
-	return w / k, s / k, c / k
-}
-
-// pairedReplicates are the bootstrap replicates of ComputePairedPGR's
-// quantities, in the order drawn. pgrs holds only the resamples with a
-// positive gap, where a PGR is defined.
-type pairedReplicates struct {
-	weak, student, ceiling, gaps, pgrs []float64
-}
-
-// resamplePaired draws resamples of n rows and of the seeds, rows first,
-// from a generator seeded by seed.
-func resamplePaired(seeds []SeedHits, n, resamples int, seed uint64) pairedReplicates {
-	var out pairedReplicates
-	eachResample(n, len(seeds), resamples, seed, 0x9a1d, func(seedIdx, rows []int) {
-		bw, bs, bc := pairedAccuracies(seeds, seedIdx, rows)
-		out.weak, out.student, out.ceiling, out.gaps = append(out.weak, bw), append(out.student, bs), append(out.ceiling, bc), append(out.gaps, bc-bw)
-		if bc-bw > 0 {
-			out.pgrs = append(out.pgrs, (bs-bw)/(bc-bw))
-		}
-	})
-	return out
-}
-
-// eachResample calls f with resamples draws, with replacement, of n rows
-// (the same for every seed) and of nSeeds seeds, rows first, from a
-// generator seeded by seed and stream. f must not keep the slices.
-func eachResample(n, nSeeds, resamples int, seed, stream uint64, f func(seeds, rows []int)) {
-	r := rand.New(rand.NewPCG(seed, stream))
-	rows, ks := make([]int, n), make([]int, nSeeds)
-	for range resamples {
-		for i := range rows {
-			rows[i] = r.IntN(n)
-		}
-		for i := range ks {
-			ks[i] = r.IntN(nSeeds)
-		}
-		f(ks, rows)
-	}
-}
-
-// percentileInterval is est with the central level interval of its
-// replicates xs, which it sorts in place; no interval from fewer than two.
-func percentileInterval(est float64, xs []float64, level float64, nSeeds int) Interval {
-	iv := Interval{Estimate: Float(est), N: nSeeds, Low: NaN(), High: NaN()}
-	if len(xs) > 1 {
-		sort.Float64s(xs)
-		tail := (1 - level) / 2
-		iv.Low, iv.High = Float(quantile(xs, tail)), Float(quantile(xs, 1-tail))
-	}
-	return iv
-}
-
-func stddev(xs []float64) float64 {
-	if len(xs) < 2 {
-		return math.NaN()
-	}
-	m := Mean(xs)
-	var v float64
-	for _, x := range xs {
-		v += (x - m) * (x - m)
-	}
-	return math.Sqrt(v / float64(len(xs)-1))
-}
-
 // String is "0.42 [0.31, 0.55]", or why there is no PGR.
 func (p PairedPGR) String() string {
 	if !p.Measurable {
-		if p.Gap.Estimate <= 0 {
+		switch {
+		case p.Seeds < MinSeeds:
+			return fmt.Sprintf("needs %d or more seeds (ceiling − weak %+.3f)", MinSeeds, float64(p.Gap.Estimate))
+		case p.Gap.Estimate <= 0:
 			return fmt.Sprintf("no gap (ceiling − weak %+.3f)", float64(p.Gap.Estimate))
+		case float64(p.Gap.Estimate) >= GapSEs*float64(p.GapSE):
+			return fmt.Sprintf("gap too small to measure at %d seeds (%.3f, its interval %s reaches 0)", p.Seeds, float64(p.Gap.Estimate), p.Gap.Bracket())
 		}
 		return fmt.Sprintf("gap too small to measure (%.3f < %g SE = %.3f)", float64(p.Gap.Estimate), GapSEs, GapSEs*float64(p.GapSE))
 	}
@@ -276,19 +207,12 @@ func (v Verdict) String() string {
 
 // Compare judges a difference by its interval: Beat when the whole
 // interval is above zero, DidNotBeat when below, Tie when it straddles
-// zero, Undefined when it has no estimate.
+// zero, Undefined when it has no interval (no estimate, or fewer than
+// MinSeeds seeds).
 func Compare(diff Interval) Verdict {
 	switch {
-	case diff.N == 0 || !diff.Estimate.Defined():
-		return Undefined
-	case !diff.Low.Defined() || !diff.High.Defined():
-		if diff.Estimate > 0 {
-			return Beat
-		}
-		if diff.Estimate < 0 {
-			return DidNotBeat
-		}
-		return Tie
+	case diff.N < MinSeeds || !diff.Estimate.Defined() || !diff.Low.Defined() || !diff.High.Defined():
+		return Undefined // no interval: nothing can be decided
 	case diff.Low > 0:
 		return Beat
 	case diff.High < 0:
@@ -302,195 +226,265 @@ func Compare(diff Interval) Verdict {
 // too small (or absent) for the question to be asked.
 func (p PairedPGR) StudentVerdict() Verdict {
 	if !p.Measurable {
-		if p.Gap.N == 0 || !p.Gap.Estimate.Defined() || p.Gap.Estimate <= 0 {
+		if p.Gap.N < MinSeeds || !p.Gap.Estimate.Defined() || p.Gap.Estimate <= 0 {
 			return Undefined
 		}
 		return TooSmall
 	}
-	// PGR > 0 ⟺ student > weak: judged on the PGR's interval.
-	return Compare(p.PGR)
+	// PGR > 0 ⟺ student > weak: judged on the paired difference.
+	return Compare(p.StudentGain)
 }
 
-// PairedDiff is the mean over seeds of accuracy(a) − accuracy(b), where
-// a[k] and b[k] are two models' results on the same test examples for seed
-// k, with a percentile bootstrap interval resampling examples and seeds
-// together (both models on the same resampled examples).
-func PairedDiff(a, b []Hits, level float64, resamples int, seed uint64) (Interval, error) {
+// PairedDiff is the mean over seeds and rows of accuracy(a) − accuracy(b),
+// where a[k] and b[k] are two models' results on the same test examples
+// for seed k, with its crossed-design interval.
+func PairedDiff(a, b []Hits, level float64) (Interval, error) {
 	if len(a) == 0 || len(a) != len(b) {
 		return Interval{}, fmt.Errorf("paired difference: %d and %d seeds", len(a), len(b))
 	}
-	n := len(a[0])
-	for k := range a {
-		if len(a[k]) != n || len(b[k]) != n {
-			return Interval{}, fmt.Errorf("paired difference: seed %d has %d and %d results, seed 0 has %d", k, len(a[k]), len(b[k]), n)
-		}
-	}
-	if n == 0 {
-		return Interval{}, fmt.Errorf("paired difference: no test examples")
-	}
-	diff := func(seeds, rows []int) float64 {
-		var d float64
-		for _, k := range seeds {
-			var na, nb int
-			for _, i := range rows {
-				if a[k][i] {
-					na++
-				}
-				if b[k][i] {
-					nb++
-				}
-			}
-			d += float64(na-nb) / float64(len(rows))
-		}
-		return d / float64(len(seeds))
-	}
-	return resampleStat(diff, n, len(a), level, resamples, seed, 0xd1ff), nil
-}
-
-// resampleStat is stat on all n rows and nSeeds seeds, with a percentile
-// interval over resamples that draw rows (the same for every seed) and
-// seeds with replacement, rows first, from a generator seeded by seed and
-// stream. Resamples where stat is NaN are left out.
-func resampleStat(stat func(seeds, rows []int) float64, n, nSeeds int, level float64, resamples int, seed, stream uint64) Interval {
-	var xs []float64
-	eachResample(n, nSeeds, resamples, seed, stream, func(ks, rows []int) {
-		if x := stat(ks, rows); !math.IsNaN(x) {
-			xs = append(xs, x)
-		}
-	})
-	return definedInterval(stat(indices(nSeeds), indices(n)), xs, level, nSeeds)
-}
-
-// definedInterval is percentileInterval, or all NaN when est is.
-func definedInterval(est float64, xs []float64, level float64, nSeeds int) Interval {
-	if math.IsNaN(est) {
-		return Interval{Estimate: NaN(), Low: NaN(), High: NaN(), N: nSeeds}
-	}
-	return percentileInterval(est, xs, level, nSeeds)
-}
-
-// AgreeWrongDiff compares two students of the same supervisor: the mean
-// over seeds of a's agreement with the supervisor on the examples it got
-// wrong minus b's, with a percentile interval resampling examples and
-// seeds together (both students on the same resampled examples). a[k] and
-// b[k] must share seed k's supervisor results and record per-row agreement.
-func AgreeWrongDiff(a, b []SeedHits, level float64, resamples int, seed uint64) (Interval, error) {
-	if len(a) == 0 || len(a) != len(b) {
-		return Interval{}, fmt.Errorf("agreement difference: %d and %d seeds", len(a), len(b))
-	}
-	n, err := pairedExamples(a)
+	d, err := NewDesign(HitsMatrix(a), HitsMatrix(b))
 	if err != nil {
-		return Interval{}, err
+		return Interval{}, fmt.Errorf("paired difference: %w", err)
 	}
-	for k := range a {
-		if len(a[k].Agree) != n || len(b[k].Agree) != n || len(b[k].Weak) != n {
-			return Interval{}, fmt.Errorf("agreement difference: seed %d lacks per-row agreement for its %d examples", k, n)
-		}
-		for i := range n {
-			if a[k].Weak[i] != b[k].Weak[i] {
-				return Interval{}, fmt.Errorf("agreement difference: seed %d's supervisors differ at example %d", k, i)
-			}
-		}
-	}
-	diff := func(seeds, rows []int) float64 {
-		var d float64
-		var used int
-		for _, k := range seeds {
-			var wrong, na, nb int
-			for _, i := range rows {
-				if a[k].Weak[i] {
-					continue
-				}
-				wrong++
-				if a[k].Agree[i] {
-					na++
-				}
-				if b[k].Agree[i] {
-					nb++
-				}
-			}
-			if wrong > 0 {
-				d, used = d+float64(na-nb)/float64(wrong), used+1
-			}
-		}
-		if used == 0 {
-			return math.NaN()
-		}
-		return d / float64(used)
-	}
-	return resampleStat(diff, n, len(a), level, resamples, seed, 0xa9d1), nil
+	return d.Linear([]float64{1, -1}, level), nil
 }
 
-// PairedAgreement is a student's agreement with its supervisor over seeds:
-// on all test examples, on those the supervisor got right and on those it
-// got wrong, each the mean over seeds of the per-seed fraction, with
-// percentile intervals that resample test examples and seeds together (the
-// same draws for all three, as for PGR). It needs every seed's Agree.
-func PairedAgreement(seeds []SeedHits, level float64, resamples int, seed uint64) (all, right, wrong Interval, err error) {
+// agreeWrong are, per seed and row, whether the supervisor was wrong and
+// whether the student agreed with it there: the numerator and denominator
+// of agreement on the supervisor's errors.
+func agreeWrong(seeds []SeedHits) (aw, wrong [][]float64, err error) {
 	n, err := pairedExamples(seeds)
 	if err != nil {
-		return all, right, wrong, err
+		return nil, nil, err
 	}
 	for k, s := range seeds {
 		if len(s.Agree) != n {
-			return all, right, wrong, fmt.Errorf("paired agreement: seed %d has %d agreement results for %d examples", k, len(s.Agree), n)
+			return nil, nil, fmt.Errorf("seed %d has %d agreement results for %d examples", k, len(s.Agree), n)
 		}
+		a, w := make([]float64, n), make([]float64, n)
+		for i := range n {
+			if !s.Weak[i] {
+				w[i] = 1
+				if s.Agree[i] {
+					a[i] = 1
+				}
+			}
+		}
+		aw, wrong = append(aw, a), append(wrong, w)
 	}
-	a, r, w := agreements(seeds, indices(len(seeds)), indices(n))
-	var as, rs, ws []float64
-	eachResample(n, len(seeds), resamples, seed, 0xa9ee, func(seedIdx, rows []int) {
-		ba, br, bw := agreements(seeds, seedIdx, rows)
-		as = append(as, ba)
-		if !math.IsNaN(br) {
-			rs = append(rs, br)
-		}
-		if !math.IsNaN(bw) {
-			ws = append(ws, bw)
-		}
-	})
-	return definedInterval(a, as, level, len(seeds)), definedInterval(r, rs, level, len(seeds)), definedInterval(w, ws, level, len(seeds)), nil
+	return aw, wrong, nil
 }
 
-// agreements are the mean over the drawn seeds of each seed's agreement on
-// the drawn rows: on all of them, where the supervisor is right and where
-// it is wrong (a seed with no such rows is left out of that mean; NaN when
-// no seed has any).
-func agreements(seeds []SeedHits, seedIdx, rows []int) (all, right, wrong float64) {
-	var sumR, sumW float64
-	var kR, kW int
-	for _, k := range seedIdx {
-		sh := seeds[k]
-		var same, nR, sameR, nW, sameW int
-		for _, i := range rows {
-			if sh.Agree[i] {
-				same++
+// PairedAgreement is a student's agreement with its supervisor on the test
+// rows over seeds: on all rows, on the rows the supervisor got right and
+// on those it got wrong (ratios of means over rows and seeds, with
+// Fieller's interval on the crossed design). It needs every seed's Agree.
+func PairedAgreement(seeds []SeedHits, level float64) (all, right, wrong Interval, err error) {
+	aw, wr, err := agreeWrong(seeds)
+	if err != nil {
+		return all, right, wrong, fmt.Errorf("paired agreement: %w", err)
+	}
+	var agree []Hits
+	for _, s := range seeds {
+		agree = append(agree, s.Agree)
+	}
+	ag := HitsMatrix(agree)
+	ar, rt := make([][]float64, len(seeds)), make([][]float64, len(seeds))
+	for k := range seeds {
+		ar[k], rt[k] = make([]float64, len(ag[k])), make([]float64, len(ag[k]))
+		for i := range ag[k] {
+			rt[k][i] = 1 - wr[k][i]
+			ar[k][i] = ag[k][i] - aw[k][i]
+		}
+	}
+	d, err := NewDesign(ag, ar, rt, aw, wr)
+	if err != nil {
+		return all, right, wrong, fmt.Errorf("paired agreement: %w", err)
+	}
+	all = d.Linear([]float64{1, 0, 0, 0, 0}, level)
+	right, _ = d.Ratio([]float64{0, 1, 0, 0, 0}, []float64{0, 0, 1, 0, 0}, level)
+	wrong, _ = d.Ratio([]float64{0, 0, 0, 1, 0}, []float64{0, 0, 0, 0, 1}, level)
+	return all, right, wrong, nil
+}
+
+// AgreeWrongDiff compares two students of the same supervisor: a's
+// agreement with it on the examples it got wrong minus b's (a ratio over
+// the same error rows: Fieller's interval). a[k] and b[k] must share seed
+// k's supervisor results and record per-row agreement.
+func AgreeWrongDiff(a, b []SeedHits, level float64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("agreement difference: %d and %d seeds", len(a), len(b))
+	}
+	if err := sameSupervisor(a, b); err != nil {
+		return Interval{}, fmt.Errorf("agreement difference: %w", err)
+	}
+	awA, wrong, err := agreeWrong(a)
+	if err != nil {
+		return Interval{}, fmt.Errorf("agreement difference: %w", err)
+	}
+	awB, _, err := agreeWrong(b)
+	if err != nil {
+		return Interval{}, fmt.Errorf("agreement difference: %w", err)
+	}
+	d, err := NewDesign(awA, awB, wrong)
+	if err != nil {
+		return Interval{}, fmt.Errorf("agreement difference: %w", err)
+	}
+	iv, _ := d.Ratio([]float64{1, -1, 0}, []float64{0, 0, 1}, level)
+	return iv, nil
+}
+
+// sameSupervisor checks that two students' results share each seed's
+// supervisor results.
+func sameSupervisor(a, b []SeedHits) error {
+	for k := range a {
+		if len(a[k].Weak) != len(b[k].Weak) {
+			return fmt.Errorf("seed %d: %d and %d supervisor results", k, len(a[k].Weak), len(b[k].Weak))
+		}
+		for i := range a[k].Weak {
+			if a[k].Weak[i] != b[k].Weak[i] {
+				return fmt.Errorf("seed %d's supervisors differ at example %d", k, i)
 			}
-			if sh.Weak[i] {
-				nR++
-				if sh.Agree[i] {
-					sameR++
-				}
-			} else {
-				nW++
-				if sh.Agree[i] {
-					sameW++
-				}
+		}
+	}
+	return nil
+}
+
+// Imitation is how much more a student agrees with its supervisor's
+// errors than a student of its accuracy whose errors were independent of
+// the supervisor's would: agreement on the supervisor's errors minus the
+// independent student's, which is its error rate spread over the wrong
+// classes (1 − accuracy for two classes; for more, the assumption that its
+// errors fall evenly on them).
+func Imitation(seeds []SeedHits, classes int, level float64) (Interval, error) {
+	aw, wrong, err := agreeWrong(seeds)
+	if err != nil {
+		return Interval{}, fmt.Errorf("imitation: %w", err)
+	}
+	var st []Hits
+	for _, s := range seeds {
+		st = append(st, s.Student)
+	}
+	d, err := NewDesign(aw, wrong, HitsMatrix(st))
+	if err != nil {
+		return Interval{}, fmt.Errorf("imitation: %w", err)
+	}
+	c := float64(max(2, classes) - 1)
+	return d.Delta(func(m []float64) float64 { return m[0]/m[1] - (1-m[2])/c }, level), nil
+}
+
+// ImitationDiff is Imitation of student a minus that of student b, two
+// students of the same supervisor on the same rows and seeds.
+func ImitationDiff(a, b []SeedHits, classes int, level float64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("imitation difference: %d and %d seeds", len(a), len(b))
+	}
+	if err := sameSupervisor(a, b); err != nil {
+		return Interval{}, fmt.Errorf("imitation difference: %w", err)
+	}
+	awA, wrong, err := agreeWrong(a)
+	if err != nil {
+		return Interval{}, fmt.Errorf("imitation difference: %w", err)
+	}
+	awB, _, err := agreeWrong(b)
+	if err != nil {
+		return Interval{}, fmt.Errorf("imitation difference: %w", err)
+	}
+	var sa, sb []Hits
+	for k := range a {
+		sa, sb = append(sa, a[k].Student), append(sb, b[k].Student)
+	}
+	d, err := NewDesign(awA, awB, wrong, HitsMatrix(sa), HitsMatrix(sb))
+	if err != nil {
+		return Interval{}, fmt.Errorf("imitation difference: %w", err)
+	}
+	c := float64(max(2, classes) - 1)
+	return d.Delta(func(m []float64) float64 {
+		return (m[0]/m[2] - (1-m[3])/c) - (m[1]/m[2] - (1-m[4])/c)
+	}, level), nil
+}
+
+// PGRDiff is the PGR of student b minus that of student a, two students of
+// the same supervisor (the same weak results per seed), each with its own
+// ceiling: (s_b − w)/(c_b − w) − (s_a − w)/(c_a − w), by the delta method
+// on the crossed design. Meaningful only where both gaps are measurable.
+func PGRDiff(a, b []SeedHits, level float64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("PGR difference: %d and %d seeds", len(a), len(b))
+	}
+	if err := sameSupervisor(a, b); err != nil {
+		return Interval{}, fmt.Errorf("PGR difference: %w", err)
+	}
+	var w, sa, ca, sb, cb []Hits
+	for k := range a {
+		w, sa, ca, sb, cb = append(w, a[k].Weak), append(sa, a[k].Student), append(ca, a[k].Ceiling), append(sb, b[k].Student), append(cb, b[k].Ceiling)
+	}
+	d, err := NewDesign(HitsMatrix(w), HitsMatrix(sa), HitsMatrix(ca), HitsMatrix(sb), HitsMatrix(cb))
+	if err != nil {
+		return Interval{}, fmt.Errorf("PGR difference: %w", err)
+	}
+	return d.Delta(func(m []float64) float64 {
+		return (m[3]-m[0])/(m[4]-m[0]) - (m[1]-m[0])/(m[2]-m[0])
+	}, level), nil
+}
+
+// CrossedMean is the mean of values [seeds][rows] (each seed scored on the
+// same rows) with its crossed-design interval: an accuracy from 0/1 values,
+// a paired difference from per-row differences.
+func CrossedMean(values [][]float64, level float64) (Interval, error) {
+	d, err := NewDesign(values)
+	if err != nil {
+		return Interval{}, err
+	}
+	return d.Linear([]float64{1}, level), nil
+}
+
+// MedianPGR is the median over tasks of each task's PGR, with a level
+// interval that carries every task's own uncertainty: each task's PGR
+// numerator (student − weak) and denominator (ceiling − weak) are drawn
+// from a normal with their estimated means, variances and covariance (the
+// crossed design of that task), the median of the drawn PGRs is taken, and
+// the central level share of 4,000 such medians is the interval. The tasks
+// themselves are fixed, not a sample. Only measurable PGRs are passed in.
+func MedianPGR(tasks []PairedPGR, level float64, seed uint64) Interval {
+	iv := Interval{Estimate: NaN(), Low: NaN(), High: NaN(), SE: NaN(), N: len(tasks)}
+	if len(tasks) == 0 {
+		return iv
+	}
+	var est []float64
+	for _, t := range tasks {
+		est = append(est, float64(t.PGR.Estimate))
+	}
+	iv.Estimate = Float(Median(est))
+	r := rand.New(rand.NewPCG(seed, 0x3ed1a))
+	const draws = 4000
+	meds := make([]float64, 0, draws)
+	pgrs := make([]float64, len(tasks))
+	for range draws {
+		for i, t := range tasks {
+			ma, mb := float64(t.StudentGain.Estimate), float64(t.Gap.Estimate)
+			sa, sb := float64(t.StudentGain.SE), float64(t.Gap.SE)
+			rho := 0.0
+			if sa > 0 && sb > 0 {
+				rho = float64(t.GainGapCov) / (sa * sb)
+			}
+			z1, z2 := r.NormFloat64(), r.NormFloat64()
+			a := ma + sa*z1
+			b := mb + sb*(rho*z1+math.Sqrt(math.Max(0, 1-rho*rho))*z2)
+			pgrs[i] = math.NaN()
+			if b > 0 {
+				pgrs[i] = a / b
 			}
 		}
-		all += float64(same) / float64(len(rows))
-		if nR > 0 {
-			sumR, kR = sumR+float64(sameR)/float64(nR), kR+1
-		}
-		if nW > 0 {
-			sumW, kW = sumW+float64(sameW)/float64(nW), kW+1
+		if m := Median(pgrs); !math.IsNaN(m) {
+			meds = append(meds, m)
 		}
 	}
-	right, wrong = math.NaN(), math.NaN()
-	if kR > 0 {
-		right = sumR / float64(kR)
+	if len(meds) < 2 {
+		return iv
 	}
-	if kW > 0 {
-		wrong = sumW / float64(kW)
-	}
-	return all / float64(len(seedIdx)), right, wrong
+	sort.Float64s(meds)
+	tail := (1 - level) / 2
+	iv.Low, iv.High = Float(quantile(meds, tail)), Float(quantile(meds, 1-tail))
+	return iv
 }

@@ -56,7 +56,7 @@ func TestPairedPGRAndVerdicts(t *testing.T) {
 		{"no gap", 0.8, 0.7, 0.7, Undefined, 0, 0, false, "no gap"},
 	}
 	for _, c := range cases {
-		p, err := ComputePairedPGR(seedsOf(c.pw, c.ps, c.pc, 5, 2000), 0.95, 400, 3)
+		p, err := ComputePairedPGR(seedsOf(c.pw, c.ps, c.pc, 5, 2000), 0.95)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,12 +74,12 @@ func TestPairedPGRAndVerdicts(t *testing.T) {
 		}
 	}
 	// The interval reflects test noise: far fewer examples, a wider interval.
-	wide, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 200), 0.95, 400, 3)
-	narrow, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 5000), 0.95, 400, 3)
+	wide, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 200), 0.95)
+	narrow, _ := ComputePairedPGR(seedsOf(0.6, 0.7, 0.8, 5, 5000), 0.95)
 	if !(wide.PGR.High-wide.PGR.Low > 2*(narrow.PGR.High-narrow.PGR.Low)) {
 		t.Errorf("200 examples: %s; 5000 examples: %s", wide, narrow)
 	}
-	if _, err := ComputePairedPGR([]SeedHits{{Weak: Hits{true}, Student: Hits{true, false}, Ceiling: Hits{true}}}, 0.95, 10, 1); err == nil {
+	if _, err := ComputePairedPGR([]SeedHits{{Weak: Hits{true}, Student: Hits{true, false}, Ceiling: Hits{true}}}, 0.95); err == nil {
 		t.Error("mismatched lengths accepted")
 	}
 }
@@ -128,22 +128,26 @@ func TestPairedDiff(t *testing.T) {
 	for range 5 {
 		a, b = append(a, hits(r, 3000, 0.75)), append(b, hits(r, 3000, 0.70))
 	}
-	iv, err := PairedDiff(a, b, 0.95, 500, 1)
+	iv, err := PairedDiff(a, b, 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if Compare(iv) != Beat || float64(iv.Low) > 0.05 || float64(iv.High) < 0.05 {
 		t.Errorf("0.75 vs 0.70: %s, verdict %v", iv, Compare(iv))
 	}
-	same, _ := PairedDiff(a, a, 0.95, 100, 1)
+	same, _ := PairedDiff(a, a, 0.95)
 	if same.Estimate != 0 || same.Low != 0 || same.High != 0 {
 		t.Errorf("a model against itself: %+v", same)
 	}
+	one, _ := PairedDiff(a[:1], b[:1], 0.95)
+	if Compare(one) != Undefined || one.Low.Defined() {
+		t.Errorf("one seed: %+v, verdict %v; want no interval", one, Compare(one))
+	}
 }
 
-// TestPairedAgreement: the estimates are the seeds' mean agreements (as
-// ComputeAgreement counts them), the intervals resample rows as well as
-// seeds, so identical seeds still get the width of test noise, and
+// TestPairedAgreement: the estimates are the agreements pooled over seeds
+// (as ComputeAgreement counts them), the intervals count the rows as well
+// as the seeds, so identical seeds still get the width of test noise, and
 // missing per-row agreement is an error naming the seed.
 func TestPairedAgreement(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 7))
@@ -166,13 +170,19 @@ func TestPairedAgreement(t *testing.T) {
 			}
 		}
 		a := ComputeAgreement(student, weak, gold)
-		want.All, want.SupervisorRight, want.SupervisorWrong = want.All+a.All/3, want.SupervisorRight+a.SupervisorRight/3, want.SupervisorWrong+a.SupervisorWrong/3
+		// Pooled over seeds: all rows weigh the same.
+		want.All = want.All + a.All/3
+		want.SupervisorRight += a.SupervisorRight * Float(a.NRight)
+		want.SupervisorWrong += a.SupervisorWrong * Float(a.NWrong)
+		want.NRight, want.NWrong = want.NRight+a.NRight, want.NWrong+a.NWrong
 		seeds = append(seeds, SeedHits{Weak: HitsOf(weak, gold), Student: HitsOf(student, gold), Ceiling: HitsOf(gold, gold), Agree: HitsOf(student, weak)})
 	}
-	all, right, wrong, err := PairedAgreement(seeds, 0.95, 400, 1)
+	all, right, wrong, err := PairedAgreement(seeds, 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}
+	want.SupervisorRight /= Float(want.NRight)
+	want.SupervisorWrong /= Float(want.NWrong)
 	for _, c := range []struct {
 		name string
 		got  Interval
@@ -184,7 +194,7 @@ func TestPairedAgreement(t *testing.T) {
 	}
 	// Three copies of one seed: no seed-to-seed variation, only test noise.
 	one := []SeedHits{seeds[0], seeds[0], seeds[0]}
-	all1, _, _, err := PairedAgreement(one, 0.95, 400, 1)
+	all1, _, _, err := PairedAgreement(one, 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,12 +204,12 @@ func TestPairedAgreement(t *testing.T) {
 	}
 	// A supervisor never wrong has no agreement on its errors.
 	perfect := SeedHits{Weak: seeds[0].Ceiling, Student: seeds[0].Student, Ceiling: seeds[0].Ceiling, Agree: seeds[0].Student}
-	_, _, w, err := PairedAgreement([]SeedHits{perfect}, 0.95, 100, 1)
+	_, _, w, err := PairedAgreement([]SeedHits{perfect}, 0.95)
 	if err != nil || w.Estimate.Defined() {
 		t.Errorf("a supervisor never wrong: agreement on its errors %v (err %v), want undefined", w, err)
 	}
 	seeds[1].Agree = nil
-	if _, _, _, err := PairedAgreement(seeds, 0.95, 100, 1); err == nil || !strings.Contains(err.Error(), "seed 1") {
+	if _, _, _, err := PairedAgreement(seeds, 0.95); err == nil || !strings.Contains(err.Error(), "seed 1") {
 		t.Errorf("missing per-row agreement: %v", err)
 	}
 }
@@ -226,18 +236,82 @@ func TestAgreeWrongDiff(t *testing.T) {
 		weak := hits(r, n, 0.7)
 		a, b = append(a, student(weak, 0.60)), append(b, student(weak, 0.50))
 	}
-	d, err := AgreeWrongDiff(a, b, 0.95, 400, 1)
+	d, err := AgreeWrongDiff(a, b, 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if Compare(d) != Beat || float64(d.Low) > 0.1 || float64(d.High) < 0.1 {
 		t.Errorf("0.60 vs 0.50 on the supervisor's errors: %s", d)
 	}
-	if same, _ := AgreeWrongDiff(a, a, 0.95, 100, 1); same.Estimate != 0 || same.Low != 0 || same.High != 0 {
+	if same, _ := AgreeWrongDiff(a, a, 0.95); same.Estimate != 0 || math.Abs(float64(same.Low)) > 1e-9 || math.Abs(float64(same.High)) > 1e-9 {
 		t.Errorf("a student against itself: %+v", same)
 	}
 	b[2].Weak = hits(r, n, 0.7)
-	if _, err := AgreeWrongDiff(a, b, 0.95, 100, 1); err == nil || !strings.Contains(err.Error(), "seed 2") {
+	if _, err := AgreeWrongDiff(a, b, 0.95); err == nil || !strings.Contains(err.Error(), "seed 2") {
 		t.Errorf("different supervisors accepted: %v", err)
+	}
+}
+
+// TestImitation: a student whose errors are independent of its
+// supervisor's shows no imitation (the interval holds 0); one that copies
+// the supervisor's errors shows it beyond the interval, and more copying
+// is more imitation (ImitationDiff).
+func TestImitation(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	const n = 3000
+	// Two classes: agreement is both right or both wrong.
+	student := func(weak Hits, copyErr float64) SeedHits {
+		st := make(Hits, n)
+		for i := range st {
+			st[i] = r.Float64() < 0.7 // independent of the supervisor
+			if !weak[i] && r.Float64() < copyErr {
+				st[i] = false // copies the supervisor's error
+			}
+		}
+		agree := make(Hits, n)
+		for i := range agree {
+			agree[i] = st[i] == weak[i]
+		}
+		return SeedHits{Weak: weak, Student: st, Ceiling: weak, Agree: agree}
+	}
+	var indep, copier []SeedHits
+	for range 5 {
+		weak := hits(r, n, 0.7)
+		indep, copier = append(indep, student(weak, 0)), append(copier, student(weak, 0.5))
+	}
+	none, err := Imitation(indep, 2, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Compare(none) != Tie {
+		t.Errorf("independent errors: imitation %s, verdict %v; want an interval holding 0", none, Compare(none))
+	}
+	some, _ := Imitation(copier, 2, 0.95)
+	// P(S wrong | W wrong) = 0.3 + 0.7·0.5 = 0.65 against P(S wrong) = 0.3 + 0.3·0.7·0.5 = 0.405.
+	if Compare(some) != Beat || float64(some.Low) > 0.245 || float64(some.High) < 0.245 {
+		t.Errorf("copying half the errors: imitation %s, want about 0.245 beyond 0", some)
+	}
+	d, err := ImitationDiff(copier, indep, 2, 0.95)
+	if err != nil || Compare(d) != Beat {
+		t.Errorf("copier − independent: %s (err %v)", d, err)
+	}
+}
+
+// TestPGRDiff: two students of one supervisor recovering a quarter and
+// three quarters of their gaps differ by about a half.
+func TestPGRDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	var a, b []SeedHits
+	for range 5 {
+		weak := hits(r, 4000, 0.6)
+		a = append(a, SeedHits{Weak: weak, Student: hits(r, 4000, 0.65), Ceiling: hits(r, 4000, 0.8)})
+		b = append(b, SeedHits{Weak: weak, Student: hits(r, 4000, 0.75), Ceiling: hits(r, 4000, 0.8)})
+	}
+	d, err := PGRDiff(a, b, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Compare(d) != Beat || float64(d.Low) > 0.5 || float64(d.High) < 0.5 {
+		t.Errorf("PGR 0.75 − 0.25: %s", d)
 	}
 }

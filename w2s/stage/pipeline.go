@@ -54,7 +54,7 @@ type Result struct {
 	// Agreement of student and supervisor predictions on the test set.
 	Agreement metrics.Agreement `json:"agreement"`
 	// Hits are the three models' per-example results on the test set, for
-	// intervals that resample test examples.
+	// intervals over test rows and seeds.
 	Hits   metrics.SeedHits `json:"hits"`
 	Counts split.Counts     `json:"counts"`
 	// StudentCurve is the student's training curve (gold test accuracy and
@@ -90,6 +90,9 @@ type CurvePoint struct {
 	// validation slice (losses.Validation): the honest early-stopping
 	// criterion of its loss.
 	ValLossWeak metrics.Float `json:"val_loss_weak"`
+	// TestHits says which of the curve's test rows the student got right
+	// at this point (intervals of early-stopping gains over rows and seeds).
+	TestHits metrics.Hits `json:"test_hits,omitempty"`
 }
 
 func curve(t *Trained) []CurvePoint {
@@ -105,7 +108,7 @@ func curve(t *Trained) []CurvePoint {
 			return metrics.NaN()
 		}
 		out = append(out, CurvePoint{Step: p.Step, Loss: metrics.Float(p.Loss), TestAcc: get("test_acc"), TestAUROC: get("test_auroc"),
-			ValAccWeak: get("val_acc_weak"), ValLossWeak: get("val_loss_weak")})
+			ValAccWeak: get("val_acc_weak"), ValLossWeak: get("val_loss_weak"), TestHits: p.Rows["test"]})
 	}
 	return out
 }

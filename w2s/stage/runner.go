@@ -23,7 +23,7 @@ import (
 // stored artifacts of the old code are not reused.
 const (
 	versionFeatures    = 1
-	versionTrained     = 2 // 2: curves carry val_loss_weak (each loss's own validation loss)
+	versionTrained     = 3 // 2: curves carry val_loss_weak (each loss's own validation loss); 3: length buckets, per-row test results at each evaluation
 	versionPredictions = 1
 )
 

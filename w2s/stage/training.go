@@ -318,7 +318,9 @@ func (r *Runner) fit(ctx context.Context, c *classifier, spec TrainSpec, targets
 			e.pred, e.trainer = pred.exec, tr
 		}
 	}
-	tr.Config, tr.Eval, tr.Progress = tc, r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest), r.progress(desc)
+	var rows map[string]metrics.Hits
+	tr.Config, tr.Eval, tr.Progress = tc, r.evaluator(ctx, pred, labels, spec.Loss, spec.CurveTest, &rows), r.progress(desc)
+	tr.EvalRows = func(int) map[string]metrics.Hits { return rows }
 	res, err := tr.Run(ctx, targetBatches(c, spec.Half, order, targets, C))
 	return res, order, e, err
 }
@@ -415,8 +417,9 @@ func resumedNote(step int) string {
 // evaluator measures a model during training: gold accuracy (and AUROC for
 // two classes) on the first limit test examples (0: all) and, given weak
 // labels with a validation slice, agreement with and cross-entropy against
-// those weak labels.
-func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, loss losses.Spec, limit int) train.EvalFn {
+// those weak labels. It leaves in *rows which of those test examples the
+// model got right ("test"), for the curve's per-row results.
+func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels, loss losses.Spec, limit int, rows *map[string]metrics.Hits) train.EvalFn {
 	return func(int) (map[string]float64, error) {
 		out := map[string]float64{}
 		test, err := r.set(ctx, SetTest)
@@ -432,6 +435,7 @@ func (r *Runner) evaluator(ctx context.Context, pred *predictor, labels *Labels,
 		}
 		gold := goldLabels(test)
 		out["test_acc"] = metrics.Accuracy(metrics.Argmax(probs), gold)
+		*rows = map[string]metrics.Hits{"test": metrics.HitsOf(metrics.Argmax(probs), gold)}
 		if len(probs[0]) == 2 {
 			out["test_auroc"] = metrics.AUROC(column(probs, 1), gold)
 		}

@@ -42,6 +42,9 @@ type Point struct {
 	LR       float64                  `json:"lr"`
 	GradNorm float64                  `json:"grad_norm"` // before clipping; never NaN
 	Metrics  map[string]metrics.Float `json:"metrics,omitempty"`
+	// Rows are per-row results of the evaluation (Trainer.EvalRows), for
+	// intervals over rows: which test rows the model got right.
+	Rows map[string]metrics.Hits `json:"rows,omitempty"`
 	// Compile is the compilation this run has done so far (graphs and
 	// time; XLA compiles once per graph and shapes), for progress output
 	// that reports step rates without it. Not stored.
@@ -60,11 +63,14 @@ type Result struct {
 
 // Trainer trains the trainable variables of Ctx.
 type Trainer struct {
-	Backend  backends.Backend
-	Ctx      *context.Context
-	Loss     LossFn
-	Config   Config
-	Eval     EvalFn   // optional
+	Backend backends.Backend
+	Ctx     *context.Context
+	Loss    LossFn
+	Config  Config
+	Eval    EvalFn // optional
+	// EvalRows, optional, is called right after each Eval and its per-row
+	// results join the curve's point (Point.Rows).
+	EvalRows func(step int) map[string]metrics.Hits
 	Progress Progress // optional; nil shows nothing
 	// Decay overrides which variables get weight decay (see Config.DecayAll).
 	Decay func(v *context.Variable) bool
@@ -321,6 +327,9 @@ func (t *Trainer) Run(ctx gocontext.Context, batches Batches) (*Result, error) {
 				for k, v := range ms {
 					pt.Metrics[k] = metrics.Float(v)
 				}
+			}
+			if t.EvalRows != nil {
+				pt.Rows = t.EvalRows(done)
 			}
 			pt.Compile = backend.Compiled().Sub(compiled)
 		}
