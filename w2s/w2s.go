@@ -24,6 +24,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
@@ -61,8 +62,20 @@ func Models(sizes ...string) []string {
 // Short is how tables name a model ("zoo/cpu/xl" → "xl").
 func Short(model string) string { return zoo.Short(model) }
 
-// Params is a model's non-embedding parameter count (0 when unknown).
-func Params(model string) int { return analysis.ModelParams(model) }
+// Params is a model's non-embedding parameter count, from its config.json
+// (0 when it cannot be found or read).
+func Params(model string) int {
+	dir, err := zoo.Resolve(context.Background(), model)
+	if err != nil {
+		return 0
+	}
+	cfg, err := checkpoint.ReadConfig(dir)
+	if err != nil {
+		return 0
+	}
+	_, nonEmb := cfg.NumParams()
+	return nonEmb
+}
 
 // Must returns v, or panics with err.
 func Must[T any](v T, err error) T {

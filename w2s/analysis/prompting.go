@@ -54,6 +54,7 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 	type acc struct {
 		zero, gold, weak, ftWeak, ftGold []metrics.Hits
 		demosGold, demosWeak, one        []float64
+		params                           int
 	}
 	accs := make([]acc, len(models))
 	var weakHits []metrics.Hits
@@ -86,6 +87,7 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 			a.gold = append(a.gold, stage.Hits(gold.Test))
 			a.weak = append(a.weak, stage.Hits(weakP.Test))
 			a.demosGold, a.demosWeak = append(a.demosGold, gold.Info.MeanDemos), append(a.demosWeak, weakP.Info.MeanDemos)
+			a.params = zero.Info.NonEmbeddingParams
 			a.one = append(a.one, oneAnswer(zero.Test), oneAnswer(gold.Test), oneAnswer(weakP.Test))
 			// Finetuned models, scored on the same test examples as the prompts.
 			student, err := r.TrainStudent(ctx, m, labels, loss)
@@ -116,7 +118,7 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 	}
 	for i, m := range models {
 		a := accs[i]
-		row := PromptRow{Model: m, Params: ModelParams(m), DemosGold: metrics.Mean(a.demosGold), DemosWeak: metrics.Mean(a.demosWeak)}
+		row := PromptRow{Model: m, Params: a.params, DemosGold: metrics.Mean(a.demosGold), DemosWeak: metrics.Mean(a.demosWeak)}
 		for _, x := range []struct {
 			hits []metrics.Hits
 			dst  *metrics.Interval

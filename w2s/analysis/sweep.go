@@ -97,8 +97,8 @@ type Summary struct {
 	// TrainAcc are the models' accuracies on their own training rows,
 	// means over seeds: how well each fit, beside its test accuracy.
 	TrainAcc stage.TrainAccuracies `json:"train_acc"`
-	// Non-embedding parameters of the two models (0 when unknown): the
-	// compute axis of the paper's charts.
+	// Non-embedding parameters of the two models, as the results counted
+	// them when loading the models: the size axis of the paper's charts.
 	WeakParams   int `json:"weak_params"`
 	StrongParams int `json:"strong_params"`
 }
@@ -167,7 +167,7 @@ func Summarize(rows []*stage.Result) ([]Summary, error) {
 func summarize(g []*stage.Result) (Summary, error) {
 	r0 := g[0]
 	s := Summary{WeakModel: r0.WeakModel, StrongModel: r0.StrongModel, Loss: r0.Loss,
-		WeakParams: ModelParams(r0.WeakModel), StrongParams: ModelParams(r0.StrongModel)}
+		WeakParams: r0.WeakParams, StrongParams: r0.StrongParams}
 	var hits []metrics.SeedHits
 	var pgr, ag, agR, agW, wl []float64
 	var tw, ts, tc, tf []float64
@@ -215,19 +215,6 @@ func (sw *Sweep) seedHits(weak, strong string, loss losses.Spec) []metrics.SeedH
 		hs[i] = r.Hits
 	}
 	return hs
-}
-
-// ModelParams is a model's non-embedding parameter count, from its build
-// record (ladder models) or its config.json; 0 when it cannot be found.
-func ModelParams(name string) int {
-	dir, err := zoo.Resolve(context.Background(), name)
-	if err != nil {
-		return 0
-	}
-	if rec, err := zoo.ReadRecord(dir); err == nil {
-		return rec.NonEmbeddingParams
-	}
-	return 0
 }
 
 // Majority is the accuracy of always answering the test set's most common

@@ -15,6 +15,7 @@ package split
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -41,6 +42,13 @@ type Config struct {
 	// hyperparameters are chosen on its half TuneA (training) and half
 	// TuneB (scoring). 0: no tuning pool.
 	NTune int
+	// MaxPerGroup, when positive, is the most rows a set takes from one
+	// group (the group's other rows then go to no set), and groups are
+	// visited in a random order weighted by their size, so every row keeps
+	// about the same chance of being drawn while a set spans many groups
+	// (SST-2: 2,000 rows from 1,000 sentences or more, not all the phrases
+	// of a few hundred). 0: sets take whole groups, in a uniform order.
+	MaxPerGroup int
 }
 
 // TuneShare is the largest share of a pool the tuning pool takes.
@@ -103,10 +111,14 @@ func Make(pool, test []tasks.Example, numClasses int, c Config) (*Splits, error)
 	units := groupUnits(clean)
 	s.Counts.Groups = len(units)
 	if c.NTune > 0 {
-		units = s.carveTune(units, TuneRows(len(clean), c.NTune))
+		units = s.carveTune(units, TuneRows(len(clean), c.NTune), c.MaxPerGroup)
 	}
-	unused := &rows{numClasses: numClasses, balance: c.Balance, units: units}
-	shuffleUnits(unused.units, c.Seed)
+	unused := &rows{numClasses: numClasses, balance: c.Balance, units: units, perGroup: c.MaxPerGroup}
+	if c.MaxPerGroup > 0 {
+		weightedOrder(unused.units, c.Seed)
+	} else {
+		shuffleUnits(unused.units, c.Seed)
+	}
 
 	nDocs := c.NDocs
 	if nDocs == 0 {
@@ -163,29 +175,37 @@ func groupUnits(xs []tasks.Example) [][]tasks.Example {
 	return units
 }
 
-// carveTune takes whole units in the order of a hash of their content
-// (the same for every seed) into TuneA until it holds n/2 rows, then into
+// carveTune takes units in an order fixed by a hash of their content (the
+// same for every seed; weighted by size when perGroup is set, at most
+// perGroup rows of each) into TuneA until it holds n/2 rows, then into
 // TuneB until it holds n/2 more, and returns the units left.
-func (s *Splits) carveTune(units [][]tasks.Example, n int) [][]tasks.Example {
+func (s *Splits) carveTune(units [][]tasks.Example, n, perGroup int) [][]tasks.Example {
 	if n < 2 {
 		return units
 	}
 	order := make([]int, len(units))
-	hashes := make([]uint64, len(units))
+	keys := make([]float64, len(units))
 	for i, u := range units {
 		order[i] = i
 		h := fnv.New64a()
 		h.Write([]byte(u[0].Key()))
-		hashes[i] = h.Sum64()
+		keys[i] = float64(h.Sum64()>>11) / (1 << 53) // uniform in [0, 1)
+		if perGroup > 0 {
+			keys[i] = weightKey(keys[i], len(u))
+		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return hashes[order[a]] < hashes[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
 	taken := make([]bool, len(units))
 	for _, i := range order {
+		rows := units[i]
+		if perGroup > 0 && len(rows) > perGroup {
+			rows = rows[:perGroup]
+		}
 		switch {
 		case len(s.TuneA) < n/2:
-			s.TuneA = append(s.TuneA, units[i]...)
+			s.TuneA = append(s.TuneA, rows...)
 		case len(s.TuneB) < n-n/2:
-			s.TuneB = append(s.TuneB, units[i]...)
+			s.TuneB = append(s.TuneB, rows...)
 		default:
 			continue
 		}
@@ -243,6 +263,7 @@ type rows struct {
 	units      [][]tasks.Example
 	numClasses int
 	balance    bool
+	perGroup   int // most rows a set takes of a group (0: all)
 	rest       int // rows of groups a set took only part of: given to no set
 }
 
@@ -265,6 +286,9 @@ func (r *rows) take(n int) ([]tasks.Example, error) {
 	for _, u := range r.units {
 		took := 0
 		for _, e := range u {
+			if r.perGroup > 0 && took == r.perGroup {
+				break
+			}
 			if len(out) < n && (quota == nil || quota[e.Label] > 0) {
 				out = append(out, e)
 				took++
@@ -323,6 +347,35 @@ func balanceNote(quota []int) string {
 func shuffle(xs []tasks.Example, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0x5b1175))
 	r.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
+}
+
+// weightedOrder orders units at random, a unit of k rows as likely to come
+// first as k units of one row (Efraimidis and Spirakis' weighted sampling
+// without replacement), and shuffles the rows within each unit: a set that
+// takes a few rows per unit then draws rows with about equal chances.
+func weightedOrder(us [][]tasks.Example, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0x3e16))
+	keys := make([]float64, len(us))
+	for i, u := range us {
+		keys[i] = weightKey(r.Float64(), len(u))
+		r.Shuffle(len(u), func(a, b int) { u[a], u[b] = u[b], u[a] })
+	}
+	idx := make([]int, len(us))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([][]tasks.Example, len(us))
+	for i, j := range idx {
+		sorted[i] = us[j]
+	}
+	copy(us, sorted)
+}
+
+// weightKey turns a uniform draw u into a sort key (ascending) under which
+// a unit of weight w comes first w times as often as one of weight 1.
+func weightKey(u float64, w int) float64 {
+	return -math.Log(max(u, 1e-300)) / float64(w)
 }
 
 // shuffleUnits permutes units as shuffle permutes rows (units of one row

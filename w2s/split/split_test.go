@@ -167,10 +167,18 @@ func TestLoadTask(t *testing.T) {
 
 // TestGroupsStayTogether: rows of one group land in one set (or in none),
 // for every seed, and the tuning pool is the same for every seed and
-// disjoint from every seed's sets.
+// disjoint from every seed's sets; with MaxPerGroup a set takes at most
+// that many rows of a group, and large groups are drawn as often as their
+// rows would be.
 func TestGroupsStayTogether(t *testing.T) {
+	for _, perGroup := range []int{0, 1} {
+		groupsStayTogether(t, perGroup)
+	}
+}
+
+func groupsStayTogether(t *testing.T, perGroup int) {
 	var pool []tasks.Example
-	for g := range 300 {
+	for g := range 600 {
 		for j := range 1 + g%4 { // groups of 1 to 4 rows
 			pool = append(pool, tasks.Example{Text: fmt.Sprintf("g%d r%d", g, j), Label: (g + j) % 2, Group: fmt.Sprint("g", g)})
 		}
@@ -178,7 +186,7 @@ func TestGroupsStayTogether(t *testing.T) {
 	test := synthetic(50, "t", 2)
 	var tune []tasks.Example
 	for seed := range uint64(5) {
-		s, err := Make(pool, test, 2, Config{NDocs: 200, NVal: 40, NExtra: 1, NTune: 60, Seed: seed})
+		s, err := Make(pool, test, 2, Config{NDocs: 200, NVal: 40, NExtra: 1, NTune: 60, Seed: seed, MaxPerGroup: perGroup})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,8 +207,16 @@ func TestGroupsStayTogether(t *testing.T) {
 		} else if got := append(append([]tasks.Example{}, s.TuneA...), s.TuneB...); !reflect.DeepEqual(got, tune) {
 			t.Fatalf("seed %d: the tuning pool differs from seed 0's", seed)
 		}
-		if s.Counts.Groups != 300 {
-			t.Errorf("seed %d: %d groups, want 300", seed, s.Counts.Groups)
+		if s.Counts.Groups != 600 {
+			t.Errorf("seed %d: %d groups, want 600", seed, s.Counts.Groups)
+		}
+		if perGroup > 0 {
+			n := map[string]int{}
+			for _, e := range append(append([]tasks.Example{}, s.A...), s.B...) {
+				if n[e.Group]++; n[e.Group] > perGroup {
+					t.Fatalf("seed %d: %d rows of group %s in one set", seed, n[e.Group], e.Group)
+				}
+			}
 		}
 	}
 	// Without a tuning pool the sets are those of the rows alone.
@@ -230,7 +246,7 @@ func TestSST2PhrasesDoNotStraddleSplits(t *testing.T) {
 		t.Error("no pool row dropped for repeating a test phrase; the real data has some")
 	}
 	for seed := range uint64(5) {
-		s, err := Make(d.Pool, d.Test, 2, Config{NDocs: 4000, NVal: 200, NTest: 10000, NExtra: 4, NTune: 4000, Seed: seed})
+		s, err := Make(d.Pool, d.Test, 2, Config{NDocs: 4000, NVal: 200, NTest: 10000, NExtra: 4, NTune: 4000, MaxPerGroup: d.Task.MaxPerGroup, Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,6 +280,15 @@ func TestSST2PhrasesDoNotStraddleSplits(t *testing.T) {
 		}
 		if seed == 0 {
 			t.Logf("sst2: %d pool rows (%d dropped as phrases of test rows), test %d; %s", len(d.Pool), d.Leaked, len(d.Test), strings.ReplaceAll(s.Counts.String(), "\n", "; "))
+		}
+		// A set spans many sentences: at most MaxPerGroup rows of each.
+		for name, set := range sets {
+			perGroup := map[string]int{}
+			for _, e := range set {
+				if perGroup[e.Group]++; e.Group != "" && perGroup[e.Group] > d.Task.MaxPerGroup && name != "test" {
+					t.Fatalf("seed %d: set %s holds %d rows of group %s", seed, name, perGroup[e.Group], e.Group)
+				}
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ func LoadTask(ctx context.Context, name string, opt tasks.LoadOptions, c Config)
 		return nil, err
 	}
 	c.NDocs = min(c.NDocs, len(d.Pool)-c.NVal)
+	c.MaxPerGroup = d.Task.MaxPerGroup
 	s, err := Make(d.Pool, d.Test, d.Task.NumClasses(), c)
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", name, err)

@@ -37,6 +37,10 @@ type Result struct {
 	Loss        losses.Spec `json:"loss"`
 	Seed        uint64      `json:"seed"`
 	Probe       bool        `json:"probe"`
+	// Non-embedding parameters of the two models, counted when they were
+	// loaded: the size axis of the paper's charts.
+	WeakParams   int `json:"weak_params"`
+	StrongParams int `json:"strong_params"`
 
 	Weak    Scores `json:"weak"` // the supervisor on the test set
 	Student Scores `json:"student"`
@@ -184,6 +188,10 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	res := &Result{Task: r.Task, Loss: losses.Spec(student.Spec.Loss), Scale: r.Budget.Scale, Seed: r.Seed, Probe: r.Budget.Probe,
 		WeakModel: weakLabels.Model, StrongModel: student.Spec.Model.Name, Counts: s.Counts, StudentCurve: curve(student), Truncated: student.Info.Truncated}
 	res.Weak, res.Student, res.Ceiling = Score(wt), Score(st), Score(ct)
+	res.StrongParams = student.Info.NonEmbeddingParams
+	if weakLabels.Trained != nil {
+		res.WeakParams = weakLabels.Trained.Info.NonEmbeddingParams
+	}
 	res.TrainAcc = train
 	res.Hits = metrics.SeedHits{Weak: Hits(wt), Student: Hits(st), Ceiling: Hits(ct),
 		Agree: metrics.HitsOf(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs))}

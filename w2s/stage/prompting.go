@@ -38,6 +38,8 @@ type PromptInfo struct {
 	QueriesCut      int     // queries that alone exceeded the context
 	Seconds         float64
 	Accuracy, AUROC metrics.Float
+	// NonEmbeddingParams is the prompted model's size, counted when loaded.
+	NonEmbeddingParams int
 }
 
 // Prompted are the predictions of a prompted language model on the test
@@ -105,6 +107,7 @@ func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *
 		return err
 	}
 	prompts, info := r.encodePrompts(tok, task, test, demos, spec.K, m.Config.NPositions)
+	_, info.NonEmbeddingParams = m.Config.NumParams()
 	res := SetProbs{Gold: goldLabels(test)}
 	if res.Probs, err = r.scorePrompts(ctx, m, prompts, tok.EOS(), task.NumClasses()); err != nil {
 		return err

@@ -144,6 +144,7 @@ type SplitSpec struct {
 	Data               string
 	NDocs, NVal, NTest int
 	NTune              int
+	MaxPerGroup        int `json:",omitempty"`
 	Balance            bool
 	Seed               uint64
 }
@@ -154,7 +155,7 @@ func (r *Runner) splitSpec(ctx context.Context) (SplitSpec, error) {
 		return SplitSpec{}, err
 	}
 	b := r.Budget
-	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.NTune, b.Balance, r.Seed}, nil
+	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.NTune, r.data.Task.MaxPerGroup, b.Balance, r.Seed}, nil
 }
 
 // nDocs is the training rows asked for: PairNDocs for preference tasks.
@@ -200,12 +201,21 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 			r.Task, len(r.data.Pool), r.data.Files, b.NVal, minRows*(2+r.Extra)/2, minRows/2)
 	}
 	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
-		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra, NTune: b.NTune})
+		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra, NTune: b.NTune, MaxPerGroup: r.data.Task.MaxPerGroup})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", r.Task, err)
 	}
 	r.splits = s
 	return s, nil
+}
+
+// TaskData returns the task's formatted data, loading it (and making the
+// splits) first if needed.
+func (r *Runner) TaskData() (*tasks.Data, error) {
+	if _, err := r.Splits(context.Background()); err != nil {
+		return nil, err
+	}
+	return r.data, nil
 }
 
 // pool is the head's input: "" (the last token, the default) or "mean".

@@ -46,6 +46,11 @@ func testRunner(t *testing.T, task string, root string, probe bool) (*Runner, *b
 
 func checkResult(t *testing.T, r *Result) {
 	t.Helper()
+	// The tiny models are HF-layout checkpoints without a build record:
+	// their sizes come from loading them.
+	if r.WeakParams <= 0 || r.StrongParams <= r.WeakParams {
+		t.Errorf("model sizes: weak %d, strong %d non-embedding parameters", r.WeakParams, r.StrongParams)
+	}
 	for name, v := range map[string]metrics.Float{"weak": r.Weak.Accuracy, "student": r.Student.Accuracy,
 		"ceiling": r.Ceiling.Accuracy, "weak labels": r.WeakLabelAcc, "agreement": r.Agreement.All} {
 		if !(v >= 0 && v <= 1) {

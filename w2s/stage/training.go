@@ -66,6 +66,9 @@ type TrainInfo struct {
 	// ResumedFrom is the step this training continued from after an
 	// interruption (0: it ran from the start).
 	ResumedFrom int `json:",omitempty"`
+	// Params and NonEmbeddingParams are the base model's sizes, counted
+	// when it was loaded (any checkpoint, with or without a build record).
+	Params, NonEmbeddingParams int
 }
 
 // TrainSupervisor finetunes (or probes) the weak model on gold half A.
@@ -210,6 +213,7 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 	}
 	info := TrainInfo{Steps: steps, Examples: n, Truncated: truncated, Seconds: time.Since(start).Seconds(),
 		FinalLoss: res.Curve[len(res.Curve)-1].Loss, ResumedFrom: res.ResumedFrom}
+	info.Params, info.NonEmbeddingParams = c.cfg.NumParams()
 	padding := ""
 	if !c.probe {
 		info.RealTokens, info.PaddedTokens = tokenCounts(c.enc[spec.Half], order)

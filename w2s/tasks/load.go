@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/hub"
@@ -261,4 +262,41 @@ func dropRows(xs []Example, drop []int) []Example {
 		out = append(out, x)
 	}
 	return out
+}
+
+// Records returns the source records of examples by their IDs
+// ("task:split:file:row"), in order, reading each file of the data once:
+// the rows of a split in the dataset's own fields, for other tools.
+func (d *Data) Records(ids []string) ([]records.Record, error) {
+	byBase := map[string]string{}
+	for _, f := range d.Files {
+		byBase[filepath.Base(f)] = f
+	}
+	loaded := map[string][]records.Record{}
+	out := make([]records.Record, len(ids))
+	for i, id := range ids {
+		parts := strings.Split(id, ":")
+		if len(parts) < 4 {
+			return nil, fmt.Errorf("task %s: example id %q is not task:split:file:row", d.Task.Name, id)
+		}
+		file, rowText := parts[len(parts)-2], parts[len(parts)-1]
+		path, ok := byBase[file]
+		if !ok {
+			return nil, fmt.Errorf("task %s: example %s names file %s, which the task did not read", d.Task.Name, id, file)
+		}
+		recs, ok := loaded[path]
+		if !ok {
+			var err error
+			if recs, err = records.ReadFile(path); err != nil {
+				return nil, fmt.Errorf("task %s: %w", d.Task.Name, err)
+			}
+			loaded[path] = recs
+		}
+		row, err := strconv.Atoi(rowText)
+		if err != nil || row < 0 || row >= len(recs) {
+			return nil, fmt.Errorf("task %s: example %s: no row %s in %s (%d records)", d.Task.Name, id, rowText, path, len(recs))
+		}
+		out[i] = recs[row]
+	}
+	return out, nil
 }

@@ -18,8 +18,10 @@ func init() {
 		HF:     Source{Folder: "hf/sst2", HFRepo: "nyu-mll/glue", HFConfig: "sst2", HFTrain: "train", HFTest: "validation"},
 		Format: textLabel("sentence", "label"),
 		// GLUE's training rows are phrases of treebank sentences: a phrase
-		// and its sentence must not straddle two splits.
-		Group: PhraseGroups,
+		// and its sentence must not straddle two splits, and a set takes at
+		// most two phrases of a sentence, so 2,000 rows span 1,000
+		// sentences or more.
+		Group: PhraseGroups, MaxPerGroup: 2,
 	})
 	register(&Task{
 		Name: "imdb", Description: "IMDB movie reviews: is the review positive?",

@@ -82,6 +82,10 @@ type Task struct {
 	// Example.Group) from the whole pool and test set, and returns the pool
 	// rows that repeat test content and must be dropped (PhraseGroups).
 	Group func(pool, test []Example) (leaks []int)
+	// MaxPerGroup, when positive, is the most rows of one group a set of
+	// an experiment takes (split.Config.MaxPerGroup): many small groups
+	// rather than a few whole ones.
+	MaxPerGroup int
 
 	spec *FileSpec // for tasks made by RegisterFile
 }

@@ -18,6 +18,8 @@ func dataCmd() *cobra.Command {
 		cfg      split.Config
 		corpora  bool
 		download bool
+		export   string
+		scale    string
 	)
 	cmd := &cobra.Command{
 		Use:   "data [task...]",
@@ -27,11 +29,19 @@ folders ($W2S_DATA, then the cache), or downloads it from the Hugging Face hub
 with --download, and prints its source files and the counts of a split:
 halves A and B of --n-docs training rows, --n-val validation rows and
 --n-test test rows for --seed. With one task it also shows an example.
+--export DIR --scale S writes one task's split exactly as the experiments
+at scale S and --seed use it, for inspection with other tools.
 --corpora lists the pretraining corpora, decontaminated against every
 task's test split.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			names := args
+			if export != "" {
+				if len(names) != 1 || scale == "" {
+					return fmt.Errorf("--export needs one task and --scale (the budget whose split it writes)")
+				}
+				return exportSplits(cmd.Context(), w, names[0], scale, cfg.Seed, export)
+			}
 			if len(names) == 0 {
 				names = tasks.Names()
 			}
@@ -57,6 +67,8 @@ task's test split.`,
 	f.Uint64Var(&cfg.Seed, "seed", 0, "split seed")
 	f.BoolVar(&corpora, "corpora", false, "also list the pretraining corpora")
 	f.BoolVar(&download, "download", false, "download missing datasets from the Hugging Face hub")
+	f.StringVar(&export, "export", "", "write the sets of TASK's split at --scale and --seed (A, B, val, test, tuneA, tuneB) as JSON Lines in the dataset's own fields into this folder")
+	f.StringVar(&scale, "scale", "", "with --export: the scale whose budget makes the split (ci, cpu, gpu)")
 	return cmd
 }
 
