@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // Budget sets sizes and training budgets; a scale changes these, never the
@@ -108,12 +109,22 @@ func (b Budget) WithHead(head string) Budget {
 }
 
 // DefaultModels are the ladder sizes a sweep uses when none are named: the
-// smallest, the middle and the largest of the scale's ladder.
+// smallest, the middle and the largest of the scale's ladder, so that a
+// first run spans the whole ladder (cpu: xxxs, s, xl, 12,000× apart in
+// pretraining compute).
 func DefaultModels(scale string) []string {
-	sizes := []string{"xs", "m", "xl"}
-	out := make([]string, len(sizes))
-	for i, s := range sizes {
-		out[i] = "zoo/" + scale + "/" + s
+	s, err := zoo.GetScale(scale)
+	if err != nil || len(s.Sizes) == 0 {
+		return nil
+	}
+	n := len(s.Sizes)
+	idx := []int{0, n / 2, n - 1}
+	if n < 3 {
+		idx = idx[n-1:]
+	}
+	var out []string
+	for _, i := range idx {
+		out = append(out, zoo.Name(scale, s.Sizes[i].Name))
 	}
 	return out
 }

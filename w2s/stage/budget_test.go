@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,19 @@ func TestHyperFor(t *testing.T) {
 	} {
 		if got := c.b.HyperFor(c.model); got != c.want {
 			t.Errorf("%s budget, HyperFor(%q) = %+v, want %+v", c.b.Scale, c.model, got, c.want)
+		}
+	}
+}
+
+// TestDefaultModelsSpanTheLadder: a sweep with no models named runs the
+// bottom, the middle and the top of the scale's ladder.
+func TestDefaultModelsSpanTheLadder(t *testing.T) {
+	for scale, want := range map[string][]string{
+		"cpu": {"zoo/cpu/xxxs", "zoo/cpu/s", "zoo/cpu/xl"},
+		"ci":  {"zoo/ci/xs", "zoo/ci/m", "zoo/ci/xl"},
+	} {
+		if got := DefaultModels(scale); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", scale, got, want)
 		}
 	}
 }

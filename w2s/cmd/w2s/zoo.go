@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/ladder"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -25,7 +27,68 @@ func zooCmd() *cobra.Command {
 	}
 	var scale string
 	cmd.PersistentFlags().StringVar(&scale, "scale", "", "ci, cpu or gpu (default $W2S_SCALE, else cpu)")
-	cmd.AddCommand(zooBuildCmd(&scale), zooListCmd(&scale), zooVerifyCmd(&scale), zooProbeCmd(&scale), zooExploreCmd(&scale))
+	cmd.AddCommand(zooBuildCmd(&scale), zooListCmd(&scale), zooVerifyCmd(&scale), zooProbeCmd(&scale), zooExploreCmd(&scale), zooCeilingsCmd(&scale))
+	return cmd
+}
+
+// zooCeilingsCmd measures what the ladder shows on tasks: every rung
+// finetuned on gold labels, over seeds, beside the majority class.
+func zooCeilingsCmd(scale *string) *cobra.Command {
+	var f experimentFlags
+	var models []string
+	cmd := &cobra.Command{
+		Use:   "ceilings",
+		Short: "Every rung finetuned on gold labels of each --task, over seeds: test accuracy with its interval beside the majority class",
+		Long: `Trains (or reads from the store) the gold-trained ceiling of every ladder
+model on each task of --task (comma-separated) under every seed — the same
+stage every sweep's ceilings are — and prints one row per task: always
+answering the majority class, each rung's test accuracy over all test rows
+and seeds with its 95% interval, the span from the bottom rung to the top
+with its paired interval, and whether the ladder learns the task (some rung
+beats the majority class by 3 standard errors). Neighbouring rungs whose
+accuracy falls by more than one standard error are listed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.scale == "" {
+				f.scale = *scale
+			}
+			newRunner, budget, err := f.setup(cmd)
+			if err != nil {
+				return err
+			}
+			if len(models) == 0 {
+				s, err := zoo.GetScale(f.scale)
+				if err != nil {
+					return err
+				}
+				for _, z := range s.Sizes {
+					models = append(models, zoo.Name(s.Name, z.Name))
+				}
+			}
+			for i, m := range models {
+				models[i] = f.model(m)
+			}
+			var lcs []*analysis.LadderCeilings
+			for _, task := range strings.Split(f.task, ",") {
+				var rs []*stage.Runner
+				for _, seed := range f.seedList(budget) {
+					r, err := newRunner(task, f.scale, seed)
+					if err != nil {
+						return err
+					}
+					rs = append(rs, r)
+				}
+				lc, err := analysis.RunLadderCeilings(cmd.Context(), rs, models)
+				if err != nil {
+					return err
+				}
+				lcs = append(lcs, lc)
+			}
+			return analysis.LadderCeilingsTable(cmd.OutOrStdout(), lcs)
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: every rung of the scale's ladder)")
 	return cmd
 }
 

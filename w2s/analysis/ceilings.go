@@ -1,0 +1,139 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/zoo"
+)
+
+// LadderCeilings is what a ladder shows on one task: the test accuracy of
+// every rung finetuned on gold labels (the ceiling stage of every sweep,
+// half B), over the same test rows and seeds, beside always answering the
+// majority class; the span from the bottom rung to the top with its
+// paired interval; and whether accuracy rises with compute.
+type LadderCeilings struct {
+	Task     string             `json:"task"`
+	Scale    string             `json:"scale"`
+	Seeds    []uint64           `json:"seeds"`
+	TestRows int                `json:"test_rows"`
+	Models   []string           `json:"models"` // from weakest to strongest
+	Params   []int              `json:"params"` // non-embedding parameters
+	Acc      []metrics.Interval `json:"acc"`    // each model's ceiling, over rows and seeds
+	Majority float64            `json:"majority"`
+	// Span is the top rung's accuracy minus the bottom rung's (paired).
+	Span metrics.Interval `json:"span"`
+	// Dips lists neighbouring rungs where the larger is below the smaller
+	// by more than one standard error of their paired difference.
+	Dips []string `json:"dips,omitempty"`
+}
+
+// RunLadderCeilings trains (or reads from the store) every model's gold
+// ceiling under each runner (one per seed, one task) and measures it.
+func RunLadderCeilings(ctx context.Context, runners []*stage.Runner, models []string) (*LadderCeilings, error) {
+	if len(runners) == 0 || len(models) == 0 {
+		return nil, fmt.Errorf("ladder ceilings: need seeds and models")
+	}
+	lc := &LadderCeilings{Task: runners[0].Task, Scale: runners[0].Budget.Scale, Models: models, Majority: math.NaN()}
+	hits := make([][]metrics.Hits, len(models))
+	lc.Params = make([]int, len(models))
+	for _, r := range runners {
+		lc.Seeds = append(lc.Seeds, r.Seed)
+		s, err := r.Splits(ctx)
+		if err != nil {
+			return nil, err
+		}
+		lc.Majority = majority(s.Counts.ClassesTest)
+		for i, m := range models {
+			t, err := r.TrainCeiling(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			p, err := r.Evaluate(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			h := stage.Hits(p.Sets[stage.SetTest])
+			hits[i] = append(hits[i], h)
+			lc.TestRows, lc.Params[i] = len(h), t.Info.NonEmbeddingParams
+		}
+	}
+	for i := range models {
+		acc, err := metrics.CrossedMean(metrics.HitsMatrix(hits[i]), Level)
+		if err != nil {
+			return nil, err
+		}
+		lc.Acc = append(lc.Acc, acc)
+		if i == 0 {
+			continue
+		}
+		d, err := metrics.PairedDiff(hits[i], hits[i-1], Level)
+		if err != nil {
+			return nil, err
+		}
+		if d.SE.Defined() && float64(d.Estimate) < -float64(d.SE) {
+			lc.Dips = append(lc.Dips, fmt.Sprintf("%s below %s by %.3f (SE %.3f)", zoo.Short(models[i]), zoo.Short(models[i-1]), -float64(d.Estimate), float64(d.SE)))
+		}
+	}
+	var err error
+	if lc.Span, err = metrics.PairedDiff(hits[len(models)-1], hits[0], Level); err != nil {
+		return nil, err
+	}
+	return lc, nil
+}
+
+// Learnt reports whether some rung beats always answering the majority
+// class by metrics.GapSEs standard errors of its accuracy.
+func (lc *LadderCeilings) Learnt() bool {
+	for _, a := range lc.Acc {
+		if se := float64(a.SE); se > 0 && float64(a.Estimate)-lc.Majority >= metrics.GapSEs*se {
+			return true
+		}
+	}
+	return false
+}
+
+// LadderCeilingsTable writes one row per task: the majority class, every
+// rung's ceiling with its interval, the span and whether the task is
+// learnt; then the dips, and the caption.
+func LadderCeilingsTable(w io.Writer, lcs []*LadderCeilings) error {
+	if len(lcs) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"task", "test rows", "majority"}
+	for _, m := range lcs[0].Models {
+		head = append(head, zoo.Short(m))
+	}
+	head = append(head, "top − bottom [95%]", "learnt")
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, lc := range lcs {
+		row := []string{lc.Task, fmt.Sprint(lc.TestRows), fmt.Sprintf("%.3f", lc.Majority)}
+		for _, a := range lc.Acc {
+			row = append(row, ivs(a))
+		}
+		learnt := "yes"
+		if !lc.Learnt() {
+			learnt = "no"
+		}
+		row = append(row, ivs(lc.Span), learnt)
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, lc := range lcs {
+		if len(lc.Dips) > 0 {
+			fmt.Fprintf(w, "%s: accuracy falls with compute beyond one standard error: %s\n", lc.Task, strings.Join(lc.Dips, "; "))
+		}
+	}
+	_, err := fmt.Fprintf(w, "gold-trained ceilings (half B) of every rung, scale %s, seeds %v; means over test rows and seeds, %s; "+
+		"learnt: some rung beats the majority class by %g standard errors\n", lcs[0].Scale, lcs[0].Seeds, IntervalNote, metrics.GapSEs)
+	return err
+}
