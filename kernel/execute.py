@@ -4,13 +4,19 @@ Usage: execute.py NOTEBOOK TARGET KERNEL TIMEOUT
 
 Used by kernel/run (run with Debian's /usr/bin/python3, which has nbclient).
 Each code cell's progress and time is printed on standard output as it
-runs, so a long notebook shows where it is. On a cell error the notebook is
+runs, so a long notebook shows where it is; while a cell runs, the
+progress lines it shows in the notebook (the training step, rate and time
+left; how many experiments of a sweep are done) are relayed there too, at
+most every RELAY_SECONDS per line, and the summary line of each call when
+it ends. On a cell error the notebook is
 still saved, up to and including the failing cell, and that cell's error
 and stderr are printed: GoNB reports a failed cell only as "exit status 2",
 the reason is in the cell's stderr.
 """
 
+import html
 import os
+import re
 import sys
 import tempfile
 import time
@@ -59,6 +65,56 @@ def failed_cell(nb):
     return None, None
 
 
+RELAY_SECONDS = 15
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def text_of(markup):
+    """The visible text of a bit of HTML, on one line."""
+    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+
+
+class RelayClient(NotebookClient):
+    """A NotebookClient that relays the notebook's progress lines (displays
+    of class w2s-status) and call summaries (<summary>) to standard output
+    while a cell runs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shown = {}  # display id -> (time shown, text)
+
+    def process_message(self, msg, cell, cell_index):
+        try:
+            self._relay(msg)
+        except Exception:  # a relay must never break the execution
+            pass
+        return super().process_message(msg, cell, cell_index)
+
+    def _relay(self, msg):
+        if msg.get("msg_type") not in ("display_data", "update_display_data"):
+            return
+        content = msg.get("content", {})
+        markup = content.get("data", {}).get("text/html", "")
+        if isinstance(markup, list):
+            markup = "".join(markup)
+        if "<summary>" in markup:
+            summary = markup.split("<summary>", 1)[1].split("</summary>", 1)[0]
+            print(f"    {text_of(summary)}", flush=True)
+            return
+        if "w2s-status" not in markup:
+            return
+        key = content.get("transient", {}).get("display_id", "")
+        text = text_of(markup)
+        shown, last = self._shown.get(key, (0.0, ""))
+        now = time.monotonic()
+        # The first line of a new stage at once, then at most every
+        # RELAY_SECONDS.
+        if text and (not last or now - shown >= RELAY_SECONDS or text.split(":")[0] != last.split(":")[0]):
+            self._shown[key] = (now, text)
+            print(f"    {text}", flush=True)
+
+
 def main():
     src, target, kernel, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     nb = nbformat.read(src, as_version=4)
@@ -81,7 +137,7 @@ def main():
         if cell_index in started:
             print(f"  cell {code.index(cell_index) + 1}/{len(code)} done in {time.monotonic() - started[cell_index]:.1f}s", flush=True)
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+    client = RelayClient(nb, timeout=timeout, kernel_name=kernel,
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
                             on_cell_execute=on_start, on_cell_executed=on_done)
     try:

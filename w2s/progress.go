@@ -54,12 +54,61 @@ func (p *notebookProgress) show(done int, pt *train.Point) {
 		msg += fmt.Sprintf(", loss %.4f", pt.Loss)
 		if rate := train.StepRate(done-p.from, time.Since(p.start), pt.Compile); rate > 0 {
 			left := time.Duration(float64(p.total-done) / rate * float64(time.Second))
-			msg += fmt.Sprintf(", %s left", left.Round(time.Second))
+			msg += fmt.Sprintf(", %.1f steps/s, %s left", rate, left.Round(time.Second))
 		}
 		msg += train.CompileNote(pt.Compile)
 	}
-	gonbui.UpdateHTML(p.id, fmt.Sprintf(`<div style="font-family:monospace;font-size:12px">`+
-		`<progress value="%.3f" max="1" style="width:200px"></progress> %s</div>`, frac, html.EscapeString(msg)))
+	gonbui.UpdateHTML(p.id, statusHTML(frac, msg))
+}
+
+// statusHTML is a progress line in a notebook. Its class, w2s-status, lets
+// a headless runner (kernel/execute.py) relay the line to its terminal.
+func statusHTML(frac float64, msg string) string {
+	return fmt.Sprintf(`<div class="w2s-status" style="font-family:monospace;font-size:12px">`+
+		`<progress value="%.3f" max="1" style="width:200px"></progress> %s</div>`, frac, html.EscapeString(msg))
+}
+
+// rowStatus shows, in a notebook, how far a call of many experiments has
+// got: experiments done of all, how long it has run, and an estimate of
+// the time left from the experiments it had to compute (stored ones take
+// no time). Outside a notebook it shows nothing: the log lines say it.
+type rowStatus struct {
+	what                string
+	id                  string
+	total, done, stored int
+	start               time.Time
+}
+
+func newRowStatus(what string, total int) *rowStatus {
+	s := &rowStatus{what: what, total: total, start: time.Now()}
+	if gonbui.IsNotebook {
+		s.id = "w2s-rows-" + gonbui.UniqueId()
+		gonbui.UpdateHTML(s.id, statusHTML(0, fmt.Sprintf("%s: %d experiments to run", what, total)))
+	}
+	return s
+}
+
+// row records one experiment done; computed says whether it computed any
+// stage (or came whole from the store).
+func (s *rowStatus) row(computed bool) {
+	s.done++
+	if !computed {
+		s.stored++
+	}
+	if s.id == "" {
+		return
+	}
+	if s.done == s.total {
+		gonbui.UpdateHTML(s.id, "")
+		return
+	}
+	elapsed := time.Since(s.start)
+	msg := fmt.Sprintf("%s: %d of %d experiments done (%d from the store) in %s", s.what, s.done, s.total, s.stored, elapsed.Round(time.Second))
+	if c := s.done - s.stored; c > 0 {
+		left := time.Duration(float64(elapsed) / float64(c) * float64(s.total-s.done))
+		msg += fmt.Sprintf("; about %s left if the rest must be computed", left.Round(time.Minute))
+	}
+	gonbui.UpdateHTML(s.id, statusHTML(float64(s.done)/float64(s.total), msg))
 }
 
 func (p *notebookProgress) Done() { gonbui.UpdateHTML(p.id, "") }

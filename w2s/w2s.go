@@ -164,9 +164,17 @@ func SweepFrom(task, weak string, strongs []string, lossNames ...string) *analys
 }
 
 func runSweep(spec analysis.SweepSpec) *analysis.Sweep {
-	defer stageLog.summary(fmt.Sprintf("sweep of %s", spec.Task))()
+	what := fmt.Sprintf("sweep of %s", spec.Task)
+	defer stageLog.summary(what)()
 	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) { return RunnerFor(task, seed), nil }
-	return Must(analysis.RunSweep(Context(), spec, newRunner, nil))
+	status := newRowStatus(what, len(spec.Seeds)*len(spec.PairIndices())*len(spec.Losses))
+	made := artifacts().Made("")
+	onRow := func(*stage.Result) {
+		now := artifacts().Made("")
+		status.row(now > made)
+		made = now
+	}
+	return Must(analysis.RunSweep(Context(), spec, newRunner, onRow))
 }
 
 // SweepTasks sweeps each task and returns the sweeps with their medians
