@@ -201,6 +201,21 @@ func Bootstrapping(task string, chain []string, loss string) *analysis.Bootstrap
 	return Must(analysis.RunBootstrapping(Context(), Runners(task), chain, losses.Spec(loss)))
 }
 
+// LabelErrors trains strong's student on labels as accurate as weak's but
+// wrong in other ways (the supervisor's, soft and hard; random flips;
+// errors a bag-of-words model would make; errors where the supervisor is
+// unsure), over the scale's seeds.
+func LabelErrors(task, weak, strong, loss string) *analysis.LabelErrors {
+	defer stageLog.summary("label errors")()
+	return Must(analysis.RunLabelErrors(Context(), Runners(task), weak, strong, losses.Spec(loss), analysis.DefaultLabelSources))
+}
+
+// FindRandomErrors and FindSoftLabels are the verdicts of LabelErrors.
+func FindRandomErrors(le *analysis.LabelErrors) analysis.Finding { return analysis.FindRandomErrors(le) }
+
+// FindSoftLabels: do soft labels teach more than hard ones?
+func FindSoftLabels(le *analysis.LabelErrors) analysis.Finding { return analysis.FindSoftLabels(le) }
+
 // Prompting compares zero-shot and k-shot prompting (gold and weak labels)
 // with finetuning, for each model, over the scale's seeds.
 func Prompting(task, weak string, models []string, k int, loss string) *analysis.PromptingComparison {

@@ -282,3 +282,35 @@ func TestMedianOverTasks(t *testing.T) {
 		t.Errorf("undefined PGR not written as null: %s", raw)
 	}
 }
+
+// TestLabelErrorsRun trains a student on each label source with the tiny
+// test models: every source's labels are exactly as accurate on half B as
+// the supervisor's, the comparisons are paired against the hard
+// supervisor's student, and the table names every source.
+func TestLabelErrorsRun(t *testing.T) {
+	ms := models(t)
+	rs := runners(t, runnerFactory(t, t.TempDir()), "sst2", 0, 1)
+	le, err := RunLabelErrors(context.Background(), rs, ms[0], ms[1], "xent", DefaultLabelSources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(le.Sources) != len(DefaultLabelSources) {
+		t.Fatalf("%d sources", len(le.Sources))
+	}
+	acc := le.Sources[0].LabelAcc.Estimate
+	for _, s := range le.Sources {
+		if s.LabelAcc.Estimate != acc || s.LabelAcc.N != 2 {
+			t.Errorf("%s: label accuracy %v, the supervisor's %v", s.LabelSource, s.LabelAcc, acc)
+		}
+		if !s.Student.Estimate.Defined() || !s.VsSupervisorHard.Estimate.Defined() {
+			t.Errorf("%s: student %v, vs hard supervisor %v", s.LabelSource, s.Student, s.VsSupervisorHard)
+		}
+	}
+	if hard := le.Sources[1]; hard.VsSupervisorHard.Estimate != 0 {
+		t.Errorf("the hard supervisor's student against itself: %v", hard.VsSupervisorHard)
+	}
+	var b strings.Builder
+	if err := le.Table(&b); err != nil || !strings.Contains(b.String(), "supervisor, hard") || !strings.Contains(b.String(), "unsure") {
+		t.Errorf("table %v:\n%s", err, b.String())
+	}
+}

@@ -410,3 +410,32 @@ func TestFindFewShot(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelErrorFindings: the two verdicts of the label-error study, one
+// case per outcome, from the paired differences they are judged on.
+func TestLabelErrorFindings(t *testing.T) {
+	for _, c := range []struct {
+		diff metrics.Interval
+		want Outcome
+	}{
+		{iv(0.02, 0.01), Reproduced},
+		{iv(-0.02, 0.01), NotReproduced},
+		{iv(0.002, 0.01), Inconclusive},
+		{oneSeed, NotMeasurable},
+	} {
+		le := &LabelErrors{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Sources: []SourceResult{
+			{LabelSource: LabelSource{stage.SourceSupervisor, false}, VsSupervisorHard: c.diff},
+			{LabelSource: LabelSource{stage.SourceSupervisor, true}, VsSupervisorHard: iv(0, 0)},
+			{LabelSource: LabelSource{stage.SourceRandom, true}, VsSupervisorHard: c.diff},
+		}}
+		if f := FindRandomErrors(le); f.Outcome != c.want {
+			t.Errorf("random − supervisor %v: %v, want %v", c.diff, f.Outcome, c.want)
+		}
+		if f := FindSoftLabels(le); f.Outcome != c.want {
+			t.Errorf("soft − hard %v: %v, want %v", c.diff, f.Outcome, c.want)
+		}
+	}
+	if f := FindRandomErrors(&LabelErrors{}); f.Outcome != NotMeasurable {
+		t.Errorf("no sources: %v", f.Outcome)
+	}
+}

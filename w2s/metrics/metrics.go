@@ -217,3 +217,40 @@ func ComputeAgreement(student, supervisor, gold []int) Agreement {
 	}
 	return Agreement{All: frac(same, len(student)), SupervisorRight: frac(sameR, nR), SupervisorWrong: frac(sameW, nW), NRight: nR, NWrong: nW}
 }
+
+// ECEBins is the number of equal-width confidence bins of ECE.
+const ECEBins = 10
+
+// ECE is the expected calibration error of class probabilities against
+// gold labels: predictions are binned by their confidence (the largest
+// probability) into ECEBins equal bins, and ECE is the mean over rows of
+// |accuracy − mean confidence| of their bin. 0 is perfectly calibrated;
+// NaN for no rows.
+func ECE(probs [][]float64, gold []int) float64 {
+	if len(probs) == 0 {
+		return math.NaN()
+	}
+	var n, right [ECEBins]int
+	var conf [ECEBins]float64
+	for i, p := range probs {
+		c, best := 0, 0.0
+		for k, x := range p {
+			if x > best {
+				c, best = k, x
+			}
+		}
+		b := min(ECEBins-1, int(best*ECEBins))
+		n[b]++
+		conf[b] += best
+		if c == gold[i] {
+			right[b]++
+		}
+	}
+	var e float64
+	for b := range n {
+		if n[b] > 0 {
+			e += math.Abs(float64(right[b])-conf[b]) / float64(len(probs))
+		}
+	}
+	return e
+}

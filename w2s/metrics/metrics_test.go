@@ -95,3 +95,18 @@ func TestPairAccuracy(t *testing.T) {
 		t.Errorf("pair accuracy %g, want 0.75 (chosen scored higher in 3 of 4)", a)
 	}
 }
+
+func TestECE(t *testing.T) {
+	gold := []int{0, 0, 1, 1}
+	// Confident and right: ECE 0.1 (confidence 0.9, accuracy 1).
+	if e := ECE([][]float64{{0.9, 0.1}, {0.9, 0.1}, {0.1, 0.9}, {0.1, 0.9}}, gold); math.Abs(e-0.1) > 1e-12 {
+		t.Errorf("ECE %g, want 0.1", e)
+	}
+	// Confidence 0.75 with 3 of 4 right: calibrated.
+	if e := ECE([][]float64{{0.75, 0.25}, {0.75, 0.25}, {0.25, 0.75}, {0.75, 0.25}}, gold); math.Abs(e) > 1e-12 {
+		t.Errorf("ECE %g, want 0", e)
+	}
+	if !math.IsNaN(ECE(nil, nil)) {
+		t.Error("ECE of no rows")
+	}
+}

@@ -14,11 +14,16 @@ import (
 type Scores struct {
 	Accuracy metrics.Float `json:"accuracy"`
 	AUROC    metrics.Float `json:"auroc"` // undefined (null) for more than two classes
+	// ECE is the expected calibration error of the probabilities
+	// (metrics.ECE): what soft labels of this model carry beyond its
+	// predictions.
+	ECE metrics.Float `json:"ece"`
 }
 
 // Score evaluates predictions on the test set against gold labels.
 func Score(test SetProbs) Scores {
-	s := Scores{Accuracy: metrics.Float(metrics.Accuracy(metrics.Argmax(test.Probs), test.Gold)), AUROC: metrics.NaN()}
+	s := Scores{Accuracy: metrics.Float(metrics.Accuracy(metrics.Argmax(test.Probs), test.Gold)), AUROC: metrics.NaN(),
+		ECE: metrics.Float(metrics.ECE(test.Probs, test.Gold))}
 	if len(test.Probs) > 0 && len(test.Probs[0]) == 2 {
 		s.AUROC = metrics.Float(metrics.AUROC(column(test.Probs, 1), test.Gold))
 	}

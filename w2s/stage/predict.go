@@ -17,6 +17,9 @@ type Labels struct {
 	Model    string   // the base model of the classifier that made them
 	Trained  *Trained // that classifier
 	Sets     map[string]SetProbs
+	// Source is how labels derived from a supervisor's were made
+	// (SourceLabels); "" for a classifier's own predictions.
+	Source string
 }
 
 // SetProbs are the probabilities a classifier gives the examples of a set.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,67 @@ func earlyStopCmd() *cobra.Command {
 		func(cmd *cobra.Command, rs []*stage.Runner, weak, strong string, loss losses.Spec) (printer, error) {
 			return analysis.RunEarlyStopping(cmd.Context(), rs, weak, strong, loss)
 		})
+}
+
+func errorsCmd() *cobra.Command {
+	var sourceNames []string
+	cmd := pairCmd("errors", "Which weak-label errors does a student copy? Students trained on labels as accurate as their supervisor's but wrong in other ways, over seeds",
+		func(cmd *cobra.Command, rs []*stage.Runner, weak, strong string, loss losses.Spec) (printer, error) {
+			sources, err := labelSources(sourceNames)
+			if err != nil {
+				return nil, err
+			}
+			le, err := analysis.RunLabelErrors(cmd.Context(), rs, weak, strong, loss, sources)
+			if err != nil {
+				return nil, err
+			}
+			return labelErrorsReport{le}, nil
+		})
+	cmd.Long = `Trains the strong student on labels from each --sources source, every one as
+accurate on half B as the weak supervisor's labels, class by class:
+"supervisor" (its soft probabilities), "supervisor-hard" (their argmax),
+"random" (gold labels flipped at random), "bow" (gold flipped on the rows
+a bag-of-words model finds hardest), "unsure" (gold flipped on the rows the
+supervisor is least confident about). Prints each student's test
+accuracy, its difference from the student of the supervisor's hard labels
+(paired over test rows and seeds), PGR against the same supervisor and
+ceiling, how often it repeats the wrong labels of half B, its calibration
+error, and the verdicts of the two questions asked.`
+	cmd.Flags().StringSliceVar(&sourceNames, "sources", []string{"supervisor", "supervisor-hard", "random", "bow", "unsure"}, "label sources (see above)")
+	return cmd
+}
+
+// labelSources parses --sources.
+func labelSources(names []string) ([]analysis.LabelSource, error) {
+	var out []analysis.LabelSource
+	for _, n := range names {
+		switch n {
+		case "supervisor":
+			out = append(out, analysis.LabelSource{Source: stage.SourceSupervisor})
+		case "supervisor-hard":
+			out = append(out, analysis.LabelSource{Source: stage.SourceSupervisor, Hard: true})
+		case stage.SourceRandom, stage.SourceBoW, stage.SourceUnsure:
+			out = append(out, analysis.LabelSource{Source: n, Hard: true})
+		default:
+			return nil, fmt.Errorf("--sources: unknown source %q (want supervisor, supervisor-hard, random, bow, unsure)", n)
+		}
+	}
+	return out, nil
+}
+
+// labelErrorsReport prints the comparison and its findings.
+type labelErrorsReport struct{ le *analysis.LabelErrors }
+
+func (r labelErrorsReport) Table(w io.Writer) error {
+	if err := r.le.Table(w); err != nil {
+		return err
+	}
+	for _, f := range []analysis.Finding{analysis.FindRandomErrors(r.le), analysis.FindSoftLabels(r.le)} {
+		if _, err := fmt.Fprintf(w, "%s: %s (%s)\n", f.Claim, f.Outcome, f.Evidence); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func generativeCmd() *cobra.Command {

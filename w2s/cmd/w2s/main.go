@@ -9,6 +9,7 @@
 //	w2s cache   list, size and clean the artifact store
 //	w2s tune    finetuning settings per model, chosen on gold rows that are not test rows
 //	w2s earlystop, bootstrap, prompting, generative, reward   the analyses
+//	w2s errors  which weak-label errors a student copies (beyond the paper)
 package main
 
 import (
@@ -45,6 +46,6 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().String("backend", "", "cpu, gpu or xla:/abs/plugin.so (default $W2S_BACKEND, $GOMLX_BACKEND, else cpu)")
 	root.AddCommand(envCmd(), trainCmd(), dataCmd(), zooCmd(), runCmd(), sweepCmd(), cacheCmd(),
-		earlyStopCmd(), bootstrapCmd(), promptingCmd(), generativeCmd(), rewardCmd(), tuneCmd())
+		earlyStopCmd(), bootstrapCmd(), promptingCmd(), generativeCmd(), rewardCmd(), errorsCmd(), tuneCmd())
 	return root
 }
