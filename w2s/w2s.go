@@ -211,7 +211,9 @@ func LabelErrors(task, weak, strong, loss string) *analysis.LabelErrors {
 }
 
 // FindRandomErrors and FindSoftLabels are the verdicts of LabelErrors.
-func FindRandomErrors(le *analysis.LabelErrors) analysis.Finding { return analysis.FindRandomErrors(le) }
+func FindRandomErrors(le *analysis.LabelErrors) analysis.Finding {
+	return analysis.FindRandomErrors(le)
+}
 
 // FindSoftLabels: do soft labels teach more than hard ones?
 func FindSoftLabels(le *analysis.LabelErrors) analysis.Finding { return analysis.FindSoftLabels(le) }
