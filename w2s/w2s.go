@@ -311,6 +311,9 @@ func (e Environment) String() string {
 	plugin := "pure-Go backend (no PJRT plugin)"
 	if e.Plugin != "" {
 		plugin = fmt.Sprintf("PJRT plugin %s (%s, PJRT C API %s)", e.Plugin, e.PluginPackage, e.PJRTVersion)
+		if e.CompileCache != "" {
+			plugin += "; compiled graphs kept in " + e.CompileCache
+		}
 	}
 	return fmt.Sprintf("backend %s on %s: %s; %s; threads: %s; scale %s; cache %s", e.Backend, e.Platform, e.Device, plugin, e.Threads, e.Scale, e.Cache)
 }

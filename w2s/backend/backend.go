@@ -150,7 +150,9 @@ func newGo(config string) (backends.Backend, error) {
 
 var (
 	pluginsMu sync.Mutex
-	plugins   = map[backends.Backend]string{} // plugin path of each XLA backend made here
+	plugins   = map[backends.Backend]string{} // plugin path each XLA backend made here loaded
+	realOf    = map[backends.Backend]string{} // the real plugin, where a wrapper was loaded
+	cacheNote = map[backends.Backend]string{} // why the compile cache is off, if it is
 )
 
 func newXLA(plugin string) (backends.Backend, error) {
@@ -171,7 +173,16 @@ func newXLA(plugin string) (backends.Backend, error) {
 			os.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir="+dir)
 		}
 	}
-	config := abs
+	load, note := abs, ""
+	if cpu {
+		// Compiled executables persist across processes (compilecache.go).
+		if wrapper, err := cachingPlugin(abs); err == nil {
+			load = wrapper
+		} else {
+			note = err.Error()
+		}
+	}
+	config := load
 	if cpu {
 		// Host buffers can be shared with the CPU device instead of copied.
 		config += ",shared_buffers"
@@ -182,7 +193,7 @@ func newXLA(plugin string) (backends.Backend, error) {
 	}
 	b := &timed{x}
 	pluginsMu.Lock()
-	plugins[b] = abs
+	plugins[b], realOf[b], cacheNote[b] = load, abs, note
 	pluginsMu.Unlock()
 	return b, nil
 }
@@ -216,6 +227,9 @@ type Info struct {
 	Device        string // human description
 	Plugin        string // PJRT plugin path, for XLA
 	PluginPackage string // the Python package that installed the plugin, with its version ("xla-cpu-pjrt 0.0.1")
+	// CompileCache is where compiled executables persist across processes
+	// ("" when they do not), or why not.
+	CompileCache string
 	PJRTVersion   string // the PJRT C API version the plugin reports ("0.81")
 	Devices       int
 	Threads       string // who runs the work, and on how many threads
@@ -243,10 +257,16 @@ func Describe(b backends.Backend) Info {
 	}
 	info.Threads = fmt.Sprintf("Go: GOMAXPROCS=%d of %d CPUs", info.MaxProcs, info.CPUs)
 	pluginsMu.Lock()
-	info.Plugin = plugins[b]
+	loaded, note := plugins[b], cacheNote[b]
+	info.Plugin = realOf[b]
 	pluginsMu.Unlock()
 	if info.Plugin == "" {
 		return info
+	}
+	if loaded != info.Plugin {
+		info.CompileCache = CompileCacheDir()
+	} else if note != "" {
+		info.CompileCache = "off: " + note
 	}
 	info.Platform = "cuda"
 	if isCPUPlugin(info.Plugin) {
@@ -256,7 +276,7 @@ func Describe(b backends.Backend) Info {
 	if info.Devices > 0 {
 		info.Device = b.DeviceDescription(0)
 	}
-	if p, err := pjrt.GetPlugin(info.Plugin); err == nil { // the loaded singleton
+	if p, err := pjrt.GetPlugin(loaded); err == nil { // the loaded singleton
 		major, minor := p.Version()
 		info.PJRTVersion = fmt.Sprintf("%d.%d", major, minor)
 	}

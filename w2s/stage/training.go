@@ -219,10 +219,7 @@ func (r *Runner) train(ctx context.Context, spec TrainSpec, dir string, labels *
 		info.RealTokens, info.PaddedTokens = tokenCounts(c.enc[spec.Half], order)
 		padding = fmt.Sprintf(", %d real tokens in %d positions (%.2f×)", info.RealTokens, info.PaddedTokens, float64(info.PaddedTokens)/float64(max(1, info.RealTokens)))
 	}
-	compiled := fmt.Sprintf("compiled %d graphs in %s", res.Compile.Graphs, res.Compile.Time.Round(100*time.Millisecond))
-	if res.Compile.Graphs == 0 {
-		compiled = "compiled nothing"
-	}
+	compiled := res.Compile.String()
 	if e != nil && e.reused {
 		compiled += ", reused the graphs of an earlier training"
 	}

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
@@ -18,13 +17,10 @@ type Progress interface {
 // CompileNote is ", compiled 3 graphs in 4.2s" (empty when nothing was
 // compiled), for progress lines.
 func CompileNote(c backend.Compilation) string {
-	switch c.Graphs {
-	case 0:
+	if c.Graphs == 0 {
 		return ""
-	case 1:
-		return fmt.Sprintf(", compiled 1 graph in %s", c.Time.Round(100*time.Millisecond))
 	}
-	return fmt.Sprintf(", compiled %d graphs in %s", c.Graphs, c.Time.Round(100*time.Millisecond))
+	return ", " + c.String()
 }
 
 // StepRate is steps per second over an interval, compilation left out.

@@ -35,6 +35,9 @@ func envCmd() *cobra.Command {
 				row("pjrt plugin", info.Plugin)
 				row("plugin package", orUnknown(info.PluginPackage))
 				row("pjrt c api", orUnknown(info.PJRTVersion)+" (go-xla "+info.GoXLA+" speaks 0.83)")
+				if info.CompileCache != "" {
+					row("compile cache", info.CompileCache)
+				}
 			}
 			row("threads", info.Threads)
 			row("python env", paths.Venv())
