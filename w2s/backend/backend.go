@@ -230,15 +230,15 @@ type Info struct {
 	// CompileCache is where compiled executables persist across processes
 	// ("" when they do not), or why not.
 	CompileCache string
-	PJRTVersion   string // the PJRT C API version the plugin reports ("0.81")
-	Devices       int
-	Threads       string // who runs the work, and on how many threads
-	GoMLX         string
-	GoXLA         string
-	Go            string
-	OS            string
-	CPUs          int // logical CPUs of the machine
-	MaxProcs      int // GOMAXPROCS: the threads Go runs on at once
+	PJRTVersion  string // the PJRT C API version the plugin reports ("0.81")
+	Devices      int
+	Threads      string // who runs the work, and on how many threads
+	GoMLX        string
+	GoXLA        string
+	Go           string
+	OS           string
+	CPUs         int // logical CPUs of the machine
+	MaxProcs     int // GOMAXPROCS: the threads Go runs on at once
 }
 
 // Describe reports what b is and the versions around it.
