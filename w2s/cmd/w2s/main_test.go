@@ -87,6 +87,13 @@ func TestTrainPrintsCurveAndResumes(t *testing.T) {
 	if _, err := run(t, "train", "--corpus", filepath.Join(dir, "missing.txt")); err == nil {
 		t.Error("missing corpus accepted")
 	}
+	// Defaults that depend on --steps follow it: 6 steps, no flag set for
+	// the warm-up (once 20 steps, longer than the run).
+	short := []string{"train", "--corpus", corpus, "--layers", "1", "--width", "16", "--heads", "2",
+		"--context", "16", "--batch", "4", "--steps", "6", "--out", ""}
+	if out, err := run(t, short...); err != nil || !strings.Contains(out, "final validation loss") {
+		t.Errorf("train --steps 6: %v\n%s", err, out)
+	}
 }
 
 // TestSweepOverTasks: a sweep of several tasks writes each task's results

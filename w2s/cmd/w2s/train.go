@@ -32,6 +32,13 @@ curve, and saves the model in the Hugging Face GPT-2 layout. Interrupted
 runs resume from their last saved state when run again with the same flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Defaults that depend on --steps follow it.
+			if lm.Config.Warmup < 0 {
+				lm.Config.Warmup = lm.Config.Steps / 15
+			}
+			if lm.Config.EvalEvery < 0 {
+				lm.Config.EvalEvery = max(1, lm.Config.Steps/12)
+			}
 			return runTrain(cmd, corpus, lm)
 		},
 	}
@@ -43,8 +50,8 @@ runs resume from their last saved state when run again with the same flags.`,
 	f.IntVar(&lm.Context, "context", 64, "context length in bytes")
 	f.IntVar(&lm.Batch, "batch", 16, "sequences per step")
 	f.IntVar(&lm.Config.Steps, "steps", 300, "optimizer steps")
-	f.IntVar(&lm.Config.Warmup, "warmup", 20, "warm-up steps")
-	f.IntVar(&lm.Config.EvalEvery, "eval-every", 25, "evaluate every k steps")
+	f.IntVar(&lm.Config.Warmup, "warmup", -1, "warm-up steps (default a 15th of --steps)")
+	f.IntVar(&lm.Config.EvalEvery, "eval-every", -1, "evaluate every k steps (default a 12th of --steps)")
 	f.Float64Var(&lm.Config.LR, "lr", 3e-3, "peak learning rate")
 	f.Float64Var(&lm.Config.WeightDecay, "weight-decay", 0.01, "decoupled weight decay")
 	f.Float64Var(&lm.Config.ClipNorm, "clip", 1, "global gradient-norm clip (0: off)")
