@@ -8,8 +8,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/w2s-lab/w2s/w2s/bow"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -27,6 +29,10 @@ type LadderCeilings struct {
 	Params   []int              `json:"params"` // non-embedding parameters
 	Acc      []metrics.Interval `json:"acc"`    // each model's ceiling, over rows and seeds
 	Majority float64            `json:"majority"`
+	// BoW is the bag-of-words baseline (TF-IDF logistic regression)
+	// trained on the same gold rows of half B, scored on the same test rows
+	// and seeds.
+	BoW metrics.Interval `json:"bow"`
 	// Span is the top rung's accuracy minus the bottom rung's (paired).
 	Span metrics.Interval `json:"span"`
 	// Dips lists neighbouring rungs where the larger is below the smaller
@@ -42,6 +48,7 @@ func RunLadderCeilings(ctx context.Context, runners []*stage.Runner, models []st
 	}
 	lc := &LadderCeilings{Task: runners[0].Task, Scale: runners[0].Budget.Scale, Models: models, Majority: math.NaN()}
 	hits := make([][]metrics.Hits, len(models))
+	var bowHits []metrics.Hits
 	lc.Params = make([]int, len(models))
 	for _, r := range runners {
 		lc.Seeds = append(lc.Seeds, r.Seed)
@@ -50,6 +57,11 @@ func RunLadderCeilings(ctx context.Context, runners []*stage.Runner, models []st
 			return nil, err
 		}
 		lc.Majority = majority(s.Counts.ClassesTest)
+		bh, err := tfidfHits(s.B, s.Test, r.TaskInfo().NumClasses())
+		if err != nil {
+			return nil, err
+		}
+		bowHits = append(bowHits, bh)
 		for i, m := range models {
 			t, err := r.TrainCeiling(ctx, m)
 			if err != nil {
@@ -85,7 +97,28 @@ func RunLadderCeilings(ctx context.Context, runners []*stage.Runner, models []st
 	if lc.Span, err = metrics.PairedDiff(hits[len(models)-1], hits[0], Level); err != nil {
 		return nil, err
 	}
+	if lc.BoW, err = metrics.CrossedMean(metrics.HitsMatrix(bowHits), Level); err != nil {
+		return nil, err
+	}
 	return lc, nil
+}
+
+// tfidfHits trains the TF-IDF baseline on train's texts and gold labels and
+// marks which test rows it gets right.
+func tfidfHits(train, test []tasks.Example, classes int) (metrics.Hits, error) {
+	texts, labels := make([]string, len(train)), make([]int, len(train))
+	for i, e := range train {
+		texts[i], labels[i] = e.Key(), e.Label
+	}
+	m, err := bow.Train(texts, labels, classes, bow.Options{Bigrams: true})
+	if err != nil {
+		return nil, err
+	}
+	testTexts, gold := make([]string, len(test)), make([]int, len(test))
+	for i, e := range test {
+		testTexts[i], gold[i] = e.Key(), e.Label
+	}
+	return metrics.HitsOf(metrics.Argmax(m.Predict(testTexts)), gold), nil
 }
 
 // Learnt reports whether some rung beats always answering the majority
@@ -107,14 +140,14 @@ func LadderCeilingsTable(w io.Writer, lcs []*LadderCeilings) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"task", "test rows", "majority"}
+	head := []string{"task", "test rows", "majority", "TF-IDF"}
 	for _, m := range lcs[0].Models {
 		head = append(head, zoo.Short(m))
 	}
 	head = append(head, "top − bottom [95%]", "learnt")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, lc := range lcs {
-		row := []string{lc.Task, fmt.Sprint(lc.TestRows), fmt.Sprintf("%.3f", lc.Majority)}
+		row := []string{lc.Task, fmt.Sprint(lc.TestRows), fmt.Sprintf("%.3f", lc.Majority), ivs(lc.BoW)}
 		for _, a := range lc.Acc {
 			row = append(row, ivs(a))
 		}
@@ -133,7 +166,8 @@ func LadderCeilingsTable(w io.Writer, lcs []*LadderCeilings) error {
 			fmt.Fprintf(w, "%s: accuracy falls with compute beyond one standard error: %s\n", lc.Task, strings.Join(lc.Dips, "; "))
 		}
 	}
-	_, err := fmt.Fprintf(w, "gold-trained ceilings (half B) of every rung, scale %s, seeds %v; means over test rows and seeds, %s; "+
+	_, err := fmt.Fprintf(w, "gold-trained ceilings (half B) of every rung, scale %s, seeds %v, beside always answering the majority class and a TF-IDF "+
+		"logistic regression (word unigrams and bigrams) trained on the same gold rows; means over test rows and seeds, %s; "+
 		"learnt: some rung beats the majority class by %g standard errors\n", lcs[0].Scale, lcs[0].Seeds, IntervalNote, metrics.GapSEs)
 	return err
 }
