@@ -25,17 +25,25 @@ type Data struct {
 	// Carved is true when the test set was carved out of the pool file.
 	Carved bool
 	// Leaked counts pool rows dropped because they repeat a phrase of a
-	// test row (Task.Group).
+	// test row (Task.Group) or belong to a group that has test rows (the
+	// same passage or scenario in the pool file and the test file).
 	Leaked int
+	// Skipped counts records the task's framing leaves out (ErrSkip).
+	Skipped int
 }
 
 // Source says where the data came from: the folder and name of each file
-// read ("sst2/train.jsonl.gz, sst2/test.jsonl"), and the share of the pool
-// carved out as the test set when there was no test file.
+// read ("sst2/train.jsonl.gz, sst2/test.jsonl"; the task's whole data
+// folder when it is nested, "ethics/justice/train.jsonl"), and the share of
+// the pool carved out as the test set when there was no test file.
 func (d *Data) Source() string {
 	var files []string
 	for _, f := range d.Files {
-		files = append(files, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
+		dir := filepath.Base(filepath.Dir(f))
+		if folder := d.Task.Local.Folder; folder != "" && strings.HasSuffix(filepath.ToSlash(filepath.Dir(f)), "/"+folder) {
+			dir = folder
+		}
+		files = append(files, dir+"/"+filepath.Base(f))
 	}
 	source := strings.Join(files, ", ")
 	if d.Carved {
@@ -86,6 +94,10 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 			}
 		}
 		return t.read(train, test)
+	}
+	if t.HF.HFRepo == "" {
+		return nil, fmt.Errorf("task %s: no local data: looked for %s/{%s}.{jsonl,jsonl.gz,parquet} in %v (this task has no Hugging Face source to download)%s",
+			name, t.Local.Folder, t.Local.Train, roots, paths.RelativeDataHint())
 	}
 	hfRoots := append([]string{}, roots...)
 	if !slices.Contains(hfRoots, cache) {
@@ -204,11 +216,15 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 			d.Files = append(d.Files, f)
 			for i, r := range recs {
 				ex, err := t.format(r, f, i)
+				if err == ErrSkip {
+					d.Skipped++
+					continue
+				}
 				if err != nil {
 					return nil, nil, err
 				}
 				ex.ID = fmt.Sprintf("%s:%s:%s:%d", t.Name, split, filepath.Base(f), i)
-				if carve && t.inTest(r) {
+				if carve && t.inTest(r, ex) {
 					test = append(test, ex)
 				} else {
 					pool = append(pool, ex)
@@ -237,6 +253,8 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		leaks := t.Group(d.Pool, d.Test)
 		d.Pool, d.Leaked = dropRows(d.Pool, leaks), len(leaks)
 	}
+	leaks := groupLeaks(d.Pool, d.Test)
+	d.Pool, d.Leaked = dropRows(d.Pool, leaks), d.Leaked+len(leaks)
 	if len(d.Pool) == 0 {
 		return nil, fmt.Errorf("task %s: the training pool is empty (files %v)", t.Name, trainFiles)
 	}
@@ -244,6 +262,25 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		return nil, fmt.Errorf("task %s: the test set is empty (files %v)", t.Name, append(trainFiles, testFiles...))
 	}
 	return d, nil
+}
+
+// groupLeaks lists (ascending) the pool rows whose group also has test
+// rows: a passage or scenario the test set asks about must not be in
+// training under another question.
+func groupLeaks(pool, test []Example) []int {
+	inTest := map[string]bool{}
+	for _, e := range test {
+		if e.Group != "" {
+			inTest[e.Group] = true
+		}
+	}
+	var leaks []int
+	for i, e := range pool {
+		if e.Group != "" && inTest[e.Group] {
+			leaks = append(leaks, i)
+		}
+	}
+	return leaks
 }
 
 // dropRows returns xs without the rows at the (ascending) indices drop.
