@@ -235,6 +235,14 @@ func (s *Splits) carveTune(units [][]tasks.Example, n int) [][]tasks.Example {
 	return rest
 }
 
+// TestSet is the test set an experiment scores with NTest n: test
+// deduplicated and, when n > 0, cut to n rows after a fixed shuffle (the
+// same for every seed).
+func TestSet(test []tasks.Example, n int) []tasks.Example {
+	kept, _ := testSet(test, n)
+	return kept
+}
+
 // testSet is the test set, deduplicated and cut to nTest (0: all) after a
 // fixed shuffle, so it is the same for every seed. seen holds the keys of
 // the whole deduplicated set, not only the rows kept, so that no pool row

@@ -21,7 +21,10 @@ type Data struct {
 	Task  *Task
 	Pool  []Example // training candidates
 	Test  []Example
-	Files []string // the files read
+	Files []string // the files read: the pool's, then the test set's
+	// TestFiles are the files of Files that hold the test set (none when
+	// it was carved out of the pool).
+	TestFiles []string
 	// Carved is true when the test set was carved out of the pool file.
 	Carved bool
 	// Leaked counts pool rows dropped because they repeat a phrase of a
@@ -37,19 +40,24 @@ type Data struct {
 // folder when it is nested, "ethics/justice/train.jsonl"), and the share of
 // the pool carved out as the test set when there was no test file.
 func (d *Data) Source() string {
-	var files []string
-	for _, f := range d.Files {
-		dir := filepath.Base(filepath.Dir(f))
-		if folder := d.Task.Local.Folder; folder != "" && strings.HasSuffix(filepath.ToSlash(filepath.Dir(f)), "/"+folder) {
-			dir = folder
-		}
-		files = append(files, dir+"/"+filepath.Base(f))
-	}
-	source := strings.Join(files, ", ")
+	source := strings.Join(d.Names(d.Files), ", ")
 	if d.Carved {
 		source += fmt.Sprintf(" (test carved: %.0f%%)", 100*d.Task.CarveTest)
 	}
 	return source
+}
+
+// Names names files as Source does: by folder and file name.
+func (d *Data) Names(files []string) []string {
+	var names []string
+	for _, f := range files {
+		dir := filepath.Base(filepath.Dir(f))
+		if folder := d.Task.Local.Folder; folder != "" && strings.HasSuffix(filepath.ToSlash(filepath.Dir(f)), "/"+folder) {
+			dir = folder
+		}
+		names = append(names, dir+"/"+filepath.Base(f))
+	}
+	return names
 }
 
 // LoadOptions say where to look.
@@ -248,6 +256,7 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		if d.Test, _, err = load(testFiles, "test", false); err != nil {
 			return nil, err
 		}
+		d.TestFiles = d.Files[len(d.Files)-len(testFiles):]
 	}
 	if t.Group != nil {
 		leaks := t.Group(d.Pool, d.Test)

@@ -62,7 +62,7 @@ func init() {
 		Local:     Source{Folder: "boolq", Train: "validation"},
 		HF:        Source{Folder: "hf/boolq", HFRepo: "google/boolq", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
-		Framing:   "passage and question; label 1 = yes (rows of one passage share a set)",
+		Framing:   "passage and question; label 1 = yes; grouped by passage",
 		Format:    formatBoolQ,
 		// 2: rows of one passage form a group, carved together.
 		Version: 2,
@@ -73,7 +73,7 @@ func init() {
 		Local:     Source{Folder: "cosmos_qa", Train: "validation"},
 		HF:        Source{Folder: "hf/cosmos_qa", HFRepo: "allenai/cosmos_qa", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
-		Framing:   "multiple choice → binary: context, question and the correct answer (label 1) or a random wrong one (label 0)",
+		Framing:   "multiple choice → binary: context, question and the correct answer (label 1) or a random wrong one (label 0); grouped by context",
 		Format:    formatCosmosBinary,
 		// 2: questions on one context form a group, carved together.
 		Version: 2,
@@ -84,7 +84,7 @@ func init() {
 		Local:     Source{Folder: "cosmos_qa", Train: "validation"},
 		HF:        Source{Folder: "hf/cosmos_qa", HFRepo: "allenai/cosmos_qa", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
-		Framing:   "multiple choice: context, question and the four answers; label = the correct one",
+		Framing:   "multiple choice: context, question and the four answers; label = the correct one; grouped by context",
 		Format:    formatCosmosMC,
 		Version:   2, // as cosmos_qa
 	})
