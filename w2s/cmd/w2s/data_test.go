@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -62,4 +65,43 @@ func TestDataListsEveryTask(t *testing.T) {
 	if rows := strings.Split(out, "\n"); len(rows) != 4 || rows[2]+"\n" != want || len(d.Pool)+len(d.Test) != 1000 {
 		t.Errorf("markdown:\n%s\nwant row\n%s", out, want)
 	}
+}
+
+// suiteTasks are the tasks added for the paper's suite (issue 24).
+var suiteTasks = []string{"cola", "wic", "multirc", "mrpc", "rte", "anli_r2", "dream", "mc_taco", "quail", "piqa", "social_i_qa",
+	"tweet_eval_sentiment", "ethics_commonsense", "ethics_deontology", "ethics_justice", "ethics_virtue", "ethics_utilitarianism"}
+
+// TestSweepOverSuiteTasks runs a ci-scale sweep over every task of the
+// suite (one pair, one seed, xent): each trains, is scored on its 120 test
+// rows, and enters the medians over tasks.
+func TestSweepOverSuiteTasks(t *testing.T) {
+	datatest.Require(t)
+	if testing.Short() {
+		t.Skip("trains the ci ladder on 17 tasks")
+	}
+	dir := t.TempDir()
+	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
+	start := time.Now()
+	out, err := run(t, "sweep", "--scale", "ci", "--task", strings.Join(suiteTasks, ","), "--models", "zoo/xs,zoo/m",
+		"--losses", "xent", "--seeds", "0", "--out", filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rows []string
+	for _, n := range suiteTasks {
+		rows = append(rows, n+" 120")
+		if !strings.Contains(out, "sweep: task "+n+",") {
+			t.Errorf("no sweep of %s", n)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out", n, "results.json")); err != nil {
+			t.Error(err)
+		}
+	}
+	if want := fmt.Sprintf("medians over %d tasks", len(suiteTasks)); !strings.Contains(out, want) {
+		t.Errorf("output lacks %q", want)
+	}
+	if want := "test rows: " + strings.Join(rows, ", "); !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	t.Logf("%d tasks in %s", len(suiteTasks), time.Since(start).Round(time.Second))
 }
