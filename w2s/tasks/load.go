@@ -40,15 +40,15 @@ type Data struct {
 // folder when it is nested, "ethics/justice/train.jsonl"), and the share of
 // the pool carved out as the test set when there was no test file.
 func (d *Data) Source() string {
-	source := strings.Join(d.Names(d.Files), ", ")
+	source := strings.Join(d.FileNames(d.Files), ", ")
 	if d.Carved {
 		source += fmt.Sprintf(" (test carved: %.0f%%)", 100*d.Task.CarveTest)
 	}
 	return source
 }
 
-// Names names files as Source does: by folder and file name.
-func (d *Data) Names(files []string) []string {
+// FileNames names files as Source does: by folder and file name.
+func (d *Data) FileNames(files []string) []string {
 	var names []string
 	for _, f := range files {
 		dir := filepath.Base(filepath.Dir(f))

@@ -163,7 +163,7 @@ func printTaskMarkdown(ctx context.Context, w io.Writer, names []string, opt tas
 // set, or which share of the pool was carved out as the test set.
 func sourceSplits(d *tasks.Data) string {
 	quote := func(files []string) string {
-		names := d.Names(files)
+		names := d.FileNames(files)
 		for i, n := range names {
 			names[i] = "`" + n + "`"
 		}
