@@ -268,6 +268,36 @@ func (r Record) String(field string) (string, error) {
 	return s, nil
 }
 
+// Strings returns field as a list of strings (a JSON array of strings, or
+// a Parquet list), or an error naming the field and the bad element.
+func (r Record) Strings(field string) ([]string, error) {
+	v, ok := r[field]
+	if !ok {
+		return nil, fmt.Errorf("missing field %q", field)
+	}
+	var out []string
+	switch x := v.(type) {
+	case []string:
+		out = x
+	case []any:
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("field %q element %d is %T, want a string", field, i, e)
+			}
+			out = append(out, s)
+		}
+	default:
+		return nil, fmt.Errorf("field %q is %T, want a list of strings", field, v)
+	}
+	for i, s := range out {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("field %q element %d is not valid UTF-8 (byte offset %d)", field, i, invalidAt([]byte(s)))
+		}
+	}
+	return out, nil
+}
+
 // Int returns field as an integer (integral numbers and booleans qualify).
 func (r Record) Int(field string) (int, error) {
 	v, ok := r[field]

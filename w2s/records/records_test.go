@@ -123,3 +123,25 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("missing field: %v", err)
 	}
 }
+
+func TestStrings(t *testing.T) {
+	recs, err := ReadJSONL(strings.NewReader(`{"choice":["a","b c"],"mixed":["a",2],"one":"a","empty":[]}`), "list.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recs[0]
+	if got, err := r.Strings("choice"); err != nil || len(got) != 2 || got[1] != "b c" {
+		t.Errorf("choice: %q, %v", got, err)
+	}
+	if got, err := r.Strings("empty"); err != nil || len(got) != 0 {
+		t.Errorf("empty list: %q, %v", got, err)
+	}
+	for field, want := range map[string]string{"mixed": `field "mixed" element 1 is int64`, "one": `field "one" is string, want a list`, "gone": `missing field "gone"`} {
+		if _, err := r.Strings(field); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", field, err, want)
+		}
+	}
+	if _, err := (Record{"l": []any{"ok", "\xff"}}).Strings("l"); err == nil || !strings.Contains(err.Error(), "element 1 is not valid UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}

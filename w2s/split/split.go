@@ -58,6 +58,40 @@ const TuneShare = 0.1
 // nTune are asked for.
 func TuneRows(n, nTune int) int { return min(nTune, int(TuneShare*float64(n))) }
 
+// Available is how many rows of pool the sets of a seed can count on: the
+// pool without its duplicates (rows repeating a test row or an earlier pool
+// row) and without the tuning pool of nTune, less, when rows are grouped,
+// what whole groups may leave over: a set that takes part of a group leaves
+// the rest unused, and a tuning half may overshoot by the rest of a group,
+// so the largest group's size less one for each of the sets (A, B, the
+// validation slice, extra halves) and each tuning half. For a pool without
+// groups or duplicates it is len(pool) − TuneRows(len(pool), nTune).
+func Available(pool, test []tasks.Example, nTune, sets int) int {
+	_, seen := testSet(test, 0)
+	clean, _ := cleanPool(pool, seen)
+	largest := 1
+	size := map[string]int{}
+	for _, e := range clean {
+		if e.Group != "" {
+			size[e.Group]++
+			largest = max(largest, size[e.Group])
+		}
+	}
+	if nTune > 0 {
+		sets += 2
+	}
+	return len(clean) - TuneRows(len(clean), nTune) - (largest-1)*sets
+}
+
+// FitNDocs is c.NDocs, or, when the pool cannot hold it beside the
+// tuning pool, the validation slice and c.NExtra extra halves, the largest
+// even number of training rows it can hold (possibly below 2: too few for
+// two halves, which Make refuses).
+func FitNDocs(pool, test []tasks.Example, c Config) int {
+	avail := Available(pool, test, c.NTune, 3+c.NExtra)
+	return max(0, min(c.NDocs, 2*(avail-c.NVal)/(2+c.NExtra)/2*2))
+}
+
 // Splits are the sets of one experiment.
 type Splits struct {
 	A, B, Val, Test []tasks.Example
@@ -219,6 +253,14 @@ func (s *Splits) carveTune(units [][]tasks.Example, n, perGroup int) [][]tasks.E
 	}
 	s.Counts.Tune = len(s.TuneA) + len(s.TuneB)
 	return rest
+}
+
+// TestSet is the test set an experiment scores with NTest n: test
+// deduplicated and, when n > 0, cut to n rows after a fixed shuffle (the
+// same for every seed).
+func TestSet(test []tasks.Example, n int) []tasks.Example {
+	kept, _ := testSet(test, n)
+	return kept
 }
 
 // testSet is the test set, deduplicated and cut to nTest (0: all) after a

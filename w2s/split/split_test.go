@@ -125,7 +125,9 @@ func TestErrors(t *testing.T) {
 }
 
 // TestRealTasksDisjoint splits every registered task's real data (from
-// $W2S_DATA) and checks the sets share no example by content.
+// $W2S_DATA) as scale cpu does, the budget fitted to the pool, and checks
+// that the sets (test set and tuning pool included) share no example by
+// content and no group, for two seeds.
 func TestRealTasksDisjoint(t *testing.T) {
 	datatest.Require(t)
 	for _, name := range tasks.Names() {
@@ -133,13 +135,63 @@ func TestRealTasksDisjoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := min(1000, len(d.Pool)-200)
-		s, err := Make(d.Pool, d.Test, d.Task.NumClasses(), Config{NDocs: n, NVal: 100, NTest: 500, Seed: 7})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+		for _, seed := range []uint64{0, 7} {
+			c := Config{NDocs: 4000, NVal: 200, NTest: 10000, NTune: 4000, Seed: seed}
+			c.NDocs = FitNDocs(d.Pool, d.Test, c)
+			s, err := Make(d.Pool, d.Test, d.Task.NumClasses(), c)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			sets := map[string][]tasks.Example{"A": s.A, "B": s.B, "val": s.Val, "test": s.Test, "tuneA": s.TuneA, "tuneB": s.TuneB}
+			assertDisjoint(t, &Splits{A: s.A, B: s.B, Val: append(append(append([]tasks.Example{}, s.Val...), s.TuneA...), s.TuneB...), Test: s.Test})
+			where := map[string]string{}
+			for set, xs := range sets {
+				for _, e := range xs {
+					if e.Group == "" {
+						continue
+					}
+					if other, ok := where[e.Group]; ok && other != set {
+						t.Fatalf("%s seed %d: group %s is in %s and %s", name, seed, e.Group, other, set)
+					}
+					where[e.Group] = set
+				}
+			}
+			if seed == 0 {
+				t.Logf("%s: %s", name, strings.ReplaceAll(s.Counts.String(), "\n", "; "))
+			}
 		}
-		assertDisjoint(t, s)
-		t.Logf("%s: %s", name, strings.ReplaceAll(s.Counts.String(), "\n", "; "))
+	}
+}
+
+// TestFitNDocs: the training rows fitted to a grouped pool with duplicates
+// always split (every seed, with a tuning pool and an extra half), and a
+// pool without groups or duplicates keeps the plain count.
+func TestFitNDocs(t *testing.T) {
+	var pool []tasks.Example
+	for g := range 300 {
+		for j := range 1 + g%10 { // groups of 1 to 10 rows
+			pool = append(pool, tasks.Example{Text: fmt.Sprintf("g%d r%d", g, j), Label: (g + j) % 2, Group: fmt.Sprint("g", g)})
+		}
+	}
+	test := append(synthetic(50, "t", 2), pool[:20]...) // 20 pool rows repeat test rows
+	c := Config{NDocs: 1 << 20, NVal: 40, NTune: 300, NExtra: 1}
+	n := FitNDocs(pool, test, c)
+	clean := len(pool) - 20
+	if lower := (clean - TuneRows(clean, 300) - 40 - 9*6) * 2 / 3; n < lower-2 || n > lower+2 {
+		t.Errorf("fitted %d training rows of %d clean pool rows, want about %d", n, clean, lower)
+	}
+	for seed := range uint64(20) {
+		c.NDocs, c.Seed = n, seed
+		if _, err := Make(pool, test, 2, c); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+	plain := synthetic(1000, "p", 2)
+	if got := Available(plain, synthetic(10, "t", 2), 4000, 3); got != 900 {
+		t.Errorf("available %d of a plain pool of 1000 with a tuning pool of 100, want 900", got)
+	}
+	if got := FitNDocs(plain, synthetic(10, "t", 2), Config{NDocs: 400, NVal: 100}); got != 400 {
+		t.Errorf("a budget that fits was changed to %d", got)
 	}
 }
 

@@ -70,6 +70,8 @@ type Runner struct {
 	// widthsOf are the padding widths of the task's inputs, by tokenizer
 	// (Runner.widths).
 	widthsOf map[string][]int
+	// usedNDocs is the training rows the split's halves got (Splits).
+	usedNDocs int
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the
@@ -122,7 +124,7 @@ func (r *Runner) WithBudget(b Budget) *Runner {
 		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: r.Extra, data: r.data, dataSum: r.dataSum}
 	o := r.Budget
 	if b.NDocs == o.NDocs && b.PairNDocs == o.PairNDocs && b.NVal == o.NVal && b.NTest == o.NTest && b.NTune == o.NTune && b.Balance == o.Balance {
-		n.splits = r.splits
+		n.splits, n.usedNDocs = r.splits, r.usedNDocs
 	}
 	if b.MaxLen == o.MaxLen && b.Truncate == o.Truncate {
 		n.widthsOf = r.widthsOf
@@ -147,6 +149,10 @@ type SplitSpec struct {
 	MaxPerGroup        int `json:",omitempty"`
 	Balance            bool
 	Seed               uint64
+	// TaskVersion is the task's Version (its formatting and carving); 0,
+	// the version of every task never changed, leaves the keys as they
+	// were before the field existed.
+	TaskVersion int `json:",omitempty"`
 }
 
 // splitSpec loads the data (once) and describes the split.
@@ -155,7 +161,14 @@ func (r *Runner) splitSpec(ctx context.Context) (SplitSpec, error) {
 		return SplitSpec{}, err
 	}
 	b := r.Budget
-	return SplitSpec{r.Task, r.dataSum, r.nDocs(), b.NVal, b.NTest, b.NTune, r.data.Task.MaxPerGroup, b.Balance, r.Seed}, nil
+	version := 0
+	if t := r.TaskInfo(); t != nil {
+		version = t.Version
+	}
+	// The rows the halves got (fewer than asked when the pool is small, and
+	// fewer with extra halves), so that two splits of different halves
+	// never share a key.
+	return SplitSpec{r.Task, r.dataSum, r.usedNDocs, b.NVal, b.NTest, b.NTune, r.data.Task.MaxPerGroup, b.Balance, r.Seed, version}, nil
 }
 
 // nDocs is the training rows asked for: PairNDocs for preference tasks.
@@ -193,19 +206,24 @@ func (r *Runner) Splits(ctx context.Context) (*split.Splits, error) {
 	b := r.Budget
 	// A small pool gives what it has (the same for every run of this data).
 	// Rows needed: the tuning pool, nDocs (A and B) + NVal + Extra halves
-	// of nDocs/2.
-	avail := len(r.data.Pool) - split.TuneRows(len(r.data.Pool), b.NTune)
-	nDocs := min(r.nDocs(), 2*(avail-b.NVal)/(2+r.Extra)/2*2)
-	if minRows := 8; nDocs < minRows {
-		return nil, fmt.Errorf("task %s: the training pool has %d rows (files %v); this budget keeps %d for validation and needs at least %d more for halves A and B of %d rows each",
-			r.Task, len(r.data.Pool), r.data.Files, b.NVal, minRows*(2+r.Extra)/2, minRows/2)
+	// of nDocs/2 (split.FitNDocs).
+	asked := r.nDocs()
+	nDocs := split.FitNDocs(r.data.Pool, r.data.Test, split.Config{NDocs: asked, NVal: b.NVal, NTune: b.NTune, NExtra: r.Extra})
+	tune := split.TuneRows(len(r.data.Pool), b.NTune)
+	if least := MinHalf(asked); nDocs/2 < least {
+		return nil, fmt.Errorf("task %s: the training pool is too small to split: %d rows (files %v), of which the tuning pool takes %d and validation %d, leave halves A and B %d rows each; the budget asks for %d, and a half needs at least %d",
+			r.Task, len(r.data.Pool), r.data.Files, tune, b.NVal, nDocs/2, asked/2, least)
+	}
+	if nDocs < asked {
+		r.logf("task %s: the training pool holds %d rows (tuning pool %d, validation %d%s): halves A and B get %d rows each, not the budget's %d",
+			r.Task, len(r.data.Pool), tune, b.NVal, extraNote(r.Extra), nDocs/2, asked/2)
 	}
 	s, err := split.Make(r.data.Pool, r.data.Test, r.data.Task.NumClasses(), split.Config{
 		NDocs: nDocs, NVal: b.NVal, NTest: b.NTest, Balance: b.Balance, Seed: r.Seed, NExtra: r.Extra, NTune: b.NTune, MaxPerGroup: r.data.Task.MaxPerGroup})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", r.Task, err)
 	}
-	r.splits = s
+	r.splits, r.usedNDocs = s, nDocs
 	return s, nil
 }
 
@@ -216,6 +234,28 @@ func (r *Runner) TaskData() (*tasks.Data, error) {
 		return nil, err
 	}
 	return r.data, nil
+}
+
+// MinHalfRows is the fewest rows a half (A or B) may have at a full-size
+// budget: a pool that cannot give each half this many is too small to
+// split and is refused rather than run, since the supervisor would learn
+// from, and the student and ceiling be trained on, a couple of hundred
+// examples at most, below what any of the paper's tasks gave them. Every
+// task of the shared data clears it at scale cpu (the smallest pools,
+// anli_r2's and piqa's, still give each half more than 200 rows).
+const MinHalfRows = 200
+
+// MinHalf is the fewest rows a half may have when a budget asks for nDocs
+// training rows: MinHalfRows, or for budgets too small to ask that much
+// (the ci and test scales, whose runs check the code, not the science)
+// half of the half they ask for, and never fewer than 4.
+func MinHalf(nDocs int) int { return max(4, min(MinHalfRows, nDocs/4)) }
+
+func extraNote(extra int) string {
+	if extra == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", and %d extra halves", extra)
 }
 
 // pool is the head's input: "" (the last token, the default) or "mean".

@@ -110,6 +110,7 @@ func (spec *FileSpec) preference(t *Task) error {
 	}
 	t.Kind, t.Labels, t.LabelWords = Preference, []string{"first", "second"}, []string{"A", "B"}
 	chosen, rejected := spec.ChosenField, spec.RejectedField
+	t.Framing = fmt.Sprintf("preference: fields %q and %q in random order; label = the position of %q", chosen, rejected, chosen)
 	t.Format = func(r records.Record, rng *rand.Rand) (Example, error) {
 		c, err := r.String(chosen)
 		if err != nil {
@@ -150,6 +151,7 @@ func (spec *FileSpec) classification(t *Task) error {
 		return fmt.Errorf("tasks: file task %s: %d label words for %d labels", spec.Name, len(words), len(spec.Labels))
 	}
 	t.Kind, t.Labels, t.LabelWords, t.Format = Classification, spec.Labels, words, textLabel(text, label)
+	t.Framing = fmt.Sprintf("field %q; label = field %q", text, label)
 	return nil
 }
 

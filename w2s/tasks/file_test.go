@@ -28,7 +28,7 @@ func TestRegisterFileClassification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task.Name != "file:"+train || task.Kind != Classification || task.LabelWords[1] != "spam" {
+	if task.Name != "file:"+train || task.Kind != Classification || task.LabelWords[1] != "spam" || task.Framing != `field "body"; label = field "spam"` {
 		t.Errorf("task %+v", task)
 	}
 	d, err := Load(context.Background(), task.Name, LoadOptions{NoDownload: true})
@@ -65,6 +65,9 @@ func TestRegisterFilePreferenceAndTestFile(t *testing.T) {
 	}
 	if task.Kind != Preference || len(d.Pool) != 2 || len(d.Test) != 1 || len(d.Pool[0].Candidates) != 2 {
 		t.Errorf("kind %s, pool %d, test %d", task.Kind, len(d.Pool), len(d.Test))
+	}
+	if want := `preference: fields "good" and "bad" in random order; label = the position of "good"`; task.Framing != want {
+		t.Errorf("framing %q, want %q", task.Framing, want)
 	}
 }
 

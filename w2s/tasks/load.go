@@ -22,27 +22,43 @@ type Data struct {
 	Task  *Task
 	Pool  []Example // training candidates
 	Test  []Example
-	Files []string // the files read
+	Files []string // the files read: the pool's, then the test set's
+	// TestFiles are the files of Files that hold the test set (none when
+	// it was carved out of the pool).
+	TestFiles []string
 	// Carved is true when the test set was carved out of the pool file.
 	Carved bool
 	// Leaked counts pool rows dropped because they repeat a phrase of a
-	// test row (Task.Group).
+	// test row (Task.Group) or belong to a group that has test rows (the
+	// same passage or scenario in the pool file and the test file).
 	Leaked int
+	// Skipped counts records the task's framing leaves out (ErrSkip).
+	Skipped int
 }
 
 // Source says where the data came from: the folder and name of each file
-// read ("sst2/train.jsonl.gz, sst2/test.jsonl"), and the share of the pool
-// carved out as the test set when there was no test file.
+// read ("sst2/train.jsonl.gz, sst2/test.jsonl"; the task's whole data
+// folder when it is nested, "ethics/justice/train.jsonl"), and the share of
+// the pool carved out as the test set when there was no test file.
 func (d *Data) Source() string {
-	var files []string
-	for _, f := range d.Files {
-		files = append(files, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
-	}
-	source := strings.Join(files, ", ")
+	source := strings.Join(d.FileNames(d.Files), ", ")
 	if d.Carved {
 		source += fmt.Sprintf(" (test carved: %.0f%%)", 100*d.Task.CarveTest)
 	}
 	return source
+}
+
+// FileNames names files as Source does: by folder and file name.
+func (d *Data) FileNames(files []string) []string {
+	var names []string
+	for _, f := range files {
+		dir := filepath.Base(filepath.Dir(f))
+		if folder := d.Task.Local.Folder; folder != "" && strings.HasSuffix(filepath.ToSlash(filepath.Dir(f)), "/"+folder) {
+			dir = folder
+		}
+		names = append(names, dir+"/"+filepath.Base(f))
+	}
+	return names
 }
 
 // LoadOptions say where to look.
@@ -87,6 +103,10 @@ func Load(ctx context.Context, name string, opt LoadOptions) (*Data, error) {
 			}
 		}
 		return t.read(train, test)
+	}
+	if t.HF.HFRepo == "" {
+		return nil, fmt.Errorf("task %s: no local data: looked for %s/{%s}.{jsonl,jsonl.gz,parquet} in %v (this task has no Hugging Face source to download)%s",
+			name, t.Local.Folder, t.Local.Train, roots, paths.RelativeDataHint())
 	}
 	hfRoots := append([]string{}, roots...)
 	if !slices.Contains(hfRoots, cache) {
@@ -205,11 +225,15 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 			d.Files = append(d.Files, f)
 			for i, r := range recs {
 				ex, err := t.format(r, f, i)
+				if err == ErrSkip {
+					d.Skipped++
+					continue
+				}
 				if err != nil {
 					return nil, nil, err
 				}
 				ex.ID = fmt.Sprintf("%s:%s:%s:%d", t.Name, split, filepath.Base(f), i)
-				if carve && t.inTest(r) {
+				if carve && t.inTest(r, ex) {
 					test = append(test, ex)
 				} else {
 					pool = append(pool, ex)
@@ -233,11 +257,14 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		if d.Test, _, err = load(testFiles, "test", false); err != nil {
 			return nil, err
 		}
+		d.TestFiles = d.Files[len(d.Files)-len(testFiles):]
 	}
 	if t.Group != nil {
 		leaks := t.Group(d.Pool, d.Test)
 		d.Pool, d.Leaked = dropRows(d.Pool, leaks), len(leaks)
 	}
+	leaks := groupLeaks(d.Pool, d.Test)
+	d.Pool, d.Leaked = dropRows(d.Pool, leaks), d.Leaked+len(leaks)
 	if len(d.Pool) == 0 {
 		return nil, fmt.Errorf("task %s: the training pool is empty (files %v)", t.Name, trainFiles)
 	}
@@ -245,6 +272,25 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 		return nil, fmt.Errorf("task %s: the test set is empty (files %v)", t.Name, append(trainFiles, testFiles...))
 	}
 	return d, nil
+}
+
+// groupLeaks lists (ascending) the pool rows whose group also has test
+// rows: a passage or scenario the test set asks about must not be in
+// training under another question.
+func groupLeaks(pool, test []Example) []int {
+	inTest := map[string]bool{}
+	for _, e := range test {
+		if e.Group != "" {
+			inTest[e.Group] = true
+		}
+	}
+	var leaks []int
+	for i, e := range pool {
+		if e.Group != "" && inTest[e.Group] {
+			leaks = append(leaks, i)
+		}
+	}
+	return leaks
 }
 
 // dropRows returns xs without the rows at the (ascending) indices drop.

@@ -14,9 +14,10 @@ func init() {
 	register(&Task{
 		Name: "sst2", Description: "Stanford Sentiment Treebank (GLUE): is the movie-review sentence positive?",
 		Kind: Classification, Labels: sentiment, LabelWords: sentiment,
-		Local:  Source{Folder: "sst2", Train: "train", Test: "test,validation"},
-		HF:     Source{Folder: "hf/sst2", HFRepo: "nyu-mll/glue", HFConfig: "sst2", HFTrain: "train", HFTest: "validation"},
-		Format: textLabel("sentence", "label"),
+		Local:   Source{Folder: "sst2", Train: "train", Test: "test,validation"},
+		HF:      Source{Folder: "hf/sst2", HFRepo: "nyu-mll/glue", HFConfig: "sst2", HFTrain: "train", HFTest: "validation"},
+		Framing: "the sentence (a treebank phrase); label 1 = positive",
+		Format:  textLabel("sentence", "label"),
 		// GLUE's training rows are phrases of treebank sentences: a phrase
 		// and its sentence must not straddle two splits, and a set takes at
 		// most two phrases of a sentence, so 2,000 rows span 1,000
@@ -26,9 +27,10 @@ func init() {
 	register(&Task{
 		Name: "imdb", Description: "IMDB movie reviews: is the review positive?",
 		Kind: Classification, Labels: sentiment, LabelWords: sentiment,
-		Local:  Source{Folder: "imdb", Train: "train", Test: "test"},
-		HF:     Source{Folder: "hf/imdb", HFRepo: "stanfordnlp/imdb", HFConfig: "plain_text", HFTrain: "train", HFTest: "test"},
-		Format: textLabel("text", "label"),
+		Local:   Source{Folder: "imdb", Train: "train", Test: "test"},
+		HF:      Source{Folder: "hf/imdb", HFRepo: "stanfordnlp/imdb", HFConfig: "plain_text", HFTrain: "train", HFTest: "test"},
+		Framing: "the review; label 1 = positive",
+		Format:  textLabel("text", "label"),
 	})
 	register(&Task{
 		Name: "amazon", Description: "Product reviews (Blitzer et al. multi-domain locally; HF amazon_polarity when downloaded): is the review positive?",
@@ -36,14 +38,16 @@ func init() {
 		Local:     Source{Folder: "amazon_blitzer", Train: "all"},
 		HF:        Source{Folder: "hf/amazon_polarity", HFRepo: "fancyzhx/amazon_polarity", HFConfig: "amazon_polarity", HFTrain: "train", HFTest: "test"},
 		CarveTest: 0.2,
+		Framing:   "title and review; label 1 = positive",
 		Format:    formatAmazon,
 	})
 	register(&Task{
 		Name: "rotten_tomatoes", Description: "Rotten Tomatoes movie-review sentences: is the review positive?",
 		Kind: Classification, Labels: sentiment, LabelWords: sentiment,
-		Local:  Source{Folder: "rotten_tomatoes", Train: "train", Test: "test,validation"},
-		HF:     Source{Folder: "hf/rotten_tomatoes", HFRepo: "cornell-movie-review-data/rotten_tomatoes", HFConfig: "default", HFTrain: "train", HFTest: "test"},
-		Format: textLabel("text", "label"),
+		Local:   Source{Folder: "rotten_tomatoes", Train: "train", Test: "test,validation"},
+		HF:      Source{Folder: "hf/rotten_tomatoes", HFRepo: "cornell-movie-review-data/rotten_tomatoes", HFConfig: "default", HFTrain: "train", HFTest: "test"},
+		Framing: "the review sentence; label 1 = positive",
+		Format:  textLabel("text", "label"),
 	})
 	register(&Task{
 		Name: "ag_news", Description: "AG News topic classification (4 classes)",
@@ -51,6 +55,7 @@ func init() {
 		LabelWords: []string{"world", "sports", "business", "technology"},
 		Local:      Source{Folder: "ag_news", Train: "train_subset", Test: "test"},
 		HF:         Source{Folder: "hf/ag_news", HFRepo: "fancyzhx/ag_news", HFConfig: "default", HFTrain: "train", HFTest: "test"},
+		Framing:    "the news description; 4 topics",
 		Format:     textLabel("text", "label"),
 	})
 	register(&Task{
@@ -59,7 +64,10 @@ func init() {
 		Local:     Source{Folder: "boolq", Train: "validation"},
 		HF:        Source{Folder: "hf/boolq", HFRepo: "google/boolq", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
+		Framing:   "passage and question; label 1 = yes; grouped by passage",
 		Format:    formatBoolQ,
+		// 2: rows of one passage form a group, carved together.
+		Version: 2,
 	})
 	register(&Task{
 		Name: "cosmos_qa", Description: "CosmosQA, binary framing of the official code: is this candidate answer correct?",
@@ -67,7 +75,10 @@ func init() {
 		Local:     Source{Folder: "cosmos_qa", Train: "validation"},
 		HF:        Source{Folder: "hf/cosmos_qa", HFRepo: "allenai/cosmos_qa", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
+		Framing:   "multiple choice → binary: context, question and the correct answer (label 1) or a random wrong one (label 0); grouped by context",
 		Format:    formatCosmosBinary,
+		// 2: questions on one context form a group, carved together.
+		Version: 2,
 	})
 	register(&Task{
 		Name: "cosmos_qa_mc", Description: "CosmosQA as 4-way multiple choice: which answer is correct?",
@@ -75,7 +86,9 @@ func init() {
 		Local:     Source{Folder: "cosmos_qa", Train: "validation"},
 		HF:        Source{Folder: "hf/cosmos_qa", HFRepo: "allenai/cosmos_qa", HFConfig: "default", HFTrain: "train", HFTest: "validation"},
 		CarveTest: 0.25,
+		Framing:   "multiple choice: context, question and the four answers; label = the correct one; grouped by context",
 		Format:    formatCosmosMC,
+		Version:   2, // as cosmos_qa
 	})
 	register(&Task{
 		Name: "hh_harmless", Description: "Anthropic HH-RLHF harmless-base preference pairs: which reply is preferred? (reward modelling)",
@@ -83,6 +96,7 @@ func init() {
 		Local:     Source{Folder: "hh_harmless", Train: "test"},
 		HF:        Source{Folder: "hf/hh_harmless", HFRepo: "Anthropic/hh-rlhf", HFConfig: "default", HFTrain: "train", HFTest: "test"},
 		CarveTest: 0.25,
+		Framing:   "preference: the chosen and the rejected conversation in random order; label = the chosen one's position",
 		Format:    formatPreference,
 	})
 }
@@ -138,7 +152,7 @@ func formatBoolQ(r records.Record, _ *rand.Rand) (Example, error) {
 	if err != nil {
 		return Example{}, err
 	}
-	return Example{Text: "Passage: " + passage + "\nQuestion: " + question, Label: answer}, nil
+	return Example{Text: "Passage: " + passage + "\nQuestion: " + question, Label: answer, Group: GroupKey(passage)}, nil
 }
 
 func cosmosFields(r records.Record) (context, question string, answers [4]string, label int, err error) {
@@ -168,26 +182,54 @@ func formatCosmosBinary(r records.Record, rng *rand.Rand) (Example, error) {
 		return Example{}, err
 	}
 	truth := answers[label]
+	var answer string
 	hard := 0
-	if !strings.Contains(truth, "None of the above choices .") {
-		if rng.Float64() < 0.5 {
-			hard = 1
+	if strings.Contains(truth, "None of the above choices .") {
+		answer, err = wrongAnswer(rng, truth, answers[:])
+	} else {
+		answer, hard, err = correctOrWrong(rng, truth, answers[:])
+	}
+	if err != nil {
+		return Example{}, err
+	}
+	return Example{Text: "Context: " + context + "\nQuestion: " + question + "\nAnswer: " + answer, Label: hard, Group: GroupKey(context)}, nil
+}
+
+// correctOrWrong is the binary framing of a multiple-choice item (the
+// reference's format_cosmosqa and format_sciq): with probability ½ the
+// correct answer and label 1, otherwise a random wrong choice and label 0.
+// An item without a wrong choice is an error whatever the draw.
+func correctOrWrong(rng *rand.Rand, truth string, choices []string) (answer string, label int, err error) {
+	wrong, err := wrongChoices(truth, choices)
+	if err != nil {
+		return "", 0, err
+	}
+	if rng.Float64() < 0.5 {
+		return truth, 1, nil
+	}
+	return wrong[rng.IntN(len(wrong))], 0, nil
+}
+
+// wrongAnswer draws one of the choices that differ from truth.
+func wrongAnswer(rng *rand.Rand, truth string, choices []string) (string, error) {
+	wrong, err := wrongChoices(truth, choices)
+	if err != nil {
+		return "", err
+	}
+	return wrong[rng.IntN(len(wrong))], nil
+}
+
+func wrongChoices(truth string, choices []string) ([]string, error) {
+	var wrong []string
+	for _, a := range choices {
+		if a != truth {
+			wrong = append(wrong, a)
 		}
 	}
-	answer := truth
-	if hard == 0 {
-		var wrong []string
-		for _, a := range answers {
-			if a != truth {
-				wrong = append(wrong, a)
-			}
-		}
-		if len(wrong) == 0 {
-			return Example{}, fmt.Errorf("all four answers equal the true one")
-		}
-		answer = wrong[rng.IntN(len(wrong))]
+	if len(wrong) == 0 {
+		return nil, fmt.Errorf("all %d answers equal the true one %q", len(choices), truth)
 	}
-	return Example{Text: "Context: " + context + "\nQuestion: " + question + "\nAnswer: " + answer, Label: hard}, nil
+	return wrong, nil
 }
 
 func formatCosmosMC(r records.Record, _ *rand.Rand) (Example, error) {
@@ -200,7 +242,7 @@ func formatCosmosMC(r records.Record, _ *rand.Rand) (Example, error) {
 	for i, a := range answers {
 		fmt.Fprintf(&b, "\n%c) %s", 'A'+i, a)
 	}
-	return Example{Text: b.String(), Label: label}, nil
+	return Example{Text: b.String(), Label: label, Group: GroupKey(context)}, nil
 }
 
 // formatPreference shows the two conversations in a random order; the label

@@ -7,6 +7,7 @@
 package tasks
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -69,14 +70,23 @@ type Task struct {
 	Kind        Kind
 	Labels      []string // class names (for preference: which candidate)
 	LabelWords  []string // what a language model should say for each class
-	Local       Source   // the shared data folder's layout
-	HF          Source   // the Hugging Face dataset's layout (Folder: where downloads go)
+	// Framing says in a few words how a record becomes an example (what
+	// the input shows, which way the label points).
+	Framing string
+	Local   Source // the shared data folder's layout
+	HF      Source // the Hugging Face dataset's layout (Folder: where downloads go)
 	// CarveTest is the fraction of pool records that form the test set when
 	// the source has no test file. Records are assigned by a hash of their
-	// content, so the test set is the same for every seed.
+	// content, or of their group when Format sets Example.Group, so the test
+	// set is the same for every seed and a group never straddles the pool
+	// and the test set. (Groups set by the Group function come after the
+	// carving and do not steer it.)
 	CarveTest float64
 	// Format turns a record into an example; rng is seeded from the
-	// record's content, so formatting is the same in every run.
+	// record's content, so formatting is the same in every run. It may set
+	// Example.Group (rows that must share a split). Returning ErrSkip
+	// leaves the record out (a class the task's framing drops), counted in
+	// Data.Skipped.
 	Format func(r records.Record, rng *rand.Rand) (Example, error)
 	// Group, when set, groups the formatted pool rows (setting
 	// Example.Group) from the whole pool and test set, and returns the pool
@@ -86,6 +96,11 @@ type Task struct {
 	// an experiment takes (split.Config.MaxPerGroup): many small groups
 	// rather than a few whole ones.
 	MaxPerGroup int
+	// Version counts changes to Format, Group or the carving that change
+	// the examples or splits made from the same data files; it is part of
+	// every stored stage's key, so results of an older version are not
+	// reused. 0 for a task never changed.
+	Version int
 
 	spec *FileSpec // for tasks made by RegisterFile
 }
@@ -123,10 +138,18 @@ func contentHash(task string, r records.Record) uint64 {
 	return h.Sum64()
 }
 
-// format applies t.Format to record i of file, checking the label.
+// ErrSkip, returned by a Format, leaves the record out of the task: a
+// class its framing drops (TweetEval's neutral tweets), not bad input.
+var ErrSkip = errors.New("record left out by the task's framing")
+
+// format applies t.Format to record i of file, checking the label. A
+// record the framing leaves out returns ErrSkip unwrapped.
 func (t *Task) format(r records.Record, file string, i int) (Example, error) {
 	h := contentHash(t.Name, r)
 	ex, err := t.Format(r, rand.New(rand.NewPCG(h, 0x7733)))
+	if errors.Is(err, ErrSkip) {
+		return ex, ErrSkip
+	}
 	if err != nil {
 		return ex, fmt.Errorf("task %s: %s record %d: %w", t.Name, file, i+1, err)
 	}
@@ -145,9 +168,31 @@ func (t *Task) format(r records.Record, file string, i int) (Example, error) {
 	return ex, nil
 }
 
-// inTest tells whether a pool record belongs to the carved test set. The
-// hash depends on the data folder, not the task, so tasks framing the same
-// records differently (cosmos_qa, cosmos_qa_mc) test on the same records.
-func (t *Task) inTest(r records.Record) bool {
-	return float64(contentHash(t.Local.Folder+"/carve", r)%100000) < t.CarveTest*100000
+// inTest tells whether a pool record, formatted as ex, belongs to the
+// carved test set: by a hash of its group when it has one (so a group is
+// all in or all out), else of the record's content. The hash depends on
+// the data folder, not the task, so tasks framing the same records
+// differently (cosmos_qa, cosmos_qa_mc) test on the same records.
+func (t *Task) inTest(r records.Record, ex Example) bool {
+	var h uint64
+	if ex.Group != "" {
+		f := fnv.New64a()
+		fmt.Fprintf(f, "%s/carve-group\x00%s", t.Local.Folder, ex.Group)
+		h = f.Sum64()
+	} else {
+		h = contentHash(t.Local.Folder+"/carve", r)
+	}
+	return float64(h%100000) < t.CarveTest*100000
+}
+
+// GroupKey is a group name for rows that share content (a passage, a
+// dialogue, a question): a hash of the parts, equal for equal parts in any
+// file of the task.
+func GroupKey(parts ...string) string {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
 }

@@ -76,6 +76,16 @@ func TestFormatters(t *testing.T) {
 	if !seen[0] || !seen[1] {
 		t.Errorf("labels seen %v", seen)
 	}
+	// Rows on one passage or context share a group (carved together).
+	for task, rec := range map[string]records.Record{
+		"boolq":        {"passage": "P.", "question": "is it", "answer": true},
+		"cosmos_qa":    {"context": "P.", "question": "Q", "answer0": "a", "answer1": "b", "answer2": "c", "answer3": "d", "label": int64(1)},
+		"cosmos_qa_mc": {"context": "P.", "question": "Q", "answer0": "a", "answer1": "b", "answer2": "c", "answer3": "d", "label": int64(1)},
+	} {
+		if ex, err := get(task).format(rec, "f", 0); err != nil || ex.Group != GroupKey("P.") {
+			t.Errorf("%s: group %q, %v", task, ex.Group, err)
+		}
+	}
 	none := records.Record{"context": "C", "question": "Q", "answer0": "None of the above choices .", "answer1": "x", "answer2": "y", "answer3": "z", "label": int64(0)}
 	if ex, _ := cosmos.format(none, "f", 0); ex.Label != 0 {
 		t.Error("None of the above must give label 0")
