@@ -13,7 +13,8 @@ import (
 
 type notebook struct {
 	Cells []struct {
-		CellType string `json:"cell_type"`
+		CellType string          `json:"cell_type"`
+		Source   json.RawMessage `json:"source"`
 		Outputs  []struct {
 			OutputType string          `json:"output_type"`
 			Name       string          `json:"name"`
@@ -39,7 +40,8 @@ func joined(raw json.RawMessage) string {
 }
 
 // checkExecuted reports what is wrong with an executed notebook: errors,
-// panics, or no figure.
+// panics, no figure, or a cell that states sentences (plots.Text) but
+// showed none (a loop whose condition never held).
 func checkExecuted(t *testing.T, path string) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -54,7 +56,16 @@ func checkExecuted(t *testing.T, path string) {
 		t.Errorf("%s: kernel %q, want w2s", path, nb.Metadata.Kernelspec.Name)
 	}
 	figures := 0
-	for _, c := range nb.Cells {
+	for i, c := range nb.Cells {
+		sentences := 0
+		for _, o := range c.Outputs {
+			if strings.Contains(joined(o.Data["text/html"]), `<p style="font-family:sans-serif;max-width:760px">`) {
+				sentences++
+			}
+		}
+		if src := joined(c.Source); c.CellType == "code" && strings.Contains(src, "plots.Text(") && sentences == 0 {
+			t.Errorf("%s: cell %d states sentences (plots.Text) but showed none:\n%s", path, i, src)
+		}
 		for _, o := range c.Outputs {
 			switch {
 			case o.OutputType == "error":

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -327,86 +328,9 @@ func Params(n int) string {
 
 func trimZero(s string) string { return strings.Replace(s, ".0", "", 1) }
 
-// Table is an HTML table with a caption naming its rows and seeds.
-type Table struct {
-	Caption string
-	Header  []string
-	Rows    [][]string
-}
-
-// HTML renders the table.
-func (t *Table) HTML() (string, error) {
-	var b strings.Builder
-	b.WriteString(`<table class="w2s-table" style="border-collapse:collapse;font-family:sans-serif;font-size:13px">`)
-	if t.Caption != "" {
-		fmt.Fprintf(&b, `<caption style="text-align:left;padding:4px;caption-side:bottom;color:#444;font-size:12px">%s</caption>`, html.EscapeString(t.Caption))
-	}
-	style := t.columnStyles()
-	b.WriteString("<tr>")
-	for i, h := range t.Header {
-		side := "right" // a header lines up with its column
-		if i < len(style) && strings.HasPrefix(style[i], "left") {
-			side = "left"
-		}
-		fmt.Fprintf(&b, `<th style="border-bottom:1px solid #888;padding:3px 8px;text-align:%s">%s</th>`, side, html.EscapeString(h))
-	}
-	b.WriteString("</tr>")
-	for _, r := range t.Rows {
-		b.WriteString("<tr>")
-		for i, c := range r {
-			st := textStyle
-			if i < len(style) {
-				st = style[i]
-			}
-			fmt.Fprintf(&b, `<td style="padding:3px 8px;text-align:%s">%s</td>`, st, html.EscapeString(c))
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</table>")
-	return b.String(), nil
-}
-
-const (
-	numberStyle = "right;vertical-align:top;white-space:nowrap"
-	textStyle   = "left;vertical-align:top;max-width:420px"
-)
-
-// columnStyles lines each column up as a whole: numbers to the right,
-// unbroken; a column with any cell that is not a number (a name, a
-// sentence, a number followed by words) to the left, wrapping.
-func (t *Table) columnStyles() []string {
-	n := len(t.Header)
-	for _, r := range t.Rows {
-		n = max(n, len(r))
-	}
-	style := make([]string, n)
-	for i := range style {
-		style[i] = numberStyle
-		for _, r := range t.Rows {
-			if i < len(r) && !numeric(r[i]) {
-				style[i] = textStyle
-				break
-			}
-		}
-	}
-	return style
-}
-
-// numeric reports whether a cell is a number, optionally with an interval
-// or a parenthesised second number ("0.674 (0.995)", "0.319 [-0.164, 0.763]").
-func numeric(cell string) bool {
-	if cell == "" || cell == "–" || cell == "-" {
-		return true
-	}
-	for _, f := range strings.Fields(strings.ReplaceAll(cell, "/", " ")) {
-		f = strings.Trim(f, "()[],%")
-		f = strings.TrimPrefix(strings.TrimPrefix(f, "−"), "+")
-		if _, err := strconv.ParseFloat(f, 64); err != nil && f != "" {
-			return false
-		}
-	}
-	return true
-}
+// Table is a table value (header, rows, caption, notes) that renders
+// itself as HTML (package table); analyses return them.
+type Table = table.Table
 
 // Text is a paragraph of (escaped) text, for sentences generated from data.
 type Text string
@@ -417,3 +341,12 @@ func (t Text) HTML() (string, error) {
 }
 
 func color0(g uint8) color.Color { return color.Gray{g} }
+
+// Pre is preformatted text, shown in a monospaced block in the same output
+// stream as charts and tables, so it stays where the cell's code puts it.
+type Pre string
+
+// HTML renders the block.
+func (p Pre) HTML() (string, error) {
+	return `<pre style="font-size:12px;line-height:1.3">` + html.EscapeString(string(p)) + "</pre>", nil
+}

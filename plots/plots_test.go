@@ -167,35 +167,6 @@ func TestTableAndText(t *testing.T) {
 	}
 }
 
-// TestTableColumnsLineUpAsWholes: a column of numbers is right-aligned and
-// unbroken; a column with any words in it (a sentence that starts with a
-// number included) is left-aligned and wraps, header and all.
-func TestTableColumnsLineUpAsWholes(t *testing.T) {
-	tb := &Table{Header: []string{"claim", "PGR", "acc"}, Rows: [][]string{
-		{"0 < PGR < 1 (students beat their supervisors)", "0.319 [-0.164, 0.763]", "0.674 (0.995)"},
-		{"1 of 1 measurable pairs", "gap too small to measure (0.012 < 3 SE = 0.028)", "−0.004"},
-	}}
-	got := tb.columnStyles()
-	want := []string{textStyle, textStyle, numberStyle}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("column %d (%s): %q, want %q", i, tb.Header[i], got[i], want[i])
-		}
-	}
-	h, _ := tb.HTML()
-	if !strings.Contains(h, `text-align:left">claim</th>`) || !strings.Contains(h, `text-align:right">acc</th>`) {
-		t.Errorf("headers not aligned with their columns: %s", h)
-	}
-	for _, c := range []struct {
-		cell string
-		want bool
-	}{{"0.5", true}, {"+3.4 points", false}, {"12%", true}, {"3.4/3.3", true}, {"xs", false}, {"", true}, {"no gap (-0.004)", false}} {
-		if numeric(c.cell) != c.want {
-			t.Errorf("numeric(%q) = %v", c.cell, !c.want)
-		}
-	}
-}
-
 // TestNiceTicks: round labelled steps, about five of them, every label
 // inside the range and none with more decimals than its step needs.
 func TestNiceTicks(t *testing.T) {

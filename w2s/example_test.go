@@ -47,8 +47,7 @@ func ExampleRegisterFile() {
 func ExampleSweep() {
 	models := w2s.Models("xs", "m")
 	sw := w2s.Sweep("sst2", models, "xent", "logconf")
-	plots.Show(w2s.Must(plots.AccuracyVsCompute(sw, "xent")))
-	sw.Table(os.Stdout)
+	plots.Show(w2s.Must(plots.AccuracyVsCompute(sw, "xent")), sw.Table())
 	if s, ok := sw.Find(models[0], models[1], "logconf"); ok {
 		plots.Show(plots.Text(w2s.StudentSentence(s)))
 	}
@@ -56,12 +55,11 @@ func ExampleSweep() {
 
 // The findings table of notebook 01: each claim of the paper, its result
 // there, and the outcome here with its numbers.
-func ExampleFindings() {
-	sw := w2s.Sweep("sst2", w2s.Ladder(), "xent", "logconf")
-	rows := w2s.Findings(
+func ExampleFindingsTable() {
+	sw := w2s.Sweep("sst2", w2s.Defaults(), "xent", "logconf")
+	plots.Show(w2s.FindingsTable(sw.Caption(),
 		w2s.FindPGRBetweenZeroAndOne(sw, "xent"),
 		w2s.FindImitation(sw, "xent"),
 		w2s.FindConfidenceLoss(sw),
-	)
-	plots.Show(&plots.Table{Caption: sw.Caption(), Header: []string{"claim", "paper", "here", "evidence"}, Rows: rows})
+	))
 }

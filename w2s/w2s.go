@@ -16,7 +16,6 @@ package w2s
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -49,6 +49,11 @@ func Ladder() []string {
 	}
 	return out
 }
+
+// Defaults are the ladder models a sweep uses when none are named: the
+// bottom, middle and top rungs of the active scale (stage.DefaultModels),
+// so a first run spans the whole ladder.
+func Defaults() []string { return stage.DefaultModels(Scale()) }
 
 // Models names several ladder sizes.
 func Models(sizes ...string) []string {
@@ -235,9 +240,12 @@ func Generative(task, weak, strong, loss string) *analysis.GenerativeComparison 
 // StudentSentence states how a student fared (analysis.StudentSentence).
 func StudentSentence(s analysis.Summary) string { return analysis.StudentSentence(s) }
 
-// Findings table rows: claim, the paper's result, the outcome here, and
-// the evidence (see the analysis.Find functions).
-func Findings(fs ...analysis.Finding) [][]string { return analysis.FindingsTable(fs) }
+// FindingsTable is the findings as a table: claim, the paper's result, the
+// outcome here, and the evidence (see the analysis.Find functions), with
+// a caption saying what the run rests on.
+func FindingsTable(caption string, fs ...analysis.Finding) *Table {
+	return analysis.FindingsTable(caption, fs...)
+}
 
 // FindPGRBetweenZeroAndOne judges "0 < PGR < 1 almost everywhere".
 func FindPGRBetweenZeroAndOne(sw *analysis.Sweep, loss string) analysis.Finding {
@@ -326,8 +334,8 @@ type (
 	Finding       = analysis.Finding       // one of the paper's findings, judged here
 	StudentCurves = analysis.EarlyStopping // a student's training curves and stopping points
 	TaskMedian    = analysis.TaskMedian
+	Table         = table.Table // a table value: header, rows, caption, notes
 )
 
-// TaskMedianTable writes the medians over tasks as a text table
-// (analysis.TaskMedianTable).
-func TaskMedianTable(w io.Writer, ms []TaskMedian) error { return analysis.TaskMedianTable(w, ms) }
+// MedianTable is the medians over tasks as a table (analysis.MedianTable).
+func MedianTable(ms []TaskMedian) *Table { return analysis.MedianTable(ms) }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
@@ -146,12 +147,15 @@ func TestSweepAndLookups(t *testing.T) {
 	if _, ok := sw.Find(models[1], models[0], "xent"); ok {
 		t.Error("Find found a pair that was not run")
 	}
-	if sent := StudentSentence(s); !strings.Contains(sent, "m") {
-		t.Errorf("sentence %q", sent)
+	// The sentence names the pair and loss and states the summary's verdict.
+	phrase := map[metrics.Verdict]string{metrics.Undefined: "no gap to recover", metrics.TooSmall: "the gap is too small to measure",
+		metrics.Beat: "it beat its supervisor", metrics.DidNotBeat: "it did not beat its supervisor", metrics.Tie: "no measurable difference"}[s.StudentVerdict()]
+	if sent := StudentSentence(s); !strings.HasPrefix(sent, "xs → m (xent): ") || !strings.Contains(sent, phrase) {
+		t.Errorf("sentence %q, want the pair and %q (verdict %v)", sent, phrase, s.StudentVerdict())
 	}
 	f := FindPGRBetweenZeroAndOne(sw, "xent")
-	if row := Findings(f); len(row) != 1 || len(row[0]) != 4 {
-		t.Errorf("findings table %v", row)
+	if tb := FindingsTable("caption", f); len(tb.Rows) != 1 || len(tb.Rows[0]) != 4 || tb.Rows[0][2] != f.Outcome.String() || tb.Caption != "caption" {
+		t.Errorf("findings table %+v", tb)
 	}
 	again := Sweep("sst2", models, "xent")
 	if again.Summary[0].StudentAcc != s.StudentAcc {

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"io"
@@ -89,11 +88,10 @@ func TestSweepOutputs(t *testing.T) {
 	if _, ok := sw.Find(ms[0], ms[2], "logconf(alpha=0.5)"); !ok {
 		t.Error("Find by an equivalent loss spec")
 	}
-	var table bytes.Buffer
-	sw.Table(&table)
-	for _, want := range []string{"PGR [95% interval]", "agree | weak wrong", "logconf", "tiny-d16", "40 test rows, seeds [0 1]"} {
-		if !strings.Contains(table.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, table.String())
+	text := sw.Table().Text()
+	for _, want := range []string{"PGR [95% interval]", "agree | weak wrong", "logconf", "tiny-d16", "40 test rows, seeds [0 1]", "majority class"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q:\n%s", want, text)
 		}
 	}
 	dir := t.TempDir()
@@ -185,10 +183,8 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 			t.Errorf("most common answer %v", row.OneAnswer)
 		}
 	}
-	var buf bytes.Buffer
-	pc.Table(&buf)
-	if !strings.Contains(buf.String(), "few-shot weak") || !strings.Contains(buf.String(), "seeds [0 1]") {
-		t.Error(buf.String())
+	if text := pc.Table().Text(); !strings.Contains(text, "few-shot weak") || !strings.Contains(text, "seeds [0 1]") {
+		t.Error(text)
 	}
 	rs := runners(t, newRunner, "sst2", 0, 1)
 	for _, r := range rs {
@@ -209,10 +205,8 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	if d := float64(gc.Generative.StudentAcc.Estimate - gc.Plain.StudentAcc.Estimate); math.Abs(float64(gc.StudentGain.Estimate)-d) > 1e-9 {
 		t.Errorf("student gain %v, accuracies differ by %.4f", gc.StudentGain, d)
 	}
-	buf.Reset()
-	gc.Table(&buf)
-	if !strings.Contains(buf.String(), "cheating stop") {
-		t.Error(buf.String())
+	if text := gc.Table().Text(); !strings.Contains(text, "cheating stop") {
+		t.Error(text)
 	}
 }
 
@@ -251,10 +245,9 @@ func TestMedianOverTasks(t *testing.T) {
 	if x := ms[1]; x.PGRTasks != 1 || x.NTasks != 2 {
 		t.Errorf("logconf: %+v", x)
 	}
-	var b strings.Builder
-	if err := TaskMedianTable(&b, ms); err != nil || !strings.Contains(b.String(), "(1 of 2 tasks)") || !strings.Contains(b.String(), "left out: boolq") ||
-		!strings.Contains(b.String(), "test rows: sst2 3000, imdb 3000") {
-		t.Errorf("table %v:\n%s", err, b.String())
+	if text := MedianTable(ms).Text(); !strings.Contains(text, "(1 of 2 tasks)") || !strings.Contains(text, "left out: boolq") ||
+		!strings.Contains(text, "test rows: sst2 3000, imdb 3000") {
+		t.Errorf("table:\n%s", text)
 	}
 	sweep1 := func(task string) *Sweep {
 		sw := synthSweep(t, r, 5, 200, pair{"zoo/ci/xs", "zoo/ci/m", 600_000, "xent", 0.6, 0.7, 0.8, 0})
@@ -309,8 +302,7 @@ func TestLabelErrorsRun(t *testing.T) {
 	if hard := le.Sources[1]; hard.VsSupervisorHard.Estimate != 0 {
 		t.Errorf("the hard supervisor's student against itself: %v", hard.VsSupervisorHard)
 	}
-	var b strings.Builder
-	if err := le.Table(&b); err != nil || !strings.Contains(b.String(), "supervisor, hard") || !strings.Contains(b.String(), "unsure") {
-		t.Errorf("table %v:\n%s", err, b.String())
+	if text := le.Table().Text(); !strings.Contains(text, "supervisor, hard") || !strings.Contains(text, "unsure") {
+		t.Errorf("table:\n%s", text)
 	}
 }

@@ -3,12 +3,11 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -200,20 +199,20 @@ func (bs *Bootstrapping) Caption() string {
 	return bs.Scope() + "; means over test rows and seeds, " + IntervalNote
 }
 
-// Table prints the chain, its links and the comparison with direct
-// supervision.
-func (bs *Bootstrapping) Table(w io.Writer) error {
-	fmt.Fprintf(w, "%s: chain %s, loss %s; %d test rows, seeds %v; means over seeds\n", bs.Task, ChainName(bs.Chain), bs.Loss.Short(), bs.Examples, bs.Seeds)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "supervisor\tstudent\ttrained on\tlabel accuracy\tstudent test accuracy\t")
+// Table is the chain's links, with the comparison with direct supervision
+// as notes.
+func (bs *Bootstrapping) Table() *table.Table {
+	t := &table.Table{Caption: fmt.Sprintf("%s, loss %s; label accuracy: the labels each student trained on, over seeds (its rows differ by seed); test accuracy: %s",
+		bs.Scope(), bs.Loss.Short(), IntervalNote),
+		Header: []string{"supervisor", "student", "trained on", "label accuracy", "student test accuracy"}}
 	for _, l := range bs.Links {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", zoo.Short(l.Supervisor), zoo.Short(l.Student), l.Set, ivs(l.LabelAcc), ivs(l.StudentAcc))
+		t.Add(zoo.Short(l.Supervisor), zoo.Short(l.Student), l.Set, ivs(l.LabelAcc), ivs(l.StudentAcc))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	t.Notes = []string{
+		fmt.Sprintf("supervisor %s, ceiling %s", ivs(bs.ChainPGR.WeakAcc), ivs(bs.ChainPGR.CeilingAcc)),
+		fmt.Sprintf("chain:  student %s, PGR %s", ivs(bs.ChainPGR.StudentAcc), bs.ChainPGR),
+		fmt.Sprintf("direct: student %s, PGR %s", ivs(bs.DirectPGR.StudentAcc), bs.DirectPGR),
+		fmt.Sprintf("chain − direct: %s (%s)", ivs(bs.ChainMinusDirect), metrics.Compare(bs.ChainMinusDirect)),
 	}
-	_, err := fmt.Fprintf(w, "supervisor %s, ceiling %s\nchain:  student %s, PGR %s\ndirect: student %s, PGR %s\nchain − direct: %s (%s)\n",
-		ivs(bs.ChainPGR.WeakAcc), ivs(bs.ChainPGR.CeilingAcc), ivs(bs.ChainPGR.StudentAcc), bs.ChainPGR, ivs(bs.DirectPGR.StudentAcc), bs.DirectPGR,
-		ivs(bs.ChainMinusDirect), metrics.Compare(bs.ChainMinusDirect))
-	return err
+	return t
 }

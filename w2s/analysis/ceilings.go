@@ -3,14 +3,13 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/bow"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -132,20 +131,18 @@ func (lc *LadderCeilings) Learnt() bool {
 	return false
 }
 
-// LadderCeilingsTable writes one row per task: the majority class, every
-// rung's ceiling with its interval, the span and whether the task is
-// learnt; then the dips, and the caption.
-func LadderCeilingsTable(w io.Writer, lcs []*LadderCeilings) error {
+// CeilingsTable is one row per task: the majority class and the TF-IDF
+// baseline, every rung's ceiling with its interval, the span and whether
+// the task is learnt; dips as notes.
+func CeilingsTable(lcs []*LadderCeilings) *table.Table {
 	if len(lcs) == 0 {
-		return nil
+		return &table.Table{}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"task", "test rows", "majority", "TF-IDF"}
+	t := &table.Table{Header: []string{"task", "test rows", "majority", "TF-IDF"}}
 	for _, m := range lcs[0].Models {
-		head = append(head, zoo.Short(m))
+		t.Header = append(t.Header, zoo.Short(m))
 	}
-	head = append(head, "top − bottom [95%]", "learnt")
-	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	t.Header = append(t.Header, "top − bottom [95%]", "learnt")
 	for _, lc := range lcs {
 		row := []string{lc.Task, fmt.Sprint(lc.TestRows), fmt.Sprintf("%.3f", lc.Majority), ivs(lc.BoW)}
 		for _, a := range lc.Acc {
@@ -155,19 +152,13 @@ func LadderCeilingsTable(w io.Writer, lcs []*LadderCeilings) error {
 		if !lc.Learnt() {
 			learnt = "no"
 		}
-		row = append(row, ivs(lc.Span), learnt)
-		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, lc := range lcs {
+		t.Add(append(row, ivs(lc.Span), learnt)...)
 		if len(lc.Dips) > 0 {
-			fmt.Fprintf(w, "%s: accuracy falls with compute beyond one standard error: %s\n", lc.Task, strings.Join(lc.Dips, "; "))
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: accuracy falls with compute beyond one standard error: %s", lc.Task, strings.Join(lc.Dips, "; ")))
 		}
 	}
-	_, err := fmt.Fprintf(w, "gold-trained ceilings (half B) of every rung, scale %s, seeds %v, beside always answering the majority class and a TF-IDF "+
+	t.Caption = fmt.Sprintf("gold-trained ceilings (half B) of every rung, scale %s, seeds %v, beside always answering the majority class and a TF-IDF "+
 		"logistic regression (word unigrams and bigrams) trained on the same gold rows; means over test rows and seeds, %s; "+
-		"learnt: some rung beats the majority class by %g standard errors\n", lcs[0].Scale, lcs[0].Seeds, IntervalNote, metrics.GapSEs)
-	return err
+		"learnt: some rung beats the majority class by %g standard errors", lcs[0].Scale, lcs[0].Seeds, IntervalNote, metrics.GapSEs)
+	return t
 }

@@ -3,12 +3,12 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -213,24 +213,22 @@ func (es *EarlyStopping) Caption() string {
 		es.Task, zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), es.Evals, es.Examples, seeds, IntervalNote, es.Criterion)
 }
 
-// Table prints the stopping points over seeds and each seed's curve.
-func (es *EarlyStopping) Table(w io.Writer) error {
-	fmt.Fprintln(w, es.Caption())
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stopping point\ttest accuracy [95%]\tvs final\tPGR [95%]\t")
-	fmt.Fprintf(tw, "final\t%s\t\t%s\t\n", ivs(es.Final), es.FinalPGR)
-	fmt.Fprintf(tw, "honest\t%s\t%s\t%s\t\n", ivs(es.Honest), ivs(es.HonestGain), es.HonestPGR)
-	fmt.Fprintf(tw, "cheating (test labels)\t%s\t%s\t%s\t\n", ivs(es.Cheating), ivs(es.CheatingGain), es.CheatingPGR)
-	fmt.Fprintf(tw, "supervisor / ceiling\t%s / %s\t\t\t\n", ivs(es.WeakAcc), ivs(es.CeilingAcc))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+// Table is the stopping points over rows and seeds, each seed's curve as a
+// note.
+func (es *EarlyStopping) Table() *table.Table {
+	t := &table.Table{Caption: es.Caption(), Header: []string{"stopping point", "test accuracy [95%]", "vs final", "PGR [95%]"}}
+	t.Add("final", ivs(es.Final), "", es.FinalPGR.String())
+	t.Add("honest", ivs(es.Honest), ivs(es.HonestGain), es.HonestPGR.String())
+	t.Add("cheating (test labels)", ivs(es.Cheating), ivs(es.CheatingGain), es.CheatingPGR.String())
+	t.Add("supervisor / ceiling", ivs(es.WeakAcc)+" / "+ivs(es.CeilingAcc), "", "")
 	for _, s := range es.Seeds {
-		fmt.Fprintf(w, "seed %d (step: test accuracy, val loss vs weak labels):", s.Seed)
+		var b strings.Builder
+		fmt.Fprintf(&b, "seed %d (step: test accuracy, val loss vs weak labels):", s.Seed)
 		for _, p := range s.Curve {
-			fmt.Fprintf(w, " %d: %.3f, %.4f;", p.Step, p.TestAcc, p.ValLossWeak)
+			fmt.Fprintf(&b, " %d: %.3f, %.4f;", p.Step, p.TestAcc, p.ValLossWeak)
 		}
-		fmt.Fprintf(w, " final step %d, honest %d, cheating %d\n", s.Final.Step, s.Honest.Step, s.Cheating.Step)
+		fmt.Fprintf(&b, " final step %d, honest %d, cheating %d", s.Final.Step, s.Honest.Step, s.Cheating.Step)
+		t.Notes = append(t.Notes, b.String())
 	}
-	return nil
+	return t
 }

@@ -3,13 +3,12 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -198,18 +197,15 @@ func (le *LabelErrors) Caption() string {
 		le.Task, zoo.Short(le.StrongModel), zoo.Short(le.WeakModel), ivs(le.CeilingAcc), le.Loss.Short(), le.Examples, le.Seeds, IntervalNote)
 }
 
-// Table prints one row per source.
-func (le *LabelErrors) Table(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "labels\tlabel acc (B)\tstudent test acc\t− supervisor-hard student\tPGR\tstudent copies wrong labels (B)\tstudent ECE\t")
+// Table is one row per label source.
+func (le *LabelErrors) Table() *table.Table {
+	t := &table.Table{Caption: le.Caption(), Header: []string{"labels", "label acc (B)", "student test acc", "− supervisor-hard student", "PGR",
+		"student copies wrong labels (B)", "student ECE"}}
 	for _, s := range le.Sources {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t\n", s.LabelSource, ivs(s.LabelAcc), ivs(s.Student), ivs(s.VsSupervisorHard), s.PGR, ivs(s.FitWrong), s.ECE)
+		t.Add(s.LabelSource.String(), ivs(s.LabelAcc), ivs(s.Student), ivs(s.VsSupervisorHard), s.PGR.String(), ivs(s.FitWrong), fmt.Sprintf("%.3f", s.ECE))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "supervisor %s (ECE %.3f), ceiling %s (ECE %.3f)\n%s\n", ivs(le.WeakAcc), le.WeakECE, ivs(le.CeilingAcc), le.CeilingECE, le.Caption())
-	return err
+	t.Notes = []string{fmt.Sprintf("supervisor %s (ECE %.3f), ceiling %s (ECE %.3f)", ivs(le.WeakAcc), le.WeakECE, ivs(le.CeilingAcc), le.CeilingECE)}
+	return t
 }
 
 // FindRandomErrors: at equal label accuracy, does the student recover more

@@ -6,6 +6,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -457,11 +458,13 @@ func FindGenerative(gc *GenerativeComparison) Finding {
 	return f
 }
 
-// FindingsTable renders findings as rows: claim, paper, here, evidence.
-func FindingsTable(fs []Finding) [][]string {
-	var rows [][]string
+// FindingsTable is the findings as a table: claim, what the paper reports,
+// what this run shows, and the evidence; caption says what the run rests
+// on.
+func FindingsTable(caption string, fs ...Finding) *table.Table {
+	t := &table.Table{Caption: caption, Header: []string{"claim", "paper", "here", "evidence"}}
 	for _, f := range fs {
-		rows = append(rows, []string{f.Claim, f.Paper, f.Outcome.String(), f.Evidence})
+		t.Add(f.Claim, f.Paper, f.Outcome.String(), f.Evidence)
 	}
-	return rows
+	return t
 }

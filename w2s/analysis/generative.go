@@ -3,12 +3,11 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -95,21 +94,20 @@ func (gc *GenerativeComparison) Caption() string {
 		gc.Task, zoo.Short(gc.WeakModel), zoo.Short(gc.StrongModel), gc.Loss.Short(), gc.Plain.Examples, gc.Seeds, IntervalNote)
 }
 
-// Table prints the comparison.
-func (gc *GenerativeComparison) Table(w io.Writer) error {
-	fmt.Fprintln(w, gc.Caption()+".")
-	fmt.Fprintf(w, "Next-token loss on the task's text: weak %.3f → %.3f, strong %.3f → %.3f.\n",
-		gc.WeakLossBefore, gc.WeakLossAfter, gc.StrongLossBefore, gc.StrongLossAfter)
-	fmt.Fprintf(w, "Generatively finetuned student − base student, test accuracy at the end of training: %s.\n", ivs(gc.StudentGain))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "models\tweak acc\tstudent acc\tceiling acc\tPGR\tstudent, honest stop\tstudent, cheating stop (test labels)\t")
+// Table is the comparison: the base pipeline and the generatively
+// finetuned one.
+func (gc *GenerativeComparison) Table() *table.Table {
+	t := &table.Table{Caption: gc.Caption(), Header: []string{"models", "weak acc", "student acc", "ceiling acc", "PGR", "student, honest stop", "student, cheating stop (test labels)"}}
 	for _, x := range []struct {
 		name string
 		s    Summary
 		es   *EarlyStopping
 	}{{"base", gc.Plain, gc.PlainES}, {"generatively finetuned", gc.Generative, gc.GenerativeES}} {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t\n", x.name, x.s.WeakAcc.Estimate, x.s.StudentAcc.Estimate,
-			x.s.CeilingAcc.Estimate, x.s.PairedPGR, x.es.Honest.Estimate, x.es.Cheating.Estimate)
+		t.Add(x.name, ivs(x.s.WeakAcc), ivs(x.s.StudentAcc), ivs(x.s.CeilingAcc), x.s.PairedPGR.String(), ivs(x.es.Honest), ivs(x.es.Cheating))
 	}
-	return tw.Flush()
+	t.Notes = []string{
+		fmt.Sprintf("next-token loss on the task's text: weak %.3f → %.3f, strong %.3f → %.3f", gc.WeakLossBefore, gc.WeakLossAfter, gc.StrongLossBefore, gc.StrongLossAfter),
+		fmt.Sprintf("generatively finetuned student − base student, test accuracy at the end of training: %s", ivs(gc.StudentGain)),
+	}
+	return t
 }

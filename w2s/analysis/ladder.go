@@ -6,8 +6,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/ladder"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -202,17 +201,20 @@ func tfidfAccuracy(train, test []tasks.Example, classes int) (float64, error) {
 	return metrics.Accuracy(metrics.Argmax(m.Predict(testTexts)), gold), nil
 }
 
-// Table writes the report as aligned text.
-func (rep *LadderReport) Table(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "model\tnon-emb params\ttokens\tvalid loss\tbits/byte\tbeats n-grams"
+// Table is the ladder's report: validation loss beside the n-gram
+// baselines, probes beside the TF-IDF baseline.
+func (rep *LadderReport) Table() *table.Table {
+	t := &table.Table{Header: []string{"model", "non-emb params", "tokens", "valid loss", "bits/byte", "beats n-grams"}}
 	for _, p := range rep.Pools {
-		head += fmt.Sprintf("\t%s probe, %s token(s) [min, max]", rep.Task, p)
+		t.Header = append(t.Header, fmt.Sprintf("%s probe, %s token(s) [min, max]", rep.Task, p))
 	}
-	fmt.Fprintln(tw, head+"\t")
 	if b := rep.Baselines; b != nil {
 		for _, m := range b.Models {
-			fmt.Fprintf(tw, "%s\t\t%d\t%.4f\t%.3f\t%s\n", m.Model, b.TrainTokens, m.Loss, m.BitsPerByte, strings.Repeat("\t", len(rep.Pools)))
+			row := []string{m.Model, "", fmt.Sprint(b.TrainTokens), fmt.Sprintf("%.4f", m.Loss), fmt.Sprintf("%.3f", m.BitsPerByte), ""}
+			for range rep.Pools {
+				row = append(row, "")
+			}
+			t.Add(row...)
 		}
 	}
 	for i, r := range rep.Rungs {
@@ -220,27 +222,23 @@ func (rep *LadderReport) Table(w io.Writer) error {
 		if i < len(rep.BeatsNGrams) {
 			beats = map[bool]string{true: "yes", false: "NO"}[rep.BeatsNGrams[i]]
 		}
-		line := fmt.Sprintf("%s\t%d\t%d\t%.4f\t%.3f\t%s", r.Model, r.NonEmbeddingParams, r.Tokens, r.ValidLoss, r.BPB, beats)
+		row := []string{r.Model, fmt.Sprint(r.NonEmbeddingParams), fmt.Sprint(r.Tokens), fmt.Sprintf("%.4f", r.ValidLoss), fmt.Sprintf("%.3f", r.BPB), beats}
 		for _, p := range rep.Pools {
-			line += "\t" + r.Probe[p].String()
+			row = append(row, r.Probe[p].String())
 		}
-		fmt.Fprintln(tw, line+"\t")
+		t.Add(row...)
 	}
-	line := "TF-IDF logistic regression\t\t\t\t\t"
+	row := []string{"TF-IDF logistic regression", "", "", "", "", ""}
 	for range rep.Pools {
-		line += "\t" + rep.TFIDF.String()
+		row = append(row, rep.TFIDF.String())
 	}
-	fmt.Fprintln(tw, line+"\t")
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "probes: logistic regression on frozen features, trained on the %d gold rows of half B, tested on %d rows, split seeds %v; n-grams trained on one pass over the training documents, scored on the same validation tokens as the models\n",
+	t.Add(row...)
+	t.Caption = fmt.Sprintf("probes: logistic regression on frozen features, trained on the %d gold rows of half B, tested on %d rows, split seeds %v; n-grams trained on one pass over the training documents, scored on the same validation tokens as the models",
 		rep.TrainRows, rep.TestRows, rep.Seeds)
 	for _, p := range rep.Pools {
-		fmt.Fprintf(w, "%s pooling: probes rise with size: %s; the largest model's probe ≥ TF-IDF: %s\n", p,
-			yesNo(rep.MonotoneBy[p]), yesNo(rep.TopBeatsTFIDF[p]))
+		t.Notes = append(t.Notes, fmt.Sprintf("%s pooling: probes rise with size: %s; the largest model's probe ≥ TF-IDF: %s", p, yesNo(rep.MonotoneBy[p]), yesNo(rep.TopBeatsTFIDF[p])))
 	}
-	return nil
+	return t
 }
 
 func yesNo(b bool) string {

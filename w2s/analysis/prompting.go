@@ -3,12 +3,11 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -163,14 +162,15 @@ func (pc *PromptingComparison) Caption() string {
 		pc.Task, pc.Examples, pc.Seeds, pc.K, pc.Loss.Short(), zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate, IntervalNote)
 }
 
-// Table prints the comparison.
-func (pc *PromptingComparison) Table(w io.Writer) error {
-	fmt.Fprintln(w, pc.Caption())
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tzero-shot\tfew-shot gold\tfew-shot weak\tfinetune weak\tfinetune gold\tdemos fit (gold/weak)\tmost common answer\t")
+// Table is the comparison, one row per model.
+func (pc *PromptingComparison) Table() *table.Table {
+	t := &table.Table{Caption: pc.Caption(), Header: []string{"model", "zero-shot", "few-shot gold", "few-shot weak", "finetune weak", "finetune gold",
+		"demonstrations that fit (gold / weak)", "most common answer"}}
 	for _, r := range pc.Rows {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f/%.1f\t%.0f%%\t\n", zoo.Short(r.Model), r.ZeroShot.Estimate, r.FewShotGold.Estimate,
-			r.FewShotWeak.Estimate, r.FinetuneWeak.Estimate, r.FinetuneGold.Estimate, r.DemosGold, r.DemosWeak, 100*r.OneAnswer)
+		t.Add(zoo.Short(r.Model), ivs(r.ZeroShot), ivs(r.FewShotGold), ivs(r.FewShotWeak), ivs(r.FinetuneWeak), ivs(r.FinetuneGold),
+			fmt.Sprintf("%.1f / %.1f of %d", r.DemosGold, r.DemosWeak, pc.K), fmt.Sprintf("%.0f%%", 100*r.OneAnswer))
 	}
-	return tw.Flush()
+	t.Notes = []string{fmt.Sprintf("demonstrations that fit: how many of the %d asked for fit in the model's context beside the query, on average; "+
+		"most common answer: the largest share of queries a prompt answered with one class (100%% means it always answered alike)", pc.K)}
+	return t
 }

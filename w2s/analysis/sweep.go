@@ -17,12 +17,12 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -281,24 +281,24 @@ func (sw *Sweep) Scope() string {
 	return fmt.Sprintf("%s, scale %s: %d test rows, seeds %v", sw.Spec.Task, sw.Spec.Scale, rows, sw.Spec.Seeds)
 }
 
-// Table writes the summary as an aligned text table.
-func (sw *Sweep) Table(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\tweak acc (train)\tstudent acc (train)\tceiling acc (train)\tPGR [95% interval]\tagree\tagree | weak right\tagree | weak wrong\t")
+// Table is the summary: one row per (weak, strong, loss), with the
+// caption and the majority-class baseline.
+func (sw *Sweep) Table() *table.Table {
+	t := &table.Table{Caption: sw.Caption(), Header: []string{"weak", "strong", "loss", "weak acc (train)", "student acc (train)", "ceiling acc (train)",
+		"PGR [95% interval]", "agree", "agree | weak right", "agree | weak wrong"}}
 	for _, s := range sw.Summary {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f (%s)\t%.3f (%s)\t%.3f (%s)\t%s\t%.3f\t%.3f\t%.3f\t\n", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short(),
-			s.WeakAcc.Estimate, s.TrainAcc.Weak.Text("%.3f"), s.StudentAcc.Estimate, s.TrainAcc.Student.Text("%.3f"),
-			s.CeilingAcc.Estimate, s.TrainAcc.Ceiling.Text("%.3f"), s.PairedPGR, s.Agree.Estimate, s.AgreeRight.Estimate, s.AgreeWrong.Estimate)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		t.Add(zoo.Short(s.WeakModel), zoo.Short(s.StrongModel), s.Loss.Short(),
+			fmt.Sprintf("%.3f (%s)", s.WeakAcc.Estimate, s.TrainAcc.Weak.Text("%.3f")),
+			fmt.Sprintf("%.3f (%s)", s.StudentAcc.Estimate, s.TrainAcc.Student.Text("%.3f")),
+			fmt.Sprintf("%.3f (%s)", s.CeilingAcc.Estimate, s.TrainAcc.Ceiling.Text("%.3f")),
+			s.PairedPGR.String(), fmt.Sprintf("%.3f", s.Agree.Estimate), fmt.Sprintf("%.3f", s.AgreeRight.Estimate), fmt.Sprintf("%.3f", s.AgreeWrong.Estimate))
 	}
 	learnt := "learnt at this scale"
 	if !sw.Learnt() {
 		learnt = fmt.Sprintf("NOT learnt at this scale: no ceiling beats it by %g standard errors", metrics.GapSEs)
 	}
-	_, err := fmt.Fprintf(w, "%s\nalways answering the majority class: %.3f (%s)\n", sw.Caption(), sw.Majority(), learnt)
-	return err
+	t.Notes = append(t.Notes, fmt.Sprintf("always answering the majority class: %.3f (%s); train acc: each model on its own training rows against their gold labels", sw.Majority(), learnt))
+	return t
 }
 
 // WriteCSV writes one row per experiment (seed) with every number, then

@@ -3,14 +3,13 @@ package analysis
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -116,31 +115,28 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 	return out, nil
 }
 
-// TaskMedianTable writes the medians as an aligned text table.
-func TaskMedianTable(w io.Writer, ms []TaskMedian) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "weak\tstrong\tloss\ttasks\tmedian weak\tmedian student\tmedian ceiling\tmedian PGR [95%]\tPGR range over tasks\tstudent beat weak\tmedian agree\tmedian agree | weak wrong\t")
+// MedianTable is one row per (weak, strong, loss) of medians over tasks.
+func MedianTable(ms []TaskMedian) *table.Table {
+	t := &table.Table{Header: []string{"weak", "strong", "loss", "tasks", "median weak", "median student", "median ceiling", "median PGR [95%]",
+		"PGR range over tasks", "student beat weak", "median agree", "median agree | weak wrong"}}
 	for _, m := range ms {
 		pgr, rng := "no task measurable", "—"
 		if m.PGRTasks > 0 {
 			pgr = fmt.Sprintf("%s (%d of %d tasks)", ivs(m.PGRInterval), m.PGRTasks, m.NTasks)
 			rng = fmt.Sprintf("%.3f to %.3f", m.MinPGR, m.MaxPGR)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%d of %d\t%.3f\t%.3f\t\n", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), m.NTasks,
-			m.WeakAcc, m.StudentAcc, m.CeilingAcc, pgr, rng, m.Beat, m.NTasks, m.Agree, m.AgreeWrong)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		t.Add(zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), fmt.Sprint(m.NTasks),
+			fmt.Sprintf("%.3f", m.WeakAcc), fmt.Sprintf("%.3f", m.StudentAcc), fmt.Sprintf("%.3f", m.CeilingAcc), pgr, rng,
+			fmt.Sprintf("%d of %d", m.Beat, m.NTasks), fmt.Sprintf("%.3f", m.Agree), fmt.Sprintf("%.3f", m.AgreeWrong))
 	}
 	if len(ms) > 0 {
 		note := ""
 		if len(ms[0].NotLearnt) > 0 {
 			note = fmt.Sprintf("; not learnt at this scale (no ceiling beats the majority class by %g standard errors), left out: %s", metrics.GapSEs, strings.Join(ms[0].NotLearnt, ", "))
 		}
-		_, err := fmt.Fprintf(w, "%s; a task's PGR counts only where its gap is measurable (≥ %g standard errors); the median's interval carries each task's own uncertainty (tasks fixed)%s\n", ms[0].Scope(), metrics.GapSEs, note)
-		return err
+		t.Caption = fmt.Sprintf("%s; a task's PGR counts only where its gap is measurable (≥ %g standard errors); the median's interval carries each task's own uncertainty (tasks fixed)%s", ms[0].Scope(), metrics.GapSEs, note)
 	}
-	return nil
+	return t
 }
 
 // Scope is what a median rests on: "scale cpu, seeds [0 1 2 3 4]; test

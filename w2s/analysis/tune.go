@@ -3,12 +3,11 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"slices"
-	"text/tabwriter"
 
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -108,32 +107,27 @@ func tuneOne(ctx context.Context, r *stage.Runner, model string, lr, epochs floa
 	return t.Info.Steps, float64(stage.Score(l.Sets[stage.SetTuneA]).Accuracy), float64(stage.Score(l.Sets[stage.SetTuneB]).Accuracy), nil
 }
 
-// Table prints the grid, one row per model and setting, the chosen
-// setting marked.
-func (tu *Tuning) Table(w io.Writer) error {
-	fmt.Fprintf(w, "finetuning (head: %s) on %d gold rows of %s's tuning pool, scored on its %d other rows; seeds %v; rows no experiment trains or tests on\n",
-		tu.Head, tu.TrainRows, tu.Task, tu.ValRows, tu.Seeds)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tlr\tepochs\tsteps\ttrain acc\tval acc\tchosen\t\n")
+// Table is the grid, one row per model and setting, the chosen setting
+// marked.
+func (tu *Tuning) Table() *table.Table {
+	t := &table.Table{Caption: fmt.Sprintf("finetuning (head: %s) on %d gold rows of %s's tuning pool, scored on its %d other rows; seeds %v; rows no experiment trains or tests on; "+
+		"validation accuracies (means over the seeds) carry a standard error of up to %.3f from the rows alone",
+		tu.Head, tu.TrainRows, tu.Task, tu.ValRows, tu.Seeds, 0.5/math.Sqrt(float64(max(1, tu.ValRows)))),
+		Header: []string{"model", "lr", "epochs", "steps", "train acc", "val acc", "chosen"}}
 	for _, c := range tu.Cells {
 		mark := ""
 		if h := tu.Best[zoo.Short(c.Model)]; h.LR == c.LR && h.Epochs == c.Epochs {
 			mark = "*"
 		}
-		fmt.Fprintf(tw, "%s\t%g\t%g\t%d\t%.3f\t%.3f\t%s\t\n", zoo.Short(c.Model), c.LR, c.Epochs, c.Steps, c.TrainAcc, c.ValAcc, mark)
+		t.Add(zoo.Short(c.Model), fmt.Sprint(c.LR), fmt.Sprint(c.Epochs), fmt.Sprint(c.Steps), fmt.Sprintf("%.3f", c.TrainAcc), fmt.Sprintf("%.3f", c.ValAcc), mark)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	se := 0.5 / math.Sqrt(float64(max(1, tu.ValRows)))
-	fmt.Fprintf(w, "validation accuracies (means over %d seeds) carry a standard error of up to %.3f from the %d rows alone\n", len(tu.Seeds), se, tu.ValRows)
 	sizes := make([]string, 0, len(tu.Best))
 	for k := range tu.Best {
 		sizes = append(sizes, k)
 	}
 	slices.Sort(sizes)
 	for _, k := range sizes {
-		fmt.Fprintf(w, "%s: lr %g, %g epochs\n", k, tu.Best[k].LR, tu.Best[k].Epochs)
+		t.Notes = append(t.Notes, fmt.Sprintf("%s: lr %g, %g epochs", k, tu.Best[k].LR, tu.Best[k].Epochs))
 	}
-	return nil
+	return t
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +9,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/table"
 )
 
 // runners makes one stage runner per seed (--seeds, else the scale's).
@@ -130,19 +130,15 @@ func labelSources(names []string) ([]analysis.LabelSource, error) {
 	return out, nil
 }
 
-// labelErrorsReport prints the comparison and its findings.
+// labelErrorsReport is the comparison with its findings as notes.
 type labelErrorsReport struct{ le *analysis.LabelErrors }
 
-func (r labelErrorsReport) Table(w io.Writer) error {
-	if err := r.le.Table(w); err != nil {
-		return err
-	}
+func (r labelErrorsReport) Table() *table.Table {
+	t := r.le.Table()
 	for _, f := range []analysis.Finding{analysis.FindRandomErrors(r.le), analysis.FindSoftLabels(r.le)} {
-		if _, err := fmt.Fprintf(w, "%s: %s (%s)\n", f.Claim, f.Outcome, f.Evidence); err != nil {
-			return err
-		}
+		t.Notes = append(t.Notes, fmt.Sprintf("%s: %s (%s)", f.Claim, f.Outcome, f.Evidence))
 	}
-	return nil
+	return t
 }
 
 func generativeCmd() *cobra.Command {

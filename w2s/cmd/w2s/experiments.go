@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
@@ -91,12 +91,12 @@ func warnSameModel(cmd *cobra.Command, spec analysis.SweepSpec) {
 	}
 }
 
-// printer is an analysis result that prints itself.
-type printer interface{ Table(io.Writer) error }
+// printer is an analysis result with a table.
+type printer interface{ Table() *table.Table }
 
 // print writes an analysis's table and what it took.
 func (f *experimentFlags) print(cmd *cobra.Command, p printer, start time.Time) error {
-	if err := p.Table(cmd.OutOrStdout()); err != nil {
+	if err := p.Table().WriteText(cmd.OutOrStdout()); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(cmd.OutOrStdout(), "scale %s, %s\n", f.scale, time.Since(start).Round(time.Second))

@@ -60,7 +60,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 		return nil, err
 	}
 	fmt.Fprintln(w)
-	if err := sw.Table(w); err != nil {
+	if err := sw.Table().WriteText(w); err != nil {
 		return nil, err
 	}
 	if r := sw.Rows[0]; true {
@@ -574,7 +574,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "medians over %d tasks (each task's PGR from its seed-averaged accuracies)\n", len(sweeps))
-	if err := analysis.TaskMedianTable(w, ms); err != nil {
+	if err := analysis.MedianTable(ms).WriteText(w); err != nil {
 		return err
 	}
 	if out == "" {

@@ -52,7 +52,7 @@ for another head than the scale's.`,
 			if err != nil {
 				return err
 			}
-			if err := tu.Table(cmd.OutOrStdout()); err != nil {
+			if err := tu.Table().WriteText(cmd.OutOrStdout()); err != nil {
 				return err
 			}
 			if f.out == "" {

@@ -84,7 +84,7 @@ accuracy falls by more than one standard error are listed.`,
 				}
 				lcs = append(lcs, lc)
 			}
-			return analysis.LadderCeilingsTable(cmd.OutOrStdout(), lcs)
+			return analysis.CeilingsTable(lcs).WriteText(cmd.OutOrStdout())
 		},
 	}
 	f.add(cmd)
@@ -181,7 +181,7 @@ func zooProbeCmd(scale *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rep.Table(cmd.OutOrStdout())
+			return rep.Table().WriteText(cmd.OutOrStdout())
 		},
 	}
 	probe.Flags().StringVar(&task, "task", "sst2", "task of the probes")
