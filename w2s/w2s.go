@@ -18,12 +18,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
@@ -77,10 +76,13 @@ var (
 	ctx     context.Context
 )
 
-// Context is cancelled by an interrupt (the notebook's stop button): long
-// stages save their state and stop.
+// Context is cancelled by an interrupt (the notebook's stop button, which
+// sends SIGINT to the cell's process) or SIGTERM: long stages save their
+// state and stop, and the call panics with the cancellation. A cell still
+// running interrupt.Grace after the signal, or interrupted twice, ends at
+// once (package interrupt); re-running it resumes from what was stored.
 func Context() context.Context {
-	ctxOnce.Do(func() { ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) })
+	ctxOnce.Do(func() { ctx, _ = interrupt.Context(context.Background(), os.Stderr) })
 	return ctx
 }
 

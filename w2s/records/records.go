@@ -29,8 +29,38 @@ type Record map[string]any
 // Formats this package reads, by file-name suffix.
 var Suffixes = []string{".jsonl", ".jsonl.gz", ".parquet"}
 
+// CheckRegular returns an error unless path is a regular file (or a link
+// to one). A dataset is read more than once (its sha256 is part of every
+// stage key), which a named pipe or a device cannot give, and opening a
+// named pipe with no writer would wait for one forever.
+func CheckRegular(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch {
+	case m.IsDir():
+		what = "a folder"
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&os.ModeDevice != 0 || m&os.ModeCharDevice != 0:
+		what = "a device"
+	case m&os.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s is %s: a dataset must be a regular file, since it is read more than once (its sha256 is part of every stage key); copy the data into one", path, what)
+}
+
 // ReadFile reads every record of path, choosing the format by suffix.
 func ReadFile(path string) ([]Record, error) {
+	if err := CheckRegular(path); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasSuffix(path, ".jsonl.gz"):
 		return readGzipJSONL(path)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -121,5 +123,30 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := r.String("missing"); err == nil || !strings.Contains(err.Error(), `missing field "missing"`) {
 		t.Errorf("missing field: %v", err)
+	}
+}
+
+// TestReadFileRefusesWhatIsNotARegularFile: a named pipe (which would
+// block the open until a writer comes, and can be read only once) and a
+// folder are refused by name.
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "folder.jsonl")
+	os.Mkdir(folder, 0o755)
+	for path, want := range map[string]string{fifo: " is a named pipe", folder: " is a folder"} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadFile(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), path+want) {
+				t.Errorf("%s: %v", path, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: ReadFile still blocked after 5 s", path)
+		}
 	}
 }

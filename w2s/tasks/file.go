@@ -3,7 +3,6 @@ package tasks
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -82,7 +81,7 @@ func (spec *FileSpec) resolve() error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(abs); err != nil {
+		if err := records.CheckRegular(abs); err != nil {
 			return fmt.Errorf("tasks: file task: %w", err)
 		}
 		if !hasSuffix(abs) {

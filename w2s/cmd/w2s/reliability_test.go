@@ -1,11 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -52,4 +60,145 @@ func TestZooVerifyNamesWhatIsWrong(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildW2S builds the w2s binary into a temporary folder.
+func buildW2S(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "w2s")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// started is a w2s process with its output collected.
+type started struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+// syncBuffer is a strings.Builder safe for one writer and many readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startW2S(t *testing.T, bin string, env []string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &started{cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return p
+}
+
+// wait returns the exit status within limit, or fails the test.
+func (p *started) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(limit):
+		p.cmd.Process.Kill()
+		t.Fatalf("still running %s later; output:\n%s", limit, p.out.String())
+		return -1
+	}
+}
+
+// TestSignalsEndCommands runs the w2s binary on named pipes with no writer
+// and on a training, and signals it: every command ends within a few
+// seconds, a training leaves state that the next run resumes from.
+func TestSignalsEndCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the w2s binary and trains")
+	}
+	bin := buildW2S(t)
+	dir := t.TempDir()
+	env := []string{"W2S_CACHE=" + filepath.Join(dir, "cache"), "W2S_SCALE=ci"}
+	fifo := filepath.Join(dir, "data.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("task file is a named pipe", func(t *testing.T) {
+		p := startW2S(t, bin, env, "run", "--scale", "ci", "--task", "file:"+fifo, "--labels", "a,b", "--out", filepath.Join(dir, "out"))
+		time.Sleep(time.Second)
+		p.cmd.Process.Signal(syscall.SIGTERM) // were it blocked
+		if code := p.wait(t, 5*time.Second); code != 1 || !strings.Contains(p.out.String(), fifo+" is a named pipe") {
+			t.Errorf("exit %d:\n%s", code, p.out.String())
+		}
+	})
+
+	t.Run("SIGTERM while opening a corpus pipe", func(t *testing.T) {
+		p := startW2S(t, bin, env, "train", "--corpus", fifo, "--out", "")
+		time.Sleep(time.Second)
+		start := time.Now()
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		code := p.wait(t, 4*time.Second)
+		if code != 130 || !strings.Contains(p.out.String(), "interrupted; run the same command again") {
+			t.Errorf("exit %d after %s:\n%s", code, time.Since(start).Round(time.Millisecond), p.out.String())
+		}
+	})
+
+	t.Run("SIGINT during a training", func(t *testing.T) {
+		corpus := filepath.Join(dir, "text.txt")
+		os.WriteFile(corpus, []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 400)), 0o644)
+		out := filepath.Join(dir, "run")
+		args := []string{"train", "--corpus", corpus, "--layers", "1", "--width", "16", "--heads", "2", "--context", "16",
+			"--batch", "4", "--steps", "600", "--eval-every", "20", "--out", out}
+		p := startW2S(t, bin, env, args...)
+		state := filepath.Join(out, "state", "trainer_state.json")
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			if _, err := os.Stat(state); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no state saved after 2 minutes:\n%s", p.out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		start := time.Now()
+		p.cmd.Process.Signal(syscall.SIGINT)
+		if code := p.wait(t, interrupt.Grace+2*time.Second); code != 130 {
+			t.Fatalf("exit %d after %s:\n%s", code, time.Since(start).Round(time.Millisecond), p.out.String())
+		}
+		t.Logf("the training ended %s after SIGINT", time.Since(start).Round(time.Millisecond))
+		var rec struct{ Steps int }
+		raw, _ := os.ReadFile(state)
+		if err := json.Unmarshal(raw, &rec); err != nil || rec.Steps == 0 || rec.Steps >= 600 {
+			t.Fatalf("state after the signal: %v %s", err, raw)
+		}
+		// The same command resumes from the state the signal left.
+		again := startW2S(t, bin, env, args...)
+		if code := again.wait(t, 3*time.Minute); code != 0 || !strings.Contains(again.out.String(), fmt.Sprintf("resumed from step %d of 600", rec.Steps)) {
+			t.Errorf("second run, exit %d (state had %d steps):\n%s", code, rec.Steps, again.out.String())
+		}
+	})
 }
