@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
+	"github.com/w2s-lab/w2s/w2s/slurm"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -201,4 +203,88 @@ func TestSignalsEndCommands(t *testing.T) {
 			t.Errorf("second run, exit %d (state had %d steps):\n%s", code, rec.Steps, again.out.String())
 		}
 	})
+}
+
+func TestSplitTasks(t *testing.T) {
+	cases := []struct {
+		list string
+		want []string
+		err  string
+	}{
+		{"sst2", []string{"sst2"}, ""},
+		{"sst2, imdb,ag_news", []string{"sst2", "imdb", "ag_news"}, ""},
+		{`file:/d/my file\,x=1.jsonl`, []string{"file:/d/my file,x=1.jsonl"}, ""},
+		{`sst2,file:/d/a\,b\\c.jsonl,imdb`, []string{"sst2", `file:/d/a,b\c.jsonl`, "imdb"}, ""},
+		{`file:/d/back\slash.jsonl`, []string{`file:/d/back\slash.jsonl`}, ""},
+		{"sst2,", nil, "empty name"},
+		{",sst2", nil, "empty name"},
+	}
+	for _, c := range cases {
+		got, err := splitTasks(c.list)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %v, want an error with %q", c.list, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%q: %q, %v; want %q", c.list, got, err, c.want)
+		}
+	}
+}
+
+// writeDataset writes n labelled rows of JSON Lines to path: label i%2,
+// texts that differ.
+func writeDataset(t *testing.T, path string, n int) {
+	t.Helper()
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"text": "review number %d is %s", "label": %d}`+"\n", i, []string{"bad", "good"}[i%2], i%2)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTaskPathsWithCommas: a dataset whose file name holds a comma is a
+// task through an escaped --task, or --task-file; the unescaped list names
+// the missing file and both remedies; a Slurm unit passes the path whole.
+func TestTaskPathsWithCommas(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
+	data := filepath.Join(dir, "my data", "my file,x=1.jsonl")
+	writeDataset(t, data, 400)
+	status := []string{"sweep", "status", "--scale", "ci", "--labels", "bad,good", "--models", "zoo/xs,zoo/m", "--losses", "xent", "--seeds", "0"}
+	escaped := "file:" + strings.ReplaceAll(data, ",", `\,`)
+	for _, args := range [][]string{{"--task", escaped}, {"--task-file", data}, {"--task", "sst2," + escaped}} {
+		out, err := run(t, append(slices.Clone(status), args...)...)
+		if err != nil || !strings.Contains(out, "of 3 units done") && !strings.Contains(out, "of 6 units done") {
+			t.Errorf("%q: %v\n%s", args, err, out)
+		}
+	}
+	_, err := run(t, append(slices.Clone(status), "--task", "file:"+data)...)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "my data", "my file")+" does not exist") ||
+		!strings.Contains(err.Error(), `\,`) || !strings.Contains(err.Error(), "--task-file") {
+		t.Errorf("unescaped: %v", err)
+	}
+	// The units of a Slurm sweep give the file with --task-file, and read it back.
+	out, err := run(t, "sweep", "--slurm", "--dry-run", "--scale", "ci", "--task-file", data, "--labels", "bad,good",
+		"--models", "zoo/xs,zoo/m", "--losses", "xent", "--seeds", "0", "--out", filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	units, err := os.ReadFile(filepath.Join(dir, "out", "slurm", "supervise.units"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(units))
+	if !strings.Contains(line, "--task-file '"+data+"'") || !strings.Contains(line, "--labels bad,good") {
+		t.Errorf("unit line %s", line)
+	}
+	if _, task, _ := parseUnit(slurm.Unit{"supervise", "--task-file", data, "--seeds", "0"}); task != "file:"+data {
+		t.Errorf("parseUnit: task %q", task)
+	}
 }

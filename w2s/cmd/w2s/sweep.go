@@ -172,7 +172,10 @@ func sweepCmd() *cobra.Command {
 		Short: "Every weak→strong pair of the models × losses × seeds, with a summary table (in this process, or as Slurm job arrays with --slurm)",
 		Long: `Runs every weak→strong pair of the models × losses × seeds of one task or
 several (--task a,b,c: then the medians over tasks are printed too), prints a
-summary table and writes results.csv and results.json.
+summary table and writes results.csv and results.json. A dataset of your own
+is the task file:PATH (see --labels and the other file flags); in a --task
+list a comma inside PATH is written \, (and a backslash \\), or give each
+such file with --task-file PATH, which takes any file name.
 
 With --slurm the work is planned as two Slurm job arrays instead (the
 supervisors and their weak labels; then, after those succeed, the students
@@ -184,7 +187,10 @@ reads every result from the store and writes the table, CSV, JSON and charts
 (collect). "w2s sweep status" with the same flags counts finished stages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			taskNames := strings.Split(f.task, ",")
+			taskNames, err := f.taskNames()
+			if err != nil {
+				return err
+			}
 			f.weak = weak
 			if sl.slurm {
 				return f.submit(cmd, taskNames, models, specs(lossNames), &sl)
@@ -202,6 +208,7 @@ reads every result from the store and writes the table, CSV, JSON and charts
 	cmd.Flags().StringVar(&weak, "weak", "", "one weak supervisor for every model of --models (default: every pair of --models, weaker first)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
 	cmd.Flags().Lookup("task").Usage = "task, or tasks separated by commas: each is swept, then the medians over tasks are printed (see `w2s data`)"
+	f.multi = true
 	cmd.AddCommand(unitCmd(), statusCmd())
 	return cmd
 }
@@ -252,9 +259,6 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
 	}
-	if err := f.file.register(f.task); err != nil {
-		return nil, err
-	}
 	budget, err := stage.BudgetFor(f.scale)
 	if err != nil {
 		return nil, err
@@ -272,7 +276,7 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	}
 	var out []analysis.SweepSpec
 	for _, t := range taskNames {
-		out = append(out, analysis.SweepSpec{Task: strings.TrimSpace(t), Scale: f.scale, Models: ms, Pairs: pairs, Losses: ls, Seeds: f.seedList(budget), Probe: f.probe})
+		out = append(out, analysis.SweepSpec{Task: t, Scale: f.scale, Models: ms, Pairs: pairs, Losses: ls, Seeds: f.seedList(budget), Probe: f.probe})
 	}
 	return out, nil
 }
@@ -322,6 +326,13 @@ func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string,
 		env["W2S_CACHE"], _ = filepath.Abs(env["W2S_CACHE"])
 	}
 	plan := slurm.NewPlan(sps, dir, bin, env, sl.supervise, sl.train)
+	for _, ph := range plan.Phases {
+		for i, u := range ph.Units {
+			if slices.Contains(u, "--task-file") {
+				ph.Units[i] = append(u, f.file.args()...)
+			}
+		}
+	}
 	w := cmd.OutOrStdout()
 	if sl.dryRun {
 		if err := plan.Write(); err != nil {
@@ -461,7 +472,11 @@ func statusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.weak = weak
-			sps, err := f.specsFor(cmd, strings.Split(f.task, ","), models, specs(lossNames))
+			taskNames, err := f.taskNames()
+			if err != nil {
+				return err
+			}
+			sps, err := f.specsFor(cmd, taskNames, models, specs(lossNames))
 			if err != nil {
 				return err
 			}
@@ -510,6 +525,7 @@ func statusCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.multi = true
 	cmd.Flags().StringSliceVar(&models, "models", nil, "the sweep's models")
 	cmd.Flags().StringVar(&weak, "weak", "", "the sweep's one weak supervisor, if it had one")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "the sweep's losses")
@@ -527,6 +543,8 @@ func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
 		switch u[i] {
 		case "--task":
 			task = u[i+1]
+		case "--task-file":
+			task = "file:" + u[i+1]
 		case "--seeds":
 			seed, _ = strconv.ParseUint(u[i+1], 10, 64)
 		case "--weak":
@@ -543,12 +561,6 @@ func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
 // sweepTasks sweeps each task in turn, then prints and writes the medians
 // over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
 func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, lossNames []string) error {
-	for i, task := range taskNames {
-		taskNames[i] = strings.TrimSpace(task)
-		if slices.Contains(taskNames[:i], taskNames[i]) {
-			return fmt.Errorf("--task: %s twice", taskNames[i])
-		}
-	}
 	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
 	if err != nil {
 		return err
@@ -559,7 +571,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		g := *f
 		g.task = task
 		if out != "" {
-			g.out = filepath.Join(out, g.task)
+			g.out = filepath.Join(out, slug(g.task))
 		}
 		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: specs(lossNames)}, newRunner, budget)
 		if err != nil {
