@@ -486,8 +486,12 @@ func dirSize(dir string) int64 {
 	return n
 }
 
+// KeepFinished, as GC's olderThan, keeps every intact artifact.
+const KeepFinished time.Duration = -1
+
 // GC removes corrupt artifacts, leftovers of interrupted computations that
-// nobody is working on, artifacts created before olderThan ago (0 keeps
+// nobody is working on, artifacts created more than olderThan ago (0: every
+// artifact created before now; KeepFinished or any negative duration keeps
 // them), and lock files left without an artifact. A finished artifact is
 // removed only under its use lock taken exclusively, so one that any
 // process is using is kept and reported in inUse; a leftover only under
@@ -504,7 +508,7 @@ func (s *Store) GC(olderThan time.Duration) (removed, inUse []Entry, err error) 
 			key = strings.TrimPrefix(strings.TrimPrefix(key, ".tmp-"), ".work-")
 			key, _, _ = strings.Cut(key, "-")
 			lockOf = s.lockPath
-		} else if e.Err == nil && (olderThan <= 0 || e.Created.IsZero() || time.Since(e.Created) <= olderThan) {
+		} else if e.Err == nil && (olderThan < 0 || e.Created.IsZero() || time.Since(e.Created) <= olderThan) {
 			continue
 		}
 		s.mu.Lock()

@@ -190,12 +190,12 @@ func TestListAndGC(t *testing.T) {
 	}
 	// Another store (another process): s still uses both artifacts.
 	other, _ := Open(root)
-	removed, inUse, err := other.GC(0)
+	removed, inUse, err := other.GC(KeepFinished)
 	if err != nil || len(removed) != 1 || !removed[0].Leftover || len(inUse) != 1 || inUse[0].Key != bad.Key {
 		t.Fatalf("gc while in use removed %v, skipped %v: %v", removed, inUse, err)
 	}
 	s.Close() // the using process is done
-	removed, _, err = other.GC(0)
+	removed, _, err = other.GC(KeepFinished)
 	if err != nil || len(removed) != 1 || removed[0].Key != bad.Key {
 		t.Fatalf("gc removed %v: %v", removed, err)
 	}

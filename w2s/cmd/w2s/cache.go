@@ -79,11 +79,18 @@ func cacheGCCmd() *cobra.Command {
 		Short: "Remove corrupt artifacts, leftovers of interrupted stages, and (with --older-than) old artifacts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			age := store.KeepFinished
+			if cmd.Flags().Changed("older-than") {
+				if olderThan < 0 {
+					return fmt.Errorf("--older-than %s: want a duration of 0 or more (0: every artifact not in use)", olderThan)
+				}
+				age = olderThan
+			}
 			st, err := store.Open("")
 			if err != nil {
 				return err
 			}
-			removed, inUse, err := st.GC(olderThan)
+			removed, inUse, err := st.GC(age)
 			for _, e := range removed {
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
 			}
@@ -95,6 +102,6 @@ func cacheGCCmd() *cobra.Command {
 			return err
 		},
 	}
-	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
+	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove the artifacts created longer ago than this (e.g. 720h; 0s: every artifact not in use)")
 	return gc
 }

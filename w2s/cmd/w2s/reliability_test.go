@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/slurm"
+	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -286,5 +288,38 @@ func TestTaskPathsWithCommas(t *testing.T) {
 	}
 	if _, task, _ := parseUnit(slurm.Unit{"supervise", "--task-file", data, "--seeds", "0"}); task != "file:"+data {
 		t.Errorf("parseUnit: task %q", task)
+	}
+}
+
+// TestCacheGCOlderThanZero: --older-than 0s removes every artifact not in
+// use (it removed nothing, while 1s removed them all); without the flag
+// gc keeps intact artifacts.
+func TestCacheGCOlderThanZero(t *testing.T) {
+	t.Setenv("W2S_CACHE", t.TempDir())
+	st, err := store.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := st.Do(context.Background(), "metrics", 1, i, func(dir string) error { return store.WriteJSON(dir, "m.json", i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close() // the process that made them is done with them
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "0 removed"},
+		{[]string{"--older-than", "1h"}, "0 removed"},
+		{[]string{"--older-than", "0s"}, "2 removed"},
+	} {
+		out, err := run(t, append([]string{"cache", "gc"}, c.args...)...)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("gc %v: %v\n%s", c.args, err, out)
+		}
+	}
+	if _, err := run(t, "cache", "gc", "--older-than", "-1s"); err == nil {
+		t.Error("a negative age accepted")
 	}
 }
