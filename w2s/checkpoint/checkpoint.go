@@ -11,6 +11,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -178,6 +179,7 @@ func ReadConfig(dir string) (model.Config, error) {
 		return model.Config{}, err
 	}
 	hc := hfConfig{Config: model.Config{LayerNormEp: 1e-5, InitializerRange: 0.02}}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a byte-order mark some editors write
 	if err := json.Unmarshal(raw, &hc); err != nil {
 		return model.Config{}, fmt.Errorf("%s: %w", path, err)
 	}

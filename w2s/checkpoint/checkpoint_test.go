@@ -229,6 +229,10 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
 		}
 	}
+	// A byte-order mark before the config (as some editors write) is not an error.
+	if _, err := ReadConfig(write(t, "\xef\xbb\xbf"+good, nil)); err != nil {
+		t.Errorf("config.json with a byte-order mark: %v", err)
+	}
 }
 
 // TestLoadNamesNonFiniteTensors: a user's HF-layout checkpoint with a NaN

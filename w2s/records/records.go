@@ -118,7 +118,11 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 	line, blank := 0, 0
 	for sc.Scan() {
 		line++
-		b := bytes.TrimSpace(sc.Bytes())
+		b := sc.Bytes()
+		if line == 1 { // a byte-order mark, as some editors write, is not data
+			b = bytes.TrimPrefix(b, utf8BOM)
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			if blank == 0 {
 				blank = line
@@ -157,6 +161,9 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte-order mark.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // invalidAt is the offset of the first byte of b that is not valid UTF-8.
 func invalidAt(b []byte) int {

@@ -150,3 +150,30 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 		}
 	}
 }
+
+// TestByteOrderMark: a UTF-8 byte-order mark before the first record, as
+// some editors write, is skipped (it gave "invalid character 'ï'"); one
+// inside the file is still an error naming its line.
+func TestByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	body := "\xef\xbb\xbf" + `{"text": "a", "label": 0}` + "\n" + `{"text": "b", "label": 1}` + "\n"
+	plain := filepath.Join(dir, "bom.jsonl")
+	os.WriteFile(plain, []byte(body), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body))
+	zw.Close()
+	zipped := filepath.Join(dir, "bom.jsonl.gz")
+	os.WriteFile(zipped, gz.Bytes(), 0o644)
+	for _, p := range []string{plain, zipped} {
+		recs, err := ReadFile(p)
+		if err != nil || len(recs) != 2 || recs[0]["text"] != "a" {
+			t.Errorf("%s: %v, %v", p, recs, err)
+		}
+	}
+	inside := filepath.Join(dir, "inside.jsonl")
+	os.WriteFile(inside, []byte(`{"text": "a", "label": 0}`+"\n\xef\xbb\xbf"+`{"text": "b", "label": 1}`+"\n"), 0o644)
+	if _, err := ReadFile(inside); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a mark on line 2: %v", err)
+	}
+}
