@@ -8,7 +8,9 @@
 // interrupted stage leaves nothing half-written; a lock file (root/<kind>/
 // <key>.lock) serialises processes computing the same artifact; every
 // process using an artifact holds a shared lock on another (<key>.use) until
-// it closes the store or exits, so GC never removes an artifact in use; an
+// it closes the store or exits, so GC never removes an artifact in use (a
+// process that may not write the store, which cannot remove anything,
+// reads it without creating lock files); an
 // artifact whose files do not match its manifest is reported, removed and
 // computed again.
 package store
@@ -21,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,11 +95,22 @@ func (s *Store) hold(kind, key string) error {
 		return nil
 	}
 	f, err := lockFile(context.Background(), s.usePath(kind, key), syscall.LOCK_SH, false)
+	if errors.Is(err, fs.ErrNotExist) || readOnly(err) {
+		// A store this process may not write has no use lock to take, and
+		// this process cannot remove anything from it either: read it
+		// unlocked.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	s.held[kind+"/"+key] = f
 	return nil
+}
+
+// readOnly tells the errors of writing where this process may not.
+func readOnly(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
 }
 
 // Manifest describes an artifact.
@@ -373,7 +387,7 @@ func (s *Store) keyMutex(k string) *sync.Mutex {
 	return m
 }
 
-// lockFile opens path (creating it) and locks it with how (LOCK_EX or
+// lockFile opens path (creating it when this process may) and locks it with how (LOCK_EX or
 // LOCK_SH); with wait it retries every 100 ms while another process holds
 // a conflicting lock, until ctx is done. It checks that the file it locked
 // is still the one at path: GC removes lock files of removed artifacts, and
@@ -381,6 +395,9 @@ func (s *Store) keyMutex(k string) *sync.Mutex {
 func lockFile(ctx context.Context, path string, how int, wait bool) (*os.File, error) {
 	for {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if readOnly(err) {
+			f, err = os.Open(path) // flock needs no write access: lock an existing file read-only
+		}
 		if err != nil {
 			return nil, err
 		}
