@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/slurm"
 	"github.com/w2s-lab/w2s/w2s/store"
@@ -321,5 +322,39 @@ func TestCacheGCOlderThanZero(t *testing.T) {
 	}
 	if _, err := run(t, "cache", "gc", "--older-than", "-1s"); err == nil {
 		t.Error("a negative age accepted")
+	}
+}
+
+// TestFlagsCheckedBeforeTraining: a loss or a model that cannot be used is
+// refused before anything is trained (a bad --loss was refused only after
+// the supervisor had trained).
+func TestFlagsCheckedBeforeTraining(t *testing.T) {
+	datatest.Require(t)
+	cache := t.TempDir()
+	t.Setenv("W2S_CACHE", cache)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--loss", "logconf(alpha=abc)"}, `--loss: loss "logconf(alpha=abc)": parameter "alpha=abc" is not key=number`},
+		{[]string{"run", "--loss", "logconf(gamma=1)"}, "unknown parameters gamma"},
+		{[]string{"sweep", "--models", "zoo/xs,zoo/m", "--losses", "xent,logconf(alpha=0.5,warmup=0.2)"}, `quote a loss whose parameters hold commas`},
+		{[]string{"run", "--strong", "zoo/xxl"}, `scale ci has no size "xxl"`},
+		{[]string{"sweep", "--models", "zoo/xs," + filepath.Join(cache, "nothing-here")}, "unknown model"},
+		{[]string{"earlystop", "--loss", "focal"}, `unknown loss "focal"`},
+		{[]string{"bootstrap", "--chain", "zoo/xs,zoo/s,zoo/huge"}, `no size "huge"`},
+	}
+	for _, c := range cases {
+		args := append(c.args, "--scale", "ci", "--task", "sst2", "--seeds", "0")
+		if c.args[0] == "run" || c.args[0] == "sweep" {
+			args = append(args, "--out", filepath.Join(cache, "out"))
+		}
+		_, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	if trained, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*", "*")); len(trained) > 0 {
+		t.Errorf("computed before refusing a flag: %v", trained)
 	}
 }

@@ -49,6 +49,9 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 			return nil, err
 		}
 	}
+	if err := checkModels(cmd, spec.Models...); err != nil {
+		return nil, err
+	}
 	warnSameModel(cmd, spec)
 	start := time.Now()
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
@@ -153,7 +156,11 @@ func runCmd() *cobra.Command {
 				f.scale = zoo.ActiveScale()
 			}
 			weak, strong := pair(f.scale, weak, strong)
-			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: specs([]string{loss})})
+			ls, err := specs("--loss", []string{loss})
+			if err != nil {
+				return err
+			}
+			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: ls})
 		},
 	}
 	f.add(cmd)
@@ -187,18 +194,22 @@ reads every result from the store and writes the table, CSV, JSON and charts
 (collect). "w2s sweep status" with the same flags counts finished stages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ls, err := specs("--losses", lossNames)
+			if err != nil {
+				return err
+			}
 			taskNames, err := f.taskNames()
 			if err != nil {
 				return err
 			}
 			f.weak = weak
 			if sl.slurm {
-				return f.submit(cmd, taskNames, models, specs(lossNames), &sl)
+				return f.submit(cmd, taskNames, models, ls, &sl)
 			}
 			if len(taskNames) == 1 {
-				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: specs(lossNames)})
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: ls})
 			}
-			return f.sweepTasks(cmd, taskNames, models, lossNames)
+			return f.sweepTasks(cmd, taskNames, models, ls)
 		},
 	}
 	f.add(cmd)
@@ -285,6 +296,9 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec, sl *slurmFlags) error {
 	sps, err := f.specsFor(cmd, taskNames, models, ls)
 	if err != nil {
+		return err
+	}
+	if err := checkModels(cmd, sps[0].Models...); err != nil {
 		return err
 	}
 	out := f.out
@@ -442,6 +456,9 @@ func unitCmd() *cobra.Command {
 		Short: "One unit of a sweep (what a Slurm array task runs): a supervisor and its labels, a student, or a ceiling",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := specs("--loss", []string{u.loss}); err != nil {
+				return err
+			}
 			r, err := f.unitRunner(cmd)
 			if err != nil {
 				return err
@@ -472,11 +489,15 @@ func statusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.weak = weak
+			ls, err := specs("--losses", lossNames)
+			if err != nil {
+				return err
+			}
 			taskNames, err := f.taskNames()
 			if err != nil {
 				return err
 			}
-			sps, err := f.specsFor(cmd, taskNames, models, specs(lossNames))
+			sps, err := f.specsFor(cmd, taskNames, models, ls)
 			if err != nil {
 				return err
 			}
@@ -560,7 +581,7 @@ func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
 
 // sweepTasks sweeps each task in turn, then prints and writes the medians
 // over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
-func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, lossNames []string) error {
+func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec) error {
 	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
 	if err != nil {
 		return err
@@ -573,7 +594,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		if out != "" {
 			g.out = filepath.Join(out, slug(g.task))
 		}
-		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: specs(lossNames)}, newRunner, budget)
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: ls}, newRunner, budget)
 		if err != nil {
 			return err
 		}
