@@ -20,12 +20,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 func main() {
 	// SIGINT or SIGTERM cancels the context: long commands save their state
 	// and stop; one still running interrupt.Grace later, or a second
 	// signal, ends the process (package interrupt).
+	if err := paths.AbsoluteCacheEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, "w2s:", err)
+		os.Exit(1)
+	}
 	ctx, stop := interrupt.Context(context.Background(), os.Stderr)
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
