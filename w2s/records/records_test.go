@@ -3,6 +3,7 @@ package records
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +176,26 @@ func TestByteOrderMark(t *testing.T) {
 	os.WriteFile(inside, []byte(`{"text": "a", "label": 0}`+"\n\xef\xbb\xbf"+`{"text": "b", "label": 1}`+"\n"), 0o644)
 	if _, err := ReadFile(inside); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("a mark on line 2: %v", err)
+	}
+}
+
+// TestMaxRecords: a file with more records than a file may hold is
+// refused by name, whatever its format.
+func TestMaxRecords(t *testing.T) {
+	defer func(n int) { maxRecords = n }(maxRecords)
+	maxRecords = 3
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 4 {
+		fmt.Fprintf(&b, `{"text": "t%d", "label": 0}`+"\n", i)
+	}
+	path := filepath.Join(dir, "four.jsonl")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path+": more than 3 records") {
+		t.Errorf("four records: %v", err)
+	}
+	maxRecords = 4
+	if recs, err := ReadFile(path); err != nil || len(recs) != 4 {
+		t.Errorf("four records allowed: %d, %v", len(recs), err)
 	}
 }
