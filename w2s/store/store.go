@@ -115,12 +115,16 @@ func readOnly(err error) bool {
 
 // Manifest describes an artifact.
 type Manifest struct {
-	Kind    string              `json:"kind"`
-	Version int                 `json:"version"`
-	Key     string              `json:"key"`
-	Spec    json.RawMessage     `json:"spec"`
-	Created string              `json:"created"`
-	Seconds float64             `json:"seconds"` // time spent computing it
+	Kind    string          `json:"kind"`
+	Version int             `json:"version"`
+	Key     string          `json:"key"`
+	Spec    json.RawMessage `json:"spec"`
+	Created string          `json:"created"`
+	Seconds float64         `json:"seconds"` // time spent computing it
+	// Backend says what computed it (backend.Info.Label: the backend, its
+	// plugin and versions); "" for artifacts stored before it was recorded,
+	// or computed without one.
+	Backend string              `json:"backend,omitempty"`
 	Files   map[string]FileInfo `json:"files"`
 }
 
@@ -272,6 +276,14 @@ func fileInfo(path string) (FileInfo, error) {
 // the same artifact at once wait for each other: the first computes it, the
 // others get the stored result.
 func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill func(dir string) error) (*Artifact, error) {
+	return s.DoBy(ctx, "", kind, version, spec, fill)
+}
+
+// DoBy is Do recording in the manifest of an artifact it computes what
+// computed it (by: the backend's label). The backend is not part of the
+// key: an artifact stored by one backend is returned to another, and its
+// manifest (Artifact.Backend, List, w2s cache ls) says which made it.
+func (s *Store) DoBy(ctx context.Context, by, kind string, version int, spec any, fill func(dir string) error) (*Artifact, error) {
 	key, specJSON, err := Key(kind, version, spec)
 	if err != nil {
 		return nil, err
@@ -315,7 +327,7 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 		return nil, err
 	}
 	m := Manifest{Kind: kind, Version: version, Key: key, Spec: specJSON, Created: time.Now().UTC().Format(time.RFC3339),
-		Seconds: time.Since(start).Seconds(), Files: map[string]FileInfo{}}
+		Seconds: time.Since(start).Seconds(), Backend: by, Files: map[string]FileInfo{}}
 	err = filepath.WalkDir(tmp, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -431,8 +443,9 @@ type Entry struct {
 	Bytes     int64
 	Created   time.Time
 	Spec      json.RawMessage
-	Err       error // set for a corrupt artifact or leftover
-	Leftover  bool  // an unfinished temporary or work folder
+	Backend   string // what computed it ("" when not recorded)
+	Err       error  // set for a corrupt artifact or leftover
+	Leftover  bool   // an unfinished temporary or work folder
 	Dir       string
 }
 
@@ -475,7 +488,7 @@ func (s *Store) List(kind string) ([]Entry, error) {
 			} else if a, err := s.load(dir); err != nil {
 				e.Err = err
 			} else {
-				e.Spec = a.Spec
+				e.Spec, e.Backend = a.Spec, a.Backend
 				e.Created, _ = time.Parse(time.RFC3339, a.Created)
 			}
 			out = append(out, e)

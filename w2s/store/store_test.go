@@ -382,3 +382,29 @@ func TestReadOnlyStore(t *testing.T) {
 		t.Errorf("reading as nobody: %v\n%s", err, out)
 	}
 }
+
+// TestDoByRecordsTheBackend: an artifact says what computed it, in its
+// manifest and in listings; one found stored keeps what made it.
+func TestDoByRecordsTheBackend(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	ctx := context.Background()
+	fill := func(dir string) error { return WriteJSON(dir, "r.json", 1) }
+	a, err := s.DoBy(ctx, "xla on cpu: plugin", "labels", 1, spec{Task: "t"}, fill)
+	if err != nil || a.Backend != "xla on cpu: plugin" {
+		t.Fatalf("%+v, %v", a, err)
+	}
+	again, _ := Open(s.Root)
+	b, err := again.DoBy(ctx, "go on go", "labels", 1, spec{Task: "t"}, fill)
+	if err != nil || b.Backend != "xla on cpu: plugin" {
+		t.Errorf("found stored: backend %q, %v", b.Backend, err)
+	}
+	old, _ := s.Do(ctx, "labels", 1, spec{Task: "u"}, fill)
+	entries, _ := s.List("labels")
+	got := map[string]string{}
+	for _, e := range entries {
+		got[e.Key] = e.Backend
+	}
+	if got[a.Key] != "xla on cpu: plugin" || got[old.Key] != "" || len(got) != 2 {
+		t.Errorf("listing: %v", got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/slurm"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -356,5 +357,32 @@ func TestFlagsCheckedBeforeTraining(t *testing.T) {
 	}
 	if trained, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*", "*")); len(trained) > 0 {
 		t.Errorf("computed before refusing a flag: %v", trained)
+	}
+}
+
+// TestCacheLsNamesTheBackend: cache ls says which backend computed each
+// artifact (the plugin's path once, below the table), and "not recorded"
+// for artifacts stored before artifacts said.
+func TestCacheLsNamesTheBackend(t *testing.T) {
+	t.Setenv("W2S_CACHE", t.TempDir())
+	st, err := store.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fill := func(dir string) error { return store.WriteJSON(dir, "m.json", 1) }
+	xla := "xla on cpu with xla-cpu-pjrt 0.0.1 (PJRT C API 0.81) at /venv/xla_cpu_pjrt.so, GoMLX v0.26.0"
+	st.DoBy(ctx, xla, "trained", 1, "a", fill)
+	st.DoBy(ctx, "go on go, GoMLX v0.26.0", "trained", 1, "b", fill)
+	st.Do(ctx, "trained", 1, "c", fill)
+	out, err := run(t, "cache", "ls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"backend", "xla on cpu with xla-cpu-pjrt 0.0.1 (PJRT C API 0.81), GoMLX v0.26.0", "go on go, GoMLX v0.26.0",
+		stage.NotRecorded, "xla on cpu with xla-cpu-pjrt 0.0.1 (PJRT C API 0.81), GoMLX v0.26.0: plugin /venv/xla_cpu_pjrt.so"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cache ls lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	if err != nil {
 		return nil, err
 	}
+	noteBackends(cmd.ErrOrStderr(), sw.Rows)
 	fmt.Fprintln(w)
 	if err := sw.Table(w); err != nil {
 		return nil, err
@@ -84,6 +86,22 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 		fmt.Fprintf(w, "charts in %s\n", f.plots)
 	}
 	return sw, nil
+}
+
+// noteBackends says when the results of a sweep were computed by more
+// than one backend (their stages, read from the store, may have been made
+// elsewhere): they can differ in their last bits.
+func noteBackends(w io.Writer, rows []*stage.Result) {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, b := range strings.Split(r.Backend, stage.BackendSeparator) {
+			seen[b] = true
+		}
+	}
+	if len(seen) > 1 {
+		fmt.Fprintf(w, "w2s: note: these results read stages computed by %d backends, whose numbers may differ in their last bits (w2s cache ls says which made each): %s\n",
+			len(seen), strings.Join(slices.Sorted(maps.Keys(seen)), " | "))
+	}
 }
 
 // sweepSpec completes spec with the flags: task, scale, probes, models
