@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
@@ -253,8 +254,15 @@ func Criterion(loss string) string { return analysis.Criterion(losses.Spec(loss)
 func TaskInfo(name string) *tasks.Task { return Must(tasks.Get(name)) }
 
 // RegisterFile registers a dataset of your own (see tasks.FileSpec) and
-// returns its task name, for the calls above.
-func RegisterFile(spec tasks.FileSpec) string { return Must(tasks.RegisterFile(spec)).Name }
+// returns its task name, for the calls above. Without Labels, the classes
+// are read from the data and named "0", "1", …, which it says.
+func RegisterFile(spec tasks.FileSpec) string {
+	t := Must(tasks.RegisterFile(spec))
+	if len(spec.Labels) == 0 && t.Kind == tasks.Classification {
+		fmt.Fprintf(os.Stderr, "w2s: %s: %d classes found in its labels, named %s (FileSpec.Labels names them)\n", t.Name, len(t.Labels), strings.Join(t.Labels, ", "))
+	}
+	return t.Name
+}
 
 // Environment describes where the notebook's work runs: the backend,
 // its PJRT plugin (path, package, API version), threads and folders.

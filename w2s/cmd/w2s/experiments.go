@@ -13,7 +13,6 @@ import (
 	"github.com/w2s-lab/w2s/w2s"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/losses"
@@ -36,7 +35,7 @@ type experimentFlags struct {
 	weak             string // sweep --weak: one supervisor for every model
 	multi            bool   // the command takes several tasks (sweep)
 
-	flags *pflag.FlagSet // the command's, to tell a given --task from its default
+	cmd   *cobra.Command // the command, to tell a given --task from its default and to print
 	names []string       // the parsed tasks, once taskNames has run
 }
 
@@ -50,7 +49,7 @@ func (ff *fileTaskFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&ff.test, "test-file", "", "with a file task: the test set's file (default: 20% of the task's file carved out by content)")
 	cmd.Flags().StringVar(&ff.text, "text-field", "text", "with a file task: the field holding each input text")
 	cmd.Flags().StringVar(&ff.label, "label-field", "label", "with a file task: the field holding each integer label")
-	cmd.Flags().StringSliceVar(&ff.labels, "labels", nil, "with a file task: the class names in label order (0, 1, …), e.g. ham,spam")
+	cmd.Flags().StringSliceVar(&ff.labels, "labels", nil, "with a file task: the class names in label order (0, 1, …), e.g. ham,spam (default: \"0\", \"1\", … up to the largest label in the data)")
 	cmd.Flags().StringSliceVar(&ff.words, "label-words", nil, "with a file task: what a language model says for each class (prompting; default the names)")
 	cmd.Flags().StringVar(&ff.chosen, "chosen-field", "", "with a file task: preference pairs: the chosen reply's field (with --rejected-field)")
 	cmd.Flags().StringVar(&ff.rejected, "rejected-field", "", "with a file task: preference pairs: the rejected reply's field")
@@ -88,8 +87,9 @@ func csvList(xs []string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// register registers every file:PATH task among names.
-func (ff *fileTaskFlags) register(names []string) error {
+// register registers every file:PATH task among names, and says on log
+// which classes were read from the data when --labels named none.
+func (ff *fileTaskFlags) register(names []string, log io.Writer) error {
 	for _, name := range names {
 		path, ok := strings.CutPrefix(name, "file:")
 		if !ok {
@@ -97,8 +97,12 @@ func (ff *fileTaskFlags) register(names []string) error {
 		}
 		spec := tasks.FileSpec{Name: name, Train: path, Test: ff.test, TextField: ff.text, LabelField: ff.label,
 			Labels: ff.labels, LabelWords: ff.words, ChosenField: ff.chosen, RejectedField: ff.rejected}
-		if _, err := tasks.RegisterFile(spec); err != nil {
+		t, err := tasks.RegisterFile(spec)
+		if err != nil {
 			return err
+		}
+		if len(ff.labels) == 0 && t.Kind == tasks.Classification {
+			fmt.Fprintf(log, "w2s: %s: %d classes found in its labels, named %s (--labels names them)\n", name, len(t.Labels), strings.Join(t.Labels, ", "))
 		}
 	}
 	return nil
@@ -148,7 +152,7 @@ func (f *experimentFlags) taskNames() ([]string, error) {
 		return f.names, nil
 	}
 	var names []string
-	if len(f.taskFiles) == 0 || (f.flags != nil && f.flags.Changed("task")) {
+	if len(f.taskFiles) == 0 || (f.cmd != nil && f.cmd.Flags().Changed("task")) {
 		var err error
 		if names, err = splitTasks(f.task); err != nil {
 			return nil, err
@@ -172,7 +176,11 @@ func (f *experimentFlags) taskNames() ([]string, error) {
 	if len(names) > 1 && !f.multi {
 		return nil, fmt.Errorf("--task: this command runs one task, not %d (sweep takes several)", len(names))
 	}
-	if err := f.file.register(names); err != nil {
+	log := io.Discard
+	if f.cmd != nil {
+		log = f.cmd.ErrOrStderr()
+	}
+	if err := f.file.register(names, log); err != nil {
 		return nil, err
 	}
 	if len(names) == 1 {
@@ -246,7 +254,7 @@ func slug(task string) string {
 }
 
 func (f *experimentFlags) add(cmd *cobra.Command) {
-	f.flags = cmd.Flags()
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.task, "task", "sst2", "task (see `w2s data`), or file:PATH, a dataset of your own (a comma in PATH is written \\,)")
 	cmd.Flags().StringArrayVar(&f.taskFiles, "task-file", nil, "a dataset of your own as a task, named file:PATH: any file name, commas included (repeatable where the command takes several tasks)")
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")

@@ -257,6 +257,7 @@ func writeDataset(t *testing.T, path string, n int) {
 // task through an escaped --task, or --task-file; the unescaped list names
 // the missing file and both remedies; a Slurm unit passes the path whole.
 func TestTaskPathsWithCommas(t *testing.T) {
+	datatest.Require(t) // sst2 in a list
 	dir := t.TempDir()
 	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
 	data := filepath.Join(dir, "my data", "my file,x=1.jsonl")
@@ -384,5 +385,19 @@ func TestCacheLsNamesTheBackend(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("cache ls lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestLabelsInferred: a file task with integer labels and no --labels
+// runs, its classes read from the data and printed (it failed until
+// --labels named them).
+func TestLabelsInferred(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
+	data := filepath.Join(dir, "data.jsonl")
+	writeDataset(t, data, 400)
+	out, err := run(t, "sweep", "status", "--scale", "ci", "--task", "file:"+data, "--models", "zoo/xs,zoo/m", "--losses", "xent", "--seeds", "0")
+	if err != nil || !strings.Contains(out, "file:"+data+": 2 classes found in its labels, named 0, 1") || !strings.Contains(out, "0 of 3 units done") {
+		t.Errorf("%v\n%s", err, out)
 	}
 }
