@@ -263,7 +263,10 @@ func eachParquet(path string, fn func(Record) error) error {
 			*err = fmt.Errorf("%s: corrupt parquet file: %v", path, r)
 		}
 	}
-	var r *parquet.Reader
+	var r interface {
+		Read(any) error
+		Close() error
+	}
 	err = func() (err error) {
 		defer corrupt(&err)
 		pf, err := parquet.OpenFile(f, st.Size())
