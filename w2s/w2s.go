@@ -17,13 +17,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
+	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
+	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
@@ -95,10 +95,13 @@ var (
 	ctx     context.Context
 )
 
-// Context is cancelled by an interrupt (the notebook's stop button): long
-// stages save their state and stop.
+// Context is cancelled by an interrupt (the notebook's stop button, which
+// sends SIGINT to the cell's process) or SIGTERM: long stages save their
+// state and stop, and the call panics with the cancellation. A cell still
+// running interrupt.Grace after the signal, or interrupted twice, ends at
+// once (package interrupt); re-running it resumes from what was stored.
 func Context() context.Context {
-	ctxOnce.Do(func() { ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) })
+	ctxOnce.Do(func() { ctx, _ = interrupt.Context(context.Background(), os.Stderr) })
 	return ctx
 }
 
@@ -297,8 +300,15 @@ func Criterion(loss string) string { return analysis.Criterion(losses.Spec(loss)
 func TaskInfo(name string) *tasks.Task { return Must(tasks.Get(name)) }
 
 // RegisterFile registers a dataset of your own (see tasks.FileSpec) and
-// returns its task name, for the calls above.
-func RegisterFile(spec tasks.FileSpec) string { return Must(tasks.RegisterFile(spec)).Name }
+// returns its task name, for the calls above. Without Labels, the classes
+// are read from the data and named "0", "1", …, which it says.
+func RegisterFile(spec tasks.FileSpec) string {
+	t := Must(tasks.RegisterFile(spec))
+	if len(spec.Labels) == 0 && t.Kind == tasks.Classification {
+		fmt.Fprintf(os.Stderr, "w2s: %s: %d classes found in its labels, named %s (FileSpec.Labels names them)\n", t.Name, len(t.Labels), strings.Join(t.Labels, ", "))
+	}
+	return t.Name
+}
 
 // Environment describes where the notebook's work runs: the backend,
 // its PJRT plugin (path, package, API version), threads and folders.

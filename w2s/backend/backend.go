@@ -284,6 +284,24 @@ func Describe(b backends.Backend) Info {
 	return info
 }
 
+// Label names the backend in one line, as stored artifacts and results
+// record what computed them: the backend and platform, for XLA the PJRT
+// plugin (package and version, C API version, path), and GoMLX's version,
+// e.g. "xla on cpu with xla-cpu-pjrt 0.0.1 (PJRT C API 0.81) at
+// /…/xla_cpu_pjrt.so, GoMLX v0.26.0" or "go on go, GoMLX v0.26.0". Results
+// of different labels may differ in their last bits.
+func (i Info) Label() string {
+	s := i.Backend + " on " + i.Platform
+	if i.Plugin != "" {
+		pkg := i.PluginPackage
+		if pkg == "" {
+			pkg = "a plugin of no known package"
+		}
+		s += fmt.Sprintf(" with %s (PJRT C API %s) at %s", pkg, i.PJRTVersion, i.Plugin)
+	}
+	return s + ", GoMLX " + i.GoMLX
+}
+
 func moduleVersion(path string) string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {

@@ -11,8 +11,10 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -177,6 +179,7 @@ func ReadConfig(dir string) (model.Config, error) {
 		return model.Config{}, err
 	}
 	hc := hfConfig{Config: model.Config{LayerNormEp: 1e-5, InitializerRange: 0.02}}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a byte-order mark some editors write
 	if err := json.Unmarshal(raw, &hc); err != nil {
 		return model.Config{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -254,6 +257,7 @@ func Load(dir string, opts LoadOptions) (*model.Model, error) {
 	}
 	defer f.Close()
 	l := newLoader(path, m, freshHead)
+	var nonFinite []string
 	for _, t := range f.Tensors {
 		name := strings.TrimPrefix(t.Name, "transformer.")
 		if isBuffer(name) || name == "lm_head.weight" {
@@ -263,9 +267,16 @@ func Load(dir string, opts LoadOptions) (*model.Model, error) {
 		if err != nil {
 			return nil, err
 		}
+		if bad := describeNonFinite(values); bad != "" {
+			nonFinite = append(nonFinite, t.Name+" ("+bad+")")
+			continue
+		}
 		if err := l.add(t.Name, name, values, shape); err != nil {
 			return nil, err
 		}
+	}
+	if len(nonFinite) > 0 {
+		return nil, fmt.Errorf("%s: non-finite values in %d tensors: %s; the checkpoint is corrupt or its training diverged", path, len(nonFinite), strings.Join(nonFinite, "; "))
 	}
 	if err := l.complete(); err != nil {
 		return nil, err
@@ -417,6 +428,38 @@ func (l *loader) complete() error {
 		return fmt.Errorf("%s: missing tensors: %s", l.path, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// describeNonFinite counts the NaN and infinite values of a tensor (as
+// float32: a float64 beyond float32's range counts as infinite) and says
+// where the first is, or returns "" when every value is finite.
+func describeNonFinite(values []float32) string {
+	nan, inf, first := 0, 0, -1
+	for i, v := range values {
+		f := float64(v)
+		switch {
+		case math.IsNaN(f):
+			nan++
+		case math.IsInf(f, 0):
+			inf++
+		default:
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	if first < 0 {
+		return ""
+	}
+	var parts []string
+	if nan > 0 {
+		parts = append(parts, fmt.Sprintf("%d NaN", nan))
+	}
+	if inf > 0 {
+		parts = append(parts, fmt.Sprintf("%d infinite", inf))
+	}
+	return fmt.Sprintf("%s of %d values, the first at element %d", strings.Join(parts, " and "), len(values), first)
 }
 
 // isBuffer tells the non-parameter buffers some GPT-2 checkpoints carry.

@@ -229,4 +229,52 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
 		}
 	}
+	// A byte-order mark before the config (as some editors write) is not an error.
+	if _, err := ReadConfig(write(t, "\xef\xbb\xbf"+good, nil)); err != nil {
+		t.Errorf("config.json with a byte-order mark: %v", err)
+	}
+}
+
+// TestLoadNamesNonFiniteTensors: a user's HF-layout checkpoint with a NaN
+// in one layer's attention projection and an infinity in the token
+// embedding is refused at load, naming the file and both tensors (it used
+// to train, and fail with "loss is NaN at step 1").
+func TestLoadNamesNonFiniteTensors(t *testing.T) {
+	src := "testdata/tiny-gpt2"
+	f, err := safetensors.Open(filepath.Join(src, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for _, info := range f.Tensors {
+		v, shape, err := f.Float32s(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch strings.TrimPrefix(info.Name, "transformer.") {
+		case "h.0.attn.c_proj.weight":
+			v[5] = float32(math.NaN())
+		case "wte.weight":
+			v[0], v[9] = float32(math.Inf(1)), float32(math.Inf(-1))
+		}
+		ts = append(ts, safetensors.F32Tensor(info.Name, shape, v))
+	}
+	f.Close()
+	dir := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(src, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ConfigFile), raw, 0o644)
+	weights := filepath.Join(dir, WeightsFile)
+	if err := safetensors.Write(weights, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(dir, LoadOptions{})
+	for _, want := range []string{weights, "non-finite values in 2 tensors", "h.0.attn.c_proj.weight (1 NaN of", "first at element 5",
+		"wte.weight (2 infinite of", "first at element 0"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
 }

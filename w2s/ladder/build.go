@@ -111,7 +111,7 @@ func selectSizes(s *zoo.Scale, names []string) ([]zoo.Size, error) {
 // that fails verification is built again rather than trusted.
 func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zoo.Record, toBuild []zoo.Size) {
 	for _, z := range sizes {
-		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name {
+		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name && rec.Name == z.Name {
 			if err := zoo.Verify(filepath.Join(opt.Out, z.Name)); err == nil {
 				fmt.Fprintf(opt.Log, "zoo/%s/%s: already built (%s)\n", s.Name, z.Name, filepath.Join(opt.Out, z.Name))
 				records = append(records, rec)

@@ -203,3 +203,27 @@ func TestVariants(t *testing.T) {
 		t.Error("a bad variant accepted")
 	}
 }
+
+// TestBuiltSizesRebuildsAnotherSizesFolder: a ladder folder whose xs holds
+// a copy of s (its build record included) passes the checksums of that
+// record, but is not xs: the build must make xs again.
+func TestBuiltSizesRebuildsAnotherSizesFolder(t *testing.T) {
+	t.Setenv("W2S_CACHE", t.TempDir())
+	s, err := zoo.GetScale("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := zoo.ShippedDir("ci")
+	out := t.TempDir()
+	for _, c := range []struct{ from, to string }{{"s", "xs"}, {"s", "s"}} {
+		if err := os.CopyFS(filepath.Join(out, c.to), os.DirFS(filepath.Join(shipped, c.from))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xs, _ := s.Size("xs")
+	sz, _ := s.Size("s")
+	recs, toBuild := builtSizes(s, []zoo.Size{xs, sz}, BuildOptions{Out: out, Log: io.Discard})
+	if len(recs) != 1 || recs[0].Name != "s" || len(toBuild) != 1 || toBuild[0].Name != "xs" {
+		t.Errorf("built %v, to build %v; want s built and xs to build", recs, toBuild)
+	}
+}

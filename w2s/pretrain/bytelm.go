@@ -2,11 +2,11 @@ package pretrain
 
 import (
 	gocontext "context"
-	"os"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
+	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
 	"github.com/w2s-lab/w2s/w2s/model"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
@@ -27,9 +27,10 @@ func NewByteCorpus(text []byte) *ByteCorpus {
 	return &ByteCorpus{Train: tokens[:split], Valid: tokens[split:]}
 }
 
-// ReadByteCorpus reads the file at path as a ByteCorpus.
-func ReadByteCorpus(path string) (*ByteCorpus, error) {
-	text, err := os.ReadFile(path)
+// ReadByteCorpus reads the file at path as a ByteCorpus. Cancelling ctx
+// ends the read, even of a named pipe that has no writer yet.
+func ReadByteCorpus(ctx gocontext.Context, path string) (*ByteCorpus, error) {
+	text, err := interrupt.ReadFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}

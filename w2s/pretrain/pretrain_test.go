@@ -85,7 +85,7 @@ func TestByteCorpusHoldsOutTheLastTenth(t *testing.T) {
 	if c.Len() != 20 || len(c.Train) != 18 || !reflect.DeepEqual(c.Valid, []int32{'s', 't'}) || c.Train[0] != 'a' {
 		t.Errorf("corpus %v | %v", c.Train, c.Valid)
 	}
-	if _, err := ReadByteCorpus(filepath.Join(t.TempDir(), "missing.txt")); err == nil {
+	if _, err := ReadByteCorpus(gocontext.Background(), filepath.Join(t.TempDir(), "missing.txt")); err == nil {
 		t.Error("missing file read")
 	}
 }

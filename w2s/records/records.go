@@ -29,42 +29,103 @@ type Record map[string]any
 // Formats this package reads, by file-name suffix.
 var Suffixes = []string{".jsonl", ".jsonl.gz", ".parquet"}
 
+// CheckRegular returns an error unless path is a regular file (or a link
+// to one). A dataset is read more than once (its sha256 is part of every
+// stage key), which a named pipe or a device cannot give, and opening a
+// named pipe with no writer would wait for one forever.
+func CheckRegular(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch {
+	case m.IsDir():
+		what = "a folder"
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&os.ModeDevice != 0 || m&os.ModeCharDevice != 0:
+		what = "a device"
+	case m&os.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s is %s: a dataset must be a regular file, since it is read more than once (its sha256 is part of every stage key); copy the data into one", path, what)
+}
+
+// MaxRecords bounds the records of one file: an experiment reads at most
+// tens of thousands, and each record kept costs memory.
+const MaxRecords = 5_000_000
+
+// maxRecords is MaxRecords, lowered by tests.
+var maxRecords = MaxRecords
+
+// MaxBlankLines bounds the blank lines in a row at the end of a JSON Lines
+// file (the only place they are allowed), so a file of nothing but
+// newlines is refused at once instead of read to its end.
+const MaxBlankLines = 1000
+
 // ReadFile reads every record of path, choosing the format by suffix.
 func ReadFile(path string) ([]Record, error) {
+	var out []Record
+	err := Each(path, func(r Record) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// Each calls fn with every record of path in order, choosing the format by
+// suffix, keeping none: memory does not grow with the file unless fn keeps
+// what it is given. An error of fn stops the reading and is returned.
+// More than MaxRecords records are an error.
+func Each(path string, fn func(Record) error) error {
+	if err := CheckRegular(path); err != nil {
+		return err
+	}
+	n := 0
+	count := func(r Record) error {
+		if n++; n > maxRecords {
+			return fmt.Errorf("%s: more than %d records, the most this toolkit reads from a file (an experiment uses tens of thousands): take a sample", path, maxRecords)
+		}
+		return fn(r)
+	}
 	switch {
 	case strings.HasSuffix(path, ".jsonl.gz"):
-		return readGzipJSONL(path)
+		return eachGzipJSONL(path, count)
 	case strings.HasSuffix(path, ".jsonl"):
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer f.Close()
-		return ReadJSONL(f, path)
+		return EachJSONL(f, path, count)
 	case strings.HasSuffix(path, ".parquet"):
-		return readParquet(path)
+		return eachParquet(path, count)
 	}
-	return nil, fmt.Errorf("%s: unknown format (want %s)", path, strings.Join(Suffixes, ", "))
+	return fmt.Errorf("%s: unknown format (want %s)", path, strings.Join(Suffixes, ", "))
 }
 
-func readGzipJSONL(path string) ([]Record, error) {
+func eachGzipJSONL(path string, fn func(Record) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid gzip file: %w", path, err)
+		return fmt.Errorf("%s: not a valid gzip file: %w", path, err)
 	}
-	recs, err := ReadJSONL(gzipErrors{zr}, path)
-	if err != nil {
-		return nil, err
+	if err := EachJSONL(gzipErrors{zr}, path, fn); err != nil {
+		return err
 	}
 	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("%s: corrupt gzip data: %w", path, err)
+		return fmt.Errorf("%s: corrupt gzip data: %w", path, err)
 	}
-	return recs, nil
+	return nil
 }
 
 // gzipErrors labels decompression failures as such.
@@ -80,27 +141,44 @@ func (g gzipErrors) Read(p []byte) (int, error) {
 
 // ReadJSONL reads one JSON object per line from r; name is used in errors.
 // Record i comes from line i+1: a blank line is an error, except after the
-// last record. Lines may be long (the scanner buffer grows to 64 MiB).
+// last record (at most MaxBlankLines of them). Lines may be long (the
+// scanner buffer grows to 64 MiB).
 func ReadJSONL(r io.Reader, name string) ([]Record, error) {
+	var out []Record
+	err := EachJSONL(r, name, func(rec Record) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// EachJSONL is ReadJSONL calling fn with each record instead of keeping it.
+func EachJSONL(r io.Reader, name string, fn func(Record) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	var out []Record
 	line, blank := 0, 0
 	for sc.Scan() {
 		line++
-		b := bytes.TrimSpace(sc.Bytes())
+		b := sc.Bytes()
+		if line == 1 { // a byte-order mark, as some editors write, is not data
+			b = bytes.TrimPrefix(b, utf8BOM)
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			if blank == 0 {
 				blank = line
 			}
+			if line-blank+1 > MaxBlankLines {
+				return fmt.Errorf("%s line %d: more than %d blank lines in a row (from line %d): not JSON Lines, which has one record per line", name, line, MaxBlankLines, blank)
+			}
 			continue
 		}
 		if blank != 0 {
-			return nil, fmt.Errorf("%s line %d: blank line inside the file", name, blank)
+			return fmt.Errorf("%s line %d: blank line inside the file", name, blank)
 		}
 		// encoding/json would replace invalid bytes with U+FFFD silently.
 		if !utf8.Valid(b) {
-			return nil, fmt.Errorf("%s line %d: invalid UTF-8 (byte offset %d)", name, line, invalidAt(b))
+			return fmt.Errorf("%s line %d: invalid UTF-8 (byte offset %d)", name, line, invalidAt(b))
 		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
@@ -109,24 +187,29 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 			// A read error (such as truncated gzip data) surfaces as a cut
 			// last line: report the read error, not the JSON it broke.
 			if !sc.Scan() && sc.Err() != nil {
-				return nil, fmt.Errorf("%s: read error at line %d: %w", name, line, sc.Err())
+				return fmt.Errorf("%s: read error at line %d: %w", name, line, sc.Err())
 			}
-			return nil, fmt.Errorf("%s line %d: malformed JSON: %w", name, line, err)
+			return fmt.Errorf("%s line %d: malformed JSON: %w", name, line, err)
 		}
 		if dec.More() {
-			return nil, fmt.Errorf("%s line %d: more than one JSON value on the line", name, line)
+			return fmt.Errorf("%s line %d: more than one JSON value on the line", name, line)
 		}
 		rec := make(Record, len(raw))
 		for k, v := range raw {
 			rec[k] = normalizeNumber(v)
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: read error after line %d: %w", name, line, err)
+		return fmt.Errorf("%s: read error after line %d: %w", name, line, err)
 	}
-	return out, nil
+	return nil
 }
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte-order mark.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // invalidAt is the offset of the first byte of b that is not valid UTF-8.
 func invalidAt(b []byte) int {
@@ -161,46 +244,62 @@ func normalizeNumber(v any) any {
 	return v
 }
 
-func readParquet(path string) (out []Record, err error) {
+func eachParquet(path string, fn func(Record) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkParquetFrame(f, st.Size()); err != nil {
-		return nil, fmt.Errorf("%s: corrupt parquet file: %w", path, err)
+		return fmt.Errorf("%s: corrupt parquet file: %w", path, err)
 	}
 	// parquet-go can panic on some malformed files; report those as errors.
-	defer func() {
+	corrupt := func(err *error) {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%s: corrupt parquet file: %v", path, r)
+			*err = fmt.Errorf("%s: corrupt parquet file: %v", path, r)
 		}
-	}()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: corrupt parquet file: %w", path, err)
 	}
-	r := parquet.NewReader(pf)
+	var r interface {
+		Read(any) error
+		Close() error
+	}
+	err = func() (err error) {
+		defer corrupt(&err)
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			return fmt.Errorf("%s: corrupt parquet file: %w", path, err)
+		}
+		r = parquet.NewReader(pf)
+		return nil
+	}()
+	if err != nil {
+		return err
+	}
 	defer r.Close()
 	for row := 0; ; row++ {
 		m := map[string]any{}
-		if err := r.Read(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("%s row %d: %w", path, row, err)
+		err := func() (err error) {
+			defer corrupt(&err)
+			return r.Read(&m)
+		}()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s row %d: %w", path, row, err)
 		}
 		rec := make(Record, len(m))
 		for k, v := range m {
 			rec[k] = normalizeParquet(v)
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out, nil
 }
 
 // checkParquetFrame validates what parquet-go would trust before reading:

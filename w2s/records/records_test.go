@@ -3,10 +3,13 @@ package records
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -143,5 +146,78 @@ func TestStrings(t *testing.T) {
 	}
 	if _, err := (Record{"l": []any{"ok", "\xff"}}).Strings("l"); err == nil || !strings.Contains(err.Error(), "element 1 is not valid UTF-8") {
 		t.Errorf("invalid UTF-8: %v", err)
+	}
+}
+
+// TestReadFileRefusesWhatIsNotARegularFile: a named pipe (which would
+// block the open until a writer comes, and can be read only once) and a
+// folder are refused by name.
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "folder.jsonl")
+	os.Mkdir(folder, 0o755)
+	for path, want := range map[string]string{fifo: " is a named pipe", folder: " is a folder"} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadFile(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), path+want) {
+				t.Errorf("%s: %v", path, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: ReadFile still blocked after 5 s", path)
+		}
+	}
+}
+
+// TestByteOrderMark: a UTF-8 byte-order mark before the first record, as
+// some editors write, is skipped (it gave "invalid character 'ï'"); one
+// inside the file is still an error naming its line.
+func TestByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	body := "\xef\xbb\xbf" + `{"text": "a", "label": 0}` + "\n" + `{"text": "b", "label": 1}` + "\n"
+	plain := filepath.Join(dir, "bom.jsonl")
+	os.WriteFile(plain, []byte(body), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body))
+	zw.Close()
+	zipped := filepath.Join(dir, "bom.jsonl.gz")
+	os.WriteFile(zipped, gz.Bytes(), 0o644)
+	for _, p := range []string{plain, zipped} {
+		recs, err := ReadFile(p)
+		if err != nil || len(recs) != 2 || recs[0]["text"] != "a" {
+			t.Errorf("%s: %v, %v", p, recs, err)
+		}
+	}
+	inside := filepath.Join(dir, "inside.jsonl")
+	os.WriteFile(inside, []byte(`{"text": "a", "label": 0}`+"\n\xef\xbb\xbf"+`{"text": "b", "label": 1}`+"\n"), 0o644)
+	if _, err := ReadFile(inside); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a mark on line 2: %v", err)
+	}
+}
+
+// TestMaxRecords: a file with more records than a file may hold is
+// refused by name, whatever its format.
+func TestMaxRecords(t *testing.T) {
+	defer func(n int) { maxRecords = n }(maxRecords)
+	maxRecords = 3
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 4 {
+		fmt.Fprintf(&b, `{"text": "t%d", "label": 0}`+"\n", i)
+	}
+	path := filepath.Join(dir, "four.jsonl")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path+": more than 3 records") {
+		t.Errorf("four records: %v", err)
+	}
+	maxRecords = 4
+	if recs, err := ReadFile(path); err != nil || len(recs) != 4 {
+		t.Errorf("four records allowed: %d, %v", len(recs), err)
 	}
 }

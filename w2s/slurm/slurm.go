@@ -62,7 +62,11 @@ type Plan struct {
 // and strong model: the ceiling).
 func Units(specs []analysis.SweepSpec) (supervise, train []Unit) {
 	for _, sp := range specs {
+		// A task of one's own goes by its path, which may hold commas.
 		common := []string{"--task", sp.Task, "--scale", sp.Scale}
+		if path, ok := strings.CutPrefix(sp.Task, "file:"); ok {
+			common = []string{"--task-file", path, "--scale", sp.Scale}
+		}
 		if sp.Probe {
 			common = append(common, "--probe")
 		}

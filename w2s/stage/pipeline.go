@@ -75,6 +75,11 @@ type Result struct {
 	WeakCurveAcc    metrics.Float `json:"weak_curve_acc"`
 	CeilingCurveAcc metrics.Float `json:"ceiling_curve_acc"`
 	Truncated       int           `json:"truncated"` // inputs truncated in the student's training half
+	// Backend names the backends that computed the stages this result
+	// reads (backend.Info.Label; several, separated by BackendSeparator,
+	// when the store mixed them; NotRecorded for stages stored before they
+	// said).
+	Backend string `json:"backend,omitempty"`
 }
 
 // TrainAccuracies are accuracies on training rows: the supervisor on gold
@@ -208,6 +213,7 @@ func (r *Runner) Compare(ctx context.Context, weakLabels *Labels, student, ceili
 	res.WeakCurveAcc = Score(wt.First(res.CurveTest)).Accuracy
 	res.CeilingCurveAcc = Score(ct.First(res.CurveTest)).Accuracy
 	res.Agreement = metrics.ComputeAgreement(metrics.Argmax(st.Probs), metrics.Argmax(wt.Probs), wt.Gold)
+	res.Backend = madeBy(weakLabels.Artifact, student.Artifact, ceiling.Artifact, sp.Artifact, cp.Artifact, trainedArtifact(weakLabels.Trained))
 	return res, nil
 }
 

@@ -72,6 +72,8 @@ type Runner struct {
 	widthsOf map[string][]int
 	// usedNDocs is the training rows the split's halves got (Splits).
 	usedNDocs int
+	// madeBy labels Backend for the artifacts it computes (backendLabel).
+	madeBy string
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the
@@ -102,7 +104,7 @@ var ErrNotStored = errors.New("stage: not stored yet")
 // do is Store.Do, or only a lookup under StoredOnly.
 func (r *Runner) do(ctx context.Context, kind string, version int, spec any, fill func(dir string) error) (*store.Artifact, error) {
 	if !r.StoredOnly {
-		return r.Store.Do(ctx, kind, version, spec, fill)
+		return r.Store.DoBy(ctx, r.backendLabel(), kind, version, spec, fill)
 	}
 	key, _, err := store.Key(kind, version, spec)
 	if err != nil {

@@ -8,7 +8,9 @@
 // interrupted stage leaves nothing half-written; a lock file (root/<kind>/
 // <key>.lock) serialises processes computing the same artifact; every
 // process using an artifact holds a shared lock on another (<key>.use) until
-// it closes the store or exits, so GC never removes an artifact in use; an
+// it closes the store or exits, so GC never removes an artifact in use (a
+// process that may not write the store, which cannot remove anything,
+// reads it without creating lock files); an
 // artifact whose files do not match its manifest is reported, removed and
 // computed again.
 package store
@@ -21,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,6 +95,12 @@ func (s *Store) hold(kind, key string) error {
 		return nil
 	}
 	f, err := lockFile(context.Background(), s.usePath(kind, key), syscall.LOCK_SH, false)
+	if errors.Is(err, fs.ErrNotExist) || readOnly(err) {
+		// A store this process may not write has no use lock to take, and
+		// this process cannot remove anything from it either: read it
+		// unlocked.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -99,14 +108,23 @@ func (s *Store) hold(kind, key string) error {
 	return nil
 }
 
+// readOnly tells the errors of writing where this process may not.
+func readOnly(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
 // Manifest describes an artifact.
 type Manifest struct {
-	Kind    string              `json:"kind"`
-	Version int                 `json:"version"`
-	Key     string              `json:"key"`
-	Spec    json.RawMessage     `json:"spec"`
-	Created string              `json:"created"`
-	Seconds float64             `json:"seconds"` // time spent computing it
+	Kind    string          `json:"kind"`
+	Version int             `json:"version"`
+	Key     string          `json:"key"`
+	Spec    json.RawMessage `json:"spec"`
+	Created string          `json:"created"`
+	Seconds float64         `json:"seconds"` // time spent computing it
+	// Backend says what computed it (backend.Info.Label: the backend, its
+	// plugin and versions); "" for artifacts stored before it was recorded,
+	// or computed without one.
+	Backend string              `json:"backend,omitempty"`
 	Files   map[string]FileInfo `json:"files"`
 }
 
@@ -258,6 +276,14 @@ func fileInfo(path string) (FileInfo, error) {
 // the same artifact at once wait for each other: the first computes it, the
 // others get the stored result.
 func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill func(dir string) error) (*Artifact, error) {
+	return s.DoBy(ctx, "", kind, version, spec, fill)
+}
+
+// DoBy is Do recording in the manifest of an artifact it computes what
+// computed it (by: the backend's label). The backend is not part of the
+// key: an artifact stored by one backend is returned to another, and its
+// manifest (Artifact.Backend, List, w2s cache ls) says which made it.
+func (s *Store) DoBy(ctx context.Context, by, kind string, version int, spec any, fill func(dir string) error) (*Artifact, error) {
 	key, specJSON, err := Key(kind, version, spec)
 	if err != nil {
 		return nil, err
@@ -301,7 +327,7 @@ func (s *Store) Do(ctx context.Context, kind string, version int, spec any, fill
 		return nil, err
 	}
 	m := Manifest{Kind: kind, Version: version, Key: key, Spec: specJSON, Created: time.Now().UTC().Format(time.RFC3339),
-		Seconds: time.Since(start).Seconds(), Files: map[string]FileInfo{}}
+		Seconds: time.Since(start).Seconds(), Backend: by, Files: map[string]FileInfo{}}
 	err = filepath.WalkDir(tmp, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -373,7 +399,7 @@ func (s *Store) keyMutex(k string) *sync.Mutex {
 	return m
 }
 
-// lockFile opens path (creating it) and locks it with how (LOCK_EX or
+// lockFile opens path (creating it when this process may) and locks it with how (LOCK_EX or
 // LOCK_SH); with wait it retries every 100 ms while another process holds
 // a conflicting lock, until ctx is done. It checks that the file it locked
 // is still the one at path: GC removes lock files of removed artifacts, and
@@ -381,6 +407,9 @@ func (s *Store) keyMutex(k string) *sync.Mutex {
 func lockFile(ctx context.Context, path string, how int, wait bool) (*os.File, error) {
 	for {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if readOnly(err) {
+			f, err = os.Open(path) // flock needs no write access: lock an existing file read-only
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -414,8 +443,9 @@ type Entry struct {
 	Bytes     int64
 	Created   time.Time
 	Spec      json.RawMessage
-	Err       error // set for a corrupt artifact or leftover
-	Leftover  bool  // an unfinished temporary or work folder
+	Backend   string // what computed it ("" when not recorded)
+	Err       error  // set for a corrupt artifact or leftover
+	Leftover  bool   // an unfinished temporary or work folder
 	Dir       string
 }
 
@@ -458,7 +488,7 @@ func (s *Store) List(kind string) ([]Entry, error) {
 			} else if a, err := s.load(dir); err != nil {
 				e.Err = err
 			} else {
-				e.Spec = a.Spec
+				e.Spec, e.Backend = a.Spec, a.Backend
 				e.Created, _ = time.Parse(time.RFC3339, a.Created)
 			}
 			out = append(out, e)
@@ -486,8 +516,12 @@ func dirSize(dir string) int64 {
 	return n
 }
 
+// KeepFinished, as GC's olderThan, keeps every intact artifact.
+const KeepFinished time.Duration = -1
+
 // GC removes corrupt artifacts, leftovers of interrupted computations that
-// nobody is working on, artifacts created before olderThan ago (0 keeps
+// nobody is working on, artifacts created more than olderThan ago (0: every
+// artifact created before now; KeepFinished or any negative duration keeps
 // them), and lock files left without an artifact. A finished artifact is
 // removed only under its use lock taken exclusively, so one that any
 // process is using is kept and reported in inUse; a leftover only under
@@ -504,7 +538,7 @@ func (s *Store) GC(olderThan time.Duration) (removed, inUse []Entry, err error) 
 			key = strings.TrimPrefix(strings.TrimPrefix(key, ".tmp-"), ".work-")
 			key, _, _ = strings.Cut(key, "-")
 			lockOf = s.lockPath
-		} else if e.Err == nil && (olderThan <= 0 || e.Created.IsZero() || time.Since(e.Created) <= olderThan) {
+		} else if e.Err == nil && (olderThan < 0 || e.Created.IsZero() || time.Since(e.Created) <= olderThan) {
 			continue
 		}
 		s.mu.Lock()

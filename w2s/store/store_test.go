@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -190,12 +192,12 @@ func TestListAndGC(t *testing.T) {
 	}
 	// Another store (another process): s still uses both artifacts.
 	other, _ := Open(root)
-	removed, inUse, err := other.GC(0)
+	removed, inUse, err := other.GC(KeepFinished)
 	if err != nil || len(removed) != 1 || !removed[0].Leftover || len(inUse) != 1 || inUse[0].Key != bad.Key {
 		t.Fatalf("gc while in use removed %v, skipped %v: %v", removed, inUse, err)
 	}
 	s.Close() // the using process is done
-	removed, _, err = other.GC(0)
+	removed, _, err = other.GC(KeepFinished)
 	if err != nil || len(removed) != 1 || removed[0].Key != bad.Key {
 		t.Fatalf("gc removed %v: %v", removed, err)
 	}
@@ -275,5 +277,134 @@ func TestUsedCountsEachArtifactOnceWithItsRecordedTime(t *testing.T) {
 	n2, sec2 := other.Used()
 	if n2 != 1 || sec2 < 0.02 || sec2 > sec {
 		t.Fatalf("after one Get: %d artifacts, %.3fs; want 1, between 0.02s and %.3fs", n2, sec2, sec)
+	}
+}
+
+// readStoreOnly is what TestReadOnlyStore checks in the process that may
+// not write the store: every artifact is found, none computed.
+func readStoreOnly(root string) error {
+	s, err := Open(root)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	s.Log = os.Stderr
+	for i := range 3 {
+		a, err := s.Do(context.Background(), "labels", 1, spec{Task: "t", Seed: i}, func(string) error {
+			return errors.New("computed again")
+		})
+		if err != nil {
+			return fmt.Errorf("artifact %d: %w", i, err)
+		}
+		var got int
+		if err := a.ReadJSON("r.json", &got); err != nil || got != i {
+			return fmt.Errorf("artifact %d reads %d, %v", i, got, err)
+		}
+	}
+	return nil
+}
+
+// TestReadOnlyStoreHelper runs readStoreOnly for TestReadOnlyStore.
+func TestReadOnlyStoreHelper(t *testing.T) {
+	root := os.Getenv("W2S_TEST_READONLY_STORE")
+	if root == "" {
+		t.Skip("started by TestReadOnlyStore")
+	}
+	if err := readStoreOnly(root); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadOnlyStore: a complete store that this process may not write
+// (read-only files and folders, no lock files yet for some artifacts) is
+// read without computing anything: readers take no write locks. As root,
+// whom permissions do not stop, the reading runs as user nobody.
+func TestReadOnlyStore(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "store")
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := s.Do(context.Background(), "labels", 1, spec{Task: "t", Seed: i}, func(dir string) error { return WriteJSON(dir, "r.json", i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	uses, _ := filepath.Glob(filepath.Join(root, "labels", "*.use"))
+	os.Remove(uses[0]) // made by an older build, or removed by gc: there is none to open
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil {
+			mode := os.FileMode(0o444)
+			if d.IsDir() {
+				mode = 0o555
+			}
+			err = os.Chmod(p, mode)
+		}
+		return err
+	})
+	t.Cleanup(func() {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error { os.Chmod(p, 0o755); return nil })
+	})
+	if os.Geteuid() != 0 {
+		if err := readStoreOnly(root); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	// The test's own folders become reachable for nobody; the folders above
+	// them must be already.
+	os.Chmod(base, 0o755)
+	os.Chmod(filepath.Dir(base), 0o755)
+	for dir := filepath.Dir(filepath.Dir(base)); ; dir = filepath.Dir(dir) {
+		if st, err := os.Stat(dir); err != nil || st.Mode().Perm()&0o001 == 0 {
+			t.Skipf("user nobody cannot reach %s, above the test's folder", dir)
+		}
+		if dir == filepath.Dir(dir) {
+			break
+		}
+	}
+	bin := filepath.Join(base, "store.test")
+	raw, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestReadOnlyStoreHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "W2S_TEST_READONLY_STORE="+root, "HOME=/nonexistent", "GOCOVERDIR=")
+	cmd.Dir = base
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestReadOnlyStoreHelper") {
+		t.Errorf("reading as nobody: %v\n%s", err, out)
+	}
+}
+
+// TestDoByRecordsTheBackend: an artifact says what computed it, in its
+// manifest and in listings; one found stored keeps what made it.
+func TestDoByRecordsTheBackend(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	ctx := context.Background()
+	fill := func(dir string) error { return WriteJSON(dir, "r.json", 1) }
+	a, err := s.DoBy(ctx, "xla on cpu: plugin", "labels", 1, spec{Task: "t"}, fill)
+	if err != nil || a.Backend != "xla on cpu: plugin" {
+		t.Fatalf("%+v, %v", a, err)
+	}
+	again, _ := Open(s.Root)
+	b, err := again.DoBy(ctx, "go on go", "labels", 1, spec{Task: "t"}, fill)
+	if err != nil || b.Backend != "xla on cpu: plugin" {
+		t.Errorf("found stored: backend %q, %v", b.Backend, err)
+	}
+	old, _ := s.Do(ctx, "labels", 1, spec{Task: "u"}, fill)
+	entries, _ := s.List("labels")
+	got := map[string]string{}
+	for _, e := range entries {
+		got[e.Key] = e.Backend
+	}
+	if got[a.Key] != "xla on cpu: plugin" || got[old.Key] != "" || len(got) != 2 {
+		t.Errorf("listing: %v", got)
 	}
 }

@@ -3,9 +3,9 @@ package tasks
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/records"
@@ -24,9 +24,12 @@ type FileSpec struct {
 	Test      string
 	CarveTest float64 // default 0.2 when Test is ""
 
-	TextField, LabelField string   // classification (defaults "text", "label")
-	Labels                []string // class names in label order (0, 1, …); required for classification
-	LabelWords            []string // what a language model says for each class (prompting; default the names, lowercased)
+	TextField, LabelField string // classification (defaults "text", "label")
+	// Labels are the class names in label order (0, 1, …). Empty: the
+	// classes are read from the data, K = the largest label + 1, and named
+	// "0", "1", …, "K−1" (every class must occur).
+	Labels     []string
+	LabelWords []string // what a language model says for each class (prompting; default the names, lowercased)
 
 	ChosenField, RejectedField string // preference pairs: set both (reward modelling)
 
@@ -82,7 +85,7 @@ func (spec *FileSpec) resolve() error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(abs); err != nil {
+		if err := records.CheckRegular(abs); err != nil {
 			return fmt.Errorf("tasks: file task: %w", err)
 		}
 		if !hasSuffix(abs) {
@@ -131,15 +134,26 @@ func (spec *FileSpec) preference(t *Task) error {
 // classification makes t a text classification task. The label words,
 // what a prompted model answers, default to the class names lowercased.
 func (spec *FileSpec) classification(t *Task) error {
-	if len(spec.Labels) < 2 {
-		return fmt.Errorf("tasks: file task %s: name its classes in label order, at least two (--labels neg,pos)", spec.Name)
-	}
 	text, label := spec.TextField, spec.LabelField
 	if text == "" {
 		text = "text"
 	}
 	if label == "" {
 		label = "label"
+	}
+	if len(spec.Labels) == 0 {
+		files := []string{spec.Train}
+		if spec.Test != "" {
+			files = append(files, spec.Test)
+		}
+		names, err := InferLabels(label, files...)
+		if err != nil {
+			return fmt.Errorf("tasks: file task %s: %w", spec.Name, err)
+		}
+		spec.Labels = names
+	}
+	if len(spec.Labels) < 2 {
+		return fmt.Errorf("tasks: file task %s: name its classes in label order, at least two (--labels neg,pos)", spec.Name)
 	}
 	words := spec.LabelWords
 	if len(words) == 0 {
@@ -186,3 +200,54 @@ func hasSuffix(path string) bool {
 	}
 	return false
 }
+
+// InferLabels reads the integer labels in field of every record of files
+// and names the classes they number: "0", "1", …, up to the largest label.
+// Every class from 0 up must occur, and at least two: anything else is
+// more likely a mistake (labels counted from 1, the wrong field) than a
+// class no record has, and is an error saying to name the classes.
+func InferLabels(field string, files ...string) ([]string, error) {
+	seen := map[int]bool{}
+	for _, f := range files {
+		i := 0
+		err := records.Each(f, func(r records.Record) error {
+			i++
+			l, err := r.Int(field)
+			if err != nil {
+				return fmt.Errorf("%s record %d: %w", f, i, err)
+			}
+			if l < 0 {
+				return fmt.Errorf("%s record %d: label %d: classes are numbered from 0", f, i, l)
+			}
+			if l >= maxInferredClasses {
+				return fmt.Errorf("%s record %d: label %d: more than %d classes; name them (--labels) if that is meant", f, i, l, maxInferredClasses)
+			}
+			seen[l] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	k := 0
+	for l := range seen {
+		k = max(k, l+1)
+	}
+	var names, missing []string
+	for l := range k {
+		names = append(names, strconv.Itoa(l))
+		if !seen[l] {
+			missing = append(missing, strconv.Itoa(l))
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return nil, fmt.Errorf("no record of %s has label %s of the classes 0…%d that field %q numbers (labels counted from 1?): name the classes in label order (--labels), the class of label 0 first", strings.Join(files, ", "), strings.Join(missing, ", "), k-1, field)
+	case k < 2:
+		return nil, fmt.Errorf("every record of %s has label 0 in field %q: a task needs two classes at least", strings.Join(files, ", "), field)
+	}
+	return names, nil
+}
+
+// maxInferredClasses bounds the classes read from the data.
+const maxInferredClasses = 1000

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,33 @@ func TestRegisterFileClassification(t *testing.T) {
 	}
 }
 
+// TestRegisterFileInfersClasses: with no class names, integer labels name
+// the classes "0", "1", …, read from the training and the test file (it
+// failed until --labels named them).
+func TestRegisterFileInfersClasses(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 30 {
+		lines = append(lines, fmt.Sprintf(`{"text":"item %d","label":%d}`, i, i%2))
+	}
+	train := writeLines(t, filepath.Join(dir, "two.jsonl"), lines...)
+	test := writeLines(t, filepath.Join(dir, "two-test.jsonl"), `{"text":"another","label":2}`)
+	task, err := RegisterFile(FileSpec{Train: train, Test: test})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(task.Labels, []string{"0", "1", "2"}) || !slices.Equal(task.LabelWords, task.Labels) {
+		t.Errorf("classes %v, words %v", task.Labels, task.LabelWords)
+	}
+	again, err := RegisterFile(FileSpec{Train: train, Test: test})
+	if err != nil || again != task {
+		t.Errorf("registering the same spec again: %v", err)
+	}
+	if _, err := Load(context.Background(), task.Name, LoadOptions{NoDownload: true}); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestRegisterFilePreferenceAndTestFile(t *testing.T) {
 	dir := t.TempDir()
 	pool := writeLines(t, filepath.Join(dir, "pairs.jsonl"), `{"good":"Human: hi Assistant: hello","bad":"Human: hi Assistant: go away"}`,
@@ -80,7 +108,10 @@ func TestRegisterFileBadInput(t *testing.T) {
 		lines []string
 		want  string
 	}{
-		{"no labels", FileSpec{}, []string{`{"text":"a","label":0}`}, "name its classes"},
+		{"one class only", FileSpec{}, []string{`{"text":"a","label":0}`}, `has label 0 in field "label": a task needs two classes`},
+		{"labels from 1", FileSpec{}, []string{`{"text":"a","label":1}`, `{"text":"b","label":2}`}, "no record of"},
+		{"negative label", FileSpec{}, []string{`{"text":"a","label":0}`, `{"text":"b","label":-1}`}, "record 2: label -1: classes are numbered from 0"},
+		{"text label", FileSpec{}, []string{`{"text":"a","label":"pos"}`}, `record 1: field "label" is pos (string), want an integer`},
 		{"missing file", FileSpec{Train: filepath.Join(dir, "nope.jsonl"), Labels: []string{"a", "b"}}, nil, "no such file"},
 		{"format", FileSpec{Train: filepath.Join(dir, "x.csv"), Labels: []string{"a", "b"}}, nil, "unknown format"},
 		{"half a pair", FileSpec{ChosenField: "c"}, []string{`{"c":"a"}`}, "both the chosen and the rejected"},

@@ -218,19 +218,20 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 	d := &Data{Task: t, Carved: len(testFiles) == 0}
 	load := func(files []string, split string, carve bool) (pool, test []Example, err error) {
 		for _, f := range files {
-			recs, err := records.ReadFile(f)
-			if err != nil {
-				return nil, nil, fmt.Errorf("task %s: %w", t.Name, err)
-			}
-			d.Files = append(d.Files, f)
-			for i, r := range recs {
+			// Records are formatted as they are read, and only examples
+			// kept: a record's map costs far more than its example.
+			i := 0
+			var formatErr error
+			err := records.Each(f, func(r records.Record) error {
 				ex, err := t.format(r, f, i)
-				if err == ErrSkip {
+				if err == ErrSkip { // the framing leaves this record out
 					d.Skipped++
-					continue
+					i++
+					return nil
 				}
 				if err != nil {
-					return nil, nil, err
+					formatErr = err
+					return err
 				}
 				ex.ID = fmt.Sprintf("%s:%s:%s:%d", t.Name, split, filepath.Base(f), i)
 				if carve && t.inTest(r, ex) {
@@ -238,7 +239,16 @@ func (t *Task) read(trainFiles, testFiles []string) (*Data, error) {
 				} else {
 					pool = append(pool, ex)
 				}
+				i++
+				return nil
+			})
+			if formatErr != nil {
+				return nil, nil, formatErr
 			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("task %s: %w", t.Name, err)
+			}
+			d.Files = append(d.Files, f)
 		}
 		return pool, test, nil
 	}

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -401,6 +402,7 @@ func Load(path string) (*BPE, error) {
 		return nil, err
 	}
 	var hf hfTokenizer
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a byte-order mark some editors write
 	if err := json.Unmarshal(raw, &hf); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

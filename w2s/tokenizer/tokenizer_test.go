@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -234,5 +235,28 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: error %v", name, err)
 		}
+	}
+}
+
+// TestLoadSkipsByteOrderMark: a tokenizer.json that an editor saved with a
+// UTF-8 byte-order mark loads as without it.
+func TestLoadSkipsByteOrderMark(t *testing.T) {
+	b, err := Train(func(yield func(string) bool) { yield("abcdefgh abc def gh abc abc") }, 270, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	os.WriteFile(path, append([]byte("\xef\xbb\xbf"), raw...), 0o644)
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := b.Encode("abc def")
+	if ids := got.Encode("abc def"); !slices.Equal(ids, want) {
+		t.Errorf("ids %v, want %v", ids, want)
 	}
 }

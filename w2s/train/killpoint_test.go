@@ -63,7 +63,7 @@ func TestKilledBetweenTensorsAndJSON(t *testing.T) {
 		t.Error("the resumed run differs from the uninterrupted one")
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "trainer_state*.safetensors"))
-	if len(left) != 1 {
-		t.Errorf("tensor files left: %v, want only the last save's", left)
+	if len(left) != 2 || filepath.Base(left[0]) != tensorsFile(8) || filepath.Base(left[1]) != tensorsFile(12) {
+		t.Errorf("tensor files left: %v, want only the last two saves'", left)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	gocontext "context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ type Trainer struct {
 	Progress Progress // optional; nil shows nothing
 	// Decay overrides which variables get weight decay (see Config.DecayAll).
 	Decay func(v *context.Variable) bool
+	// Log receives what resuming had to do about damaged saved state
+	// (default os.Stderr).
+	Log io.Writer
 
 	cfg              Config
 	params           []*context.Variable

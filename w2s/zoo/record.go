@@ -72,20 +72,22 @@ func ReadRecord(dir string) (*Record, error) {
 // Verify checks the files of a model folder against its build record,
 // reading every file.
 func Verify(dir string) error {
-	return verify(dir, func(p string) (string, error) { s, _, err := checksum.File(p); return s, err })
-}
-
-// verifyCached is Verify with checksums remembered by size and
-// modification time (checksum.Cached): cheap enough for every load.
-func verifyCached(dir string) error { return verify(dir, checksum.Cached) }
-
-func verify(dir string, sum func(string) (string, error)) error {
 	rec, err := ReadRecord(dir)
 	if err != nil {
 		return err
 	}
+	return describeMismatch(dir, verifyFiles(dir, rec, fullSum), "its build record",
+		"the files are corrupt or were changed; rebuild it (w2s zoo build) or restore them")
+}
+
+// fullSum reads a whole file for its sha256.
+func fullSum(p string) (string, error) { s, _, err := checksum.File(p); return s, err }
+
+// verifyFiles compares the files of dir with the sha256 rec lists for
+// them, and returns one line per file that differs or cannot be read.
+func verifyFiles(dir string, rec *Record, sum func(string) (string, error)) []string {
 	if len(rec.Files) == 0 {
-		return fmt.Errorf("%s: the build record lists no files", dir)
+		return []string{"the build record lists no files"}
 	}
 	var bad []string
 	for f, want := range rec.Files {
@@ -93,12 +95,20 @@ func verify(dir string, sum func(string) (string, error)) error {
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
 		} else if got != want {
-			bad = append(bad, fmt.Sprintf("%s: sha256 %s, record says %s", f, got[:12], want[:12]))
+			bad = append(bad, fmt.Sprintf("%s: sha256 %s, record says %s", f, short(got), short(want)))
 		}
 	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		return fmt.Errorf("%s does not match its build record (%s): the files are corrupt or were changed; rebuild it (w2s zoo build) or restore them", dir, strings.Join(bad, "; "))
+	sort.Strings(bad)
+	return bad
+}
+
+func short(sum string) string { return sum[:min(12, len(sum))] }
+
+// describeMismatch is nil when bad is empty, else an error saying that dir
+// does not match the record (named by against) and how to repair it.
+func describeMismatch(dir string, bad []string, against, repair string) error {
+	if len(bad) == 0 {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s does not match %s (%s): %s", dir, against, strings.Join(bad, "; "), repair)
 }

@@ -3,6 +3,7 @@ package zoo
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,25 +26,27 @@ var shipped embed.FS
 
 var shippedMu sync.Mutex
 
-// ShippedDir returns a folder holding the ladder of scale that was
-// compiled into this program, extracting it into the cache the first time
-// (a folder named by the content's digest, written atomically), or "" when
-// none was shipped or it cannot be extracted.
-func ShippedDir(scale string) string {
-	root := path.Join("ladders", scale)
+// shippedFiles lists the embedded files of a scale's ladder, sorted.
+func shippedFiles(scale string) []string {
 	var files []string
-	fs.WalkDir(shipped, root, func(p string, d fs.DirEntry, err error) error {
+	fs.WalkDir(shipped, path.Join("ladders", scale), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			files = append(files, p)
 		}
 		return nil
 	})
+	sort.Strings(files)
+	return files
+}
+
+// shippedDirName is the folder the ladder of scale is extracted into
+// (under the cache), named by the digest of its build records: they hold
+// the sha256 of every model file. "" when none was shipped.
+func shippedDirName(scale string) string {
+	files := shippedFiles(scale)
 	if len(files) == 0 {
 		return ""
 	}
-	sort.Strings(files)
-	// The digest of the build records names the extraction: they hold the
-	// sha256 of every model file.
 	h := sha256.New()
 	for _, f := range files {
 		if path.Base(f) == RecordFile || path.Base(f) == BaselinesFile {
@@ -52,7 +55,38 @@ func ShippedDir(scale string) string {
 			h.Write(raw)
 		}
 	}
-	dir := filepath.Join(paths.Cache(), "zoo-shipped", scale+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	return filepath.Join(paths.Cache(), "zoo-shipped", scale+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+}
+
+// ShippedRecord returns the build record of a ladder model compiled into
+// this program and the sha256 of its build.json, or false when the program
+// ships no such model. Extracted copies are checked against it, never
+// against the build.json found beside them, which could belong to another
+// model.
+func ShippedRecord(scale, size string) (*Record, string, bool) {
+	raw, err := shipped.ReadFile(path.Join("ladders", scale, size, RecordFile))
+	if err != nil {
+		return nil, "", false
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, "", false // a test of this package reads every shipped record
+	}
+	sum := sha256.Sum256(raw)
+	return &r, hex.EncodeToString(sum[:]), true
+}
+
+// ShippedDir returns a folder holding the ladder of scale that was
+// compiled into this program, extracting it into the cache the first time
+// (a folder named by the content's digest, written atomically), or "" when
+// none was shipped or it cannot be extracted.
+func ShippedDir(scale string) string {
+	dir := shippedDirName(scale)
+	if dir == "" {
+		return ""
+	}
+	root := path.Join("ladders", scale)
+	files := shippedFiles(scale)
 	shippedMu.Lock()
 	defer shippedMu.Unlock()
 	if st, err := os.Stat(dir); err == nil && st.IsDir() {

@@ -86,38 +86,120 @@ func TestDownloadHF(t *testing.T) {
 	}
 }
 
-// TestVerifyLadder checks the shipped ci ladder, then one whose smallest
-// model's weights were changed.
+// TestVerifyLadder checks the shipped ci ladder, then ladders whose xs was
+// changed or replaced where each ladder folder is searched: Resolve refuses
+// it and VerifyLadder says what differs and how to repair it, never "not
+// built". The shipped ladder is checked against the records compiled into
+// the program, so a swapped folder whose build.json came along is caught.
 func TestVerifyLadder(t *testing.T) {
-	t.Setenv("W2S_CACHE", t.TempDir())
-	t.Setenv("W2S_ZOO_DIR", "")
 	ctx := context.Background()
-	ok, err := VerifyLadder(ctx, "ci")
-	if err != nil || len(ok) != 5 || ok[0].Size.Name != "xs" || ok[0].Record == nil {
-		t.Fatalf("shipped ladder: %d verified, %v", len(ok), err)
-	}
-	// A ladder folder of $W2S_ZOO_DIR comes first: xs with other weights.
-	zooDir := t.TempDir()
-	xs := filepath.Join(zooDir, "ci", "xs")
-	if err := os.MkdirAll(xs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{RecordFile, checkpoint.ConfigFile, "model.safetensors", tokenizer.FileName} {
-		raw, err := os.ReadFile(filepath.Join(ok[0].Dir, f))
-		if err != nil {
+	copyModel := func(t *testing.T, from, to string, flip bool) {
+		t.Helper()
+		os.RemoveAll(to)
+		if err := os.MkdirAll(to, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if f == "model.safetensors" {
-			raw[len(raw)-1] ^= 1
+		for _, f := range []string{RecordFile, checkpoint.ConfigFile, checkpoint.WeightsFile, tokenizer.FileName} {
+			raw, err := os.ReadFile(filepath.Join(from, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if flip && f == checkpoint.WeightsFile {
+				raw[len(raw)/2] ^= 1
+			}
+			if err := os.WriteFile(filepath.Join(to, f), raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		os.WriteFile(filepath.Join(xs, f), raw, 0o644)
 	}
-	t.Setenv("W2S_ZOO_DIR", zooDir)
-	ok, err = VerifyLadder(ctx, "ci")
-	if err == nil || !strings.Contains(err.Error(), "xs: not built") || len(ok) != 4 {
-		t.Errorf("changed xs: %d verified, %v", len(ok), err)
+	cases := []struct {
+		name string
+		// change changes xs somewhere, given the extracted shipped ladder
+		// and a $W2S_ZOO_DIR; want are substrings of the errors.
+		change func(t *testing.T, shipped, zooDir string)
+		want   []string
+	}{
+		{"shipped xs replaced by s, build.json included", func(t *testing.T, shipped, _ string) {
+			copyModel(t, filepath.Join(shipped, "s"), filepath.Join(shipped, "xs"), false)
+		}, []string{"compiled into this program", "config.json: sha256", "build.json: not the build record of zoo/ci/xs", "remove " + "SHIPPED"}},
+		{"shipped xs weights with one byte flipped", func(t *testing.T, shipped, _ string) {
+			copyModel(t, filepath.Join(shipped, "xs"), filepath.Join(shipped, "xs"+".new"), true)
+			os.RemoveAll(filepath.Join(shipped, "xs"))
+			os.Rename(filepath.Join(shipped, "xs.new"), filepath.Join(shipped, "xs"))
+		}, []string{"model.safetensors: sha256", "compiled into this program", "extracts them again"}},
+		{"$W2S_ZOO_DIR xs with one byte flipped", func(t *testing.T, shipped, zooDir string) {
+			copyModel(t, filepath.Join(shipped, "xs"), filepath.Join(zooDir, "ci", "xs"), true)
+		}, []string{"model.safetensors: sha256", "its build record", "unset W2S_ZOO_DIR"}},
+		{"$W2S_ZOO_DIR xs is a copy of s", func(t *testing.T, shipped, zooDir string) {
+			copyModel(t, filepath.Join(shipped, "s"), filepath.Join(zooDir, "ci", "xs"), false)
+		}, []string{"holds the build record of zoo/ci/s, not of zoo/ci/xs"}},
+		{"built xs is a copy of s", func(t *testing.T, shipped, _ string) {
+			copyModel(t, filepath.Join(shipped, "s"), filepath.Join(BuildDir("ci"), "xs"), false)
+		}, []string{"holds the build record of zoo/ci/s", "w2s zoo build --scale ci --sizes xs"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("W2S_CACHE", t.TempDir())
+			t.Setenv("W2S_ZOO_DIR", "")
+			ok, err := VerifyLadder(ctx, "ci")
+			if err != nil || len(ok) != 5 || ok[0].Size.Name != "xs" || ok[0].Record == nil {
+				t.Fatalf("shipped ladder: %d verified, %v", len(ok), err)
+			}
+			shipped := ShippedDir("ci")
+			if filepath.Dir(ok[0].Dir) != shipped {
+				t.Fatalf("xs found in %s, not in the shipped ladder %s", ok[0].Dir, shipped)
+			}
+			zooDir := t.TempDir()
+			t.Setenv("W2S_ZOO_DIR", zooDir)
+			c.change(t, shipped, zooDir)
+			var want []string
+			for _, w := range c.want {
+				want = append(want, strings.ReplaceAll(w, "SHIPPED", shipped))
+			}
+			ok, err = VerifyLadder(ctx, "ci")
+			if err == nil || len(ok) != 4 || strings.Contains(err.Error(), "not built") || !strings.HasPrefix(err.Error(), "xs: ") {
+				t.Errorf("VerifyLadder: %d verified, %v", len(ok), err)
+			}
+			_, rerr := Resolve(ctx, "zoo/ci/xs")
+			for _, e := range []error{err, rerr} {
+				for _, w := range want {
+					if e == nil || !strings.Contains(e.Error(), w) {
+						t.Errorf("error lacks %q: %v", w, e)
+					}
+				}
+			}
+			entries, err := List(ctx, "ci", "")
+			if err != nil || entries[0].Err == nil || entries[0].Dir != "" || entries[0].Record != nil || entries[1].Dir == "" {
+				t.Errorf("List: xs %+v, %v", entries[0], err)
+			}
+		})
 	}
 	if _, err := VerifyLadder(ctx, "tpu"); err == nil {
 		t.Error("unknown scale accepted")
+	}
+}
+
+// TestShippedRecords: every model shipped has a readable build record,
+// naming its own scale and size.
+func TestShippedRecords(t *testing.T) {
+	for _, scale := range ScaleNames {
+		s, _ := GetScale(scale)
+		n := 0
+		for _, z := range s.Sizes {
+			rec, sum, ok := ShippedRecord(scale, z.Name)
+			if !ok {
+				if _, err := shipped.ReadFile("ladders/" + scale + "/" + z.Name + "/" + RecordFile); err == nil {
+					t.Errorf("%s/%s: the shipped build record does not parse", scale, z.Name)
+				}
+				continue
+			}
+			n++
+			if rec.Name != z.Name || rec.Scale != scale || len(sum) != 64 || len(rec.Files) == 0 {
+				t.Errorf("%s/%s: record of %s/%s, sha256 %q, %d files", scale, z.Name, rec.Scale, rec.Name, sum, len(rec.Files))
+			}
+		}
+		if scale != "gpu" && n != len(s.Sizes) {
+			t.Errorf("scale %s ships %d of %d sizes", scale, n, len(s.Sizes))
+		}
 	}
 }

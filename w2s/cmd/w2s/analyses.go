@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/table"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // runners makes one stage runner per seed (--seeds, else the scale's).
@@ -59,13 +62,20 @@ func pairCmd(use, short string, run func(cmd *cobra.Command, rs []*stage.Runner,
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ls, err := specs("--loss", []string{loss})
+			if err != nil {
+				return err
+			}
 			rs, err := f.runners(cmd)
 			if err != nil {
 				return err
 			}
 			w, s := pair(f.scale, weak, strong)
+			if err := checkModels(cmd, f.model(w), f.model(s)); err != nil {
+				return err
+			}
 			start := time.Now()
-			p, err := run(cmd, rs, f.model(w), f.model(s), losses.Spec(loss))
+			p, err := run(cmd, rs, f.model(w), f.model(s), ls[0])
 			if err != nil {
 				return err
 			}
@@ -161,6 +171,10 @@ func promptingCmd() *cobra.Command {
 		Short: "Zero-shot vs few-shot (gold, weak labels) vs finetuning (weak, gold), per model size, over seeds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ls, err := specs("--loss", []string{loss})
+			if err != nil {
+				return err
+			}
 			rs, err := f.runners(cmd)
 			if err != nil {
 				return err
@@ -175,8 +189,11 @@ func promptingCmd() *cobra.Command {
 			for i := range models {
 				models[i] = f.model(models[i])
 			}
+			if err := checkModels(cmd, append([]string{f.model(weak)}, models...)...); err != nil {
+				return err
+			}
 			start := time.Now()
-			pc, err := analysis.RunPromptingComparison(cmd.Context(), rs, f.model(weak), models, k, losses.Spec(loss))
+			pc, err := analysis.RunPromptingComparison(cmd.Context(), rs, f.model(weak), models, k, ls[0])
 			if err != nil {
 				return err
 			}
@@ -200,6 +217,10 @@ func bootstrapCmd() *cobra.Command {
 		Short: "A chain of sizes, each student labelling fresh data for the next, against direct weak→strong, over seeds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ls, err := specs("--loss", []string{loss})
+			if err != nil {
+				return err
+			}
 			rs, err := f.runners(cmd)
 			if err != nil {
 				return err
@@ -210,8 +231,11 @@ func bootstrapCmd() *cobra.Command {
 			for i := range chain {
 				chain[i] = f.model(chain[i])
 			}
+			if err := checkModels(cmd, chain...); err != nil {
+				return err
+			}
 			start := time.Now()
-			bs, err := analysis.RunBootstrapping(cmd.Context(), rs, chain, losses.Spec(loss))
+			bs, err := analysis.RunBootstrapping(cmd.Context(), rs, chain, ls[0])
 			if err != nil {
 				return err
 			}
@@ -232,7 +256,11 @@ func rewardCmd() *cobra.Command {
 		Short: "Reward modelling on hh_harmless: weak→strong pairs × losses × seeds, accuracy = chosen scored above rejected",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.sweep(cmd, "reward", analysis.SweepSpec{Models: models, Losses: specs(lossNames)})
+			ls, err := specs("--losses", lossNames)
+			if err != nil {
+				return err
+			}
+			return f.sweep(cmd, "reward", analysis.SweepSpec{Models: models, Losses: ls})
 		},
 	}
 	f.add(cmd)
@@ -244,10 +272,36 @@ func rewardCmd() *cobra.Command {
 	return cmd
 }
 
-func specs(names []string) []losses.Spec {
+// specs reads the losses a flag names, refusing one that losses.New cannot
+// read: every flag is checked before anything is computed.
+func specs(flag string, names []string) ([]losses.Spec, error) {
 	out := make([]losses.Spec, len(names))
 	for i, n := range names {
+		if _, err := losses.New(n); err != nil {
+			if strings.Count(n, "(") != strings.Count(n, ")") {
+				return nil, fmt.Errorf("%s: %w (in a list, quote a loss whose parameters hold commas: --losses '\"logconf(alpha=0.5,warmup=0.2)\",xent')", flag, err)
+			}
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
 		out[i] = losses.Spec(n)
 	}
-	return out
+	return out, nil
+}
+
+// checkModels resolves the ladder models and local checkpoint folders
+// among names, so that a model that is not there, or fails its checks, is
+// reported before anything is computed. Hugging Face ids are left to be
+// downloaded when first used.
+func checkModels(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		_, err := os.Stat(n)
+		hfID := strings.Count(n, "/") == 1 && !strings.HasPrefix(n, ".") && !strings.HasPrefix(n, "/") && !strings.HasPrefix(n, "zoo/")
+		if err != nil && hfID {
+			continue
+		}
+		if _, err := zoo.Resolve(cmd.Context(), n); err != nil {
+			return err
+		}
+	}
+	return nil
 }

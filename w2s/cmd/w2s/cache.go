@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 )
 
@@ -20,7 +24,7 @@ func cacheLsCmd() *cobra.Command {
 	var kind string
 	ls := &cobra.Command{
 		Use:   "ls",
-		Short: "List stored artifacts (and leftovers of interrupted stages)",
+		Short: "List stored artifacts (and leftovers of interrupted stages), with the backend that computed each",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := store.Open("")
@@ -32,19 +36,46 @@ func cacheLsCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "kind\tkey\tsize\tcreated\tstate\tspec")
+			fmt.Fprintln(tw, "kind\tkey\tsize\tcreated\tstate\tbackend\tspec")
+			plugins := map[string]string{} // label → plugin path
 			for _, e := range entries {
 				spec := string(e.Spec)
 				if len(spec) > 100 {
 					spec = spec[:100] + "…"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), e.State(), spec)
+				made := e.Backend
+				if !e.Leftover && e.Err == nil && made == "" {
+					made = stage.NotRecorded
+				}
+				made, plugin := withoutPluginPath(made)
+				if plugin != "" {
+					plugins[made] = plugin
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)), e.Created.Format(time.DateTime), e.State(), made, spec)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, made := range slices.Sorted(maps.Keys(plugins)) {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: plugin %s\n", made, plugins[made])
+			}
+			return nil
 		},
 	}
 	ls.Flags().StringVar(&kind, "kind", "", "only this kind (features, trained, predictions)")
 	return ls
+}
+
+// withoutPluginPath splits the PJRT plugin's path off a backend label
+// (backend.Info.Label: "… at /path/plugin.so, GoMLX …"), so that listings
+// show it once, below the table.
+func withoutPluginPath(label string) (shown, plugin string) {
+	at := strings.Index(label, " at /")
+	end := strings.LastIndex(label, ", GoMLX ")
+	if at < 0 || end < at {
+		return label, ""
+	}
+	return label[:at] + label[end:], label[at+len(" at ") : end]
 }
 
 func cacheDuCmd() *cobra.Command {
@@ -79,11 +110,18 @@ func cacheGCCmd() *cobra.Command {
 		Short: "Remove corrupt artifacts, leftovers of interrupted stages, and (with --older-than) old artifacts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			age := store.KeepFinished
+			if cmd.Flags().Changed("older-than") {
+				if olderThan < 0 {
+					return fmt.Errorf("--older-than %s: want a duration of 0 or more (0: every artifact not in use)", olderThan)
+				}
+				age = olderThan
+			}
 			st, err := store.Open("")
 			if err != nil {
 				return err
 			}
-			removed, inUse, err := st.GC(olderThan)
+			removed, inUse, err := st.GC(age)
 			for _, e := range removed {
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s/%s (%s)\n", e.Kind, e.Key, humanize.IBytes(uint64(e.Bytes)))
 			}
@@ -95,6 +133,6 @@ func cacheGCCmd() *cobra.Command {
 			return err
 		},
 	}
-	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove artifacts created longer ago than this (e.g. 720h)")
+	gc.Flags().DurationVar(&olderThan, "older-than", 0, "also remove the artifacts created longer ago than this (e.g. 720h; 0s: every artifact not in use)")
 	return gc
 }

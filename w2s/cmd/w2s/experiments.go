@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,12 +27,17 @@ import (
 // experimentFlags are shared by run and sweep.
 type experimentFlags struct {
 	task, scale, out string
+	taskFiles        []string // --task-file: one path each
 	seeds            []uint
 	probe            bool
 	head             string // --head: what the classification head reads ("" the scale's)
 	plots            string
 	file             fileTaskFlags
 	weak             string // sweep --weak: one supervisor for every model
+	multi            bool   // the command takes several tasks (sweep)
+
+	cmd   *cobra.Command // the command, to tell a given --task from its default and to print
+	names []string       // the parsed tasks, once taskNames has run
 }
 
 // fileTaskFlags describe a task of your own: --task file:PATH.
@@ -39,29 +47,148 @@ type fileTaskFlags struct {
 }
 
 func (ff *fileTaskFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&ff.test, "test-file", "", "with --task file:PATH: the test set's file (default: 20% of PATH carved out by content)")
-	cmd.Flags().StringVar(&ff.text, "text-field", "text", "with --task file:PATH: the field holding each input text")
-	cmd.Flags().StringVar(&ff.label, "label-field", "label", "with --task file:PATH: the field holding each integer label")
-	cmd.Flags().StringSliceVar(&ff.labels, "labels", nil, "with --task file:PATH: the class names in label order (0, 1, …), e.g. ham,spam")
-	cmd.Flags().StringSliceVar(&ff.words, "label-words", nil, "with --task file:PATH: what a language model says for each class (prompting; default the names)")
-	cmd.Flags().StringVar(&ff.chosen, "chosen-field", "", "with --task file:PATH: preference pairs: the chosen reply's field (with --rejected-field)")
-	cmd.Flags().StringVar(&ff.rejected, "rejected-field", "", "with --task file:PATH: preference pairs: the rejected reply's field")
+	cmd.Flags().StringVar(&ff.test, "test-file", "", "with a file task: the test set's file (default: 20% of the task's file carved out by content)")
+	cmd.Flags().StringVar(&ff.text, "text-field", "text", "with a file task: the field holding each input text")
+	cmd.Flags().StringVar(&ff.label, "label-field", "label", "with a file task: the field holding each integer label")
+	cmd.Flags().StringSliceVar(&ff.labels, "labels", nil, "with a file task: the class names in label order (0, 1, …), e.g. ham,spam (default: \"0\", \"1\", … up to the largest label in the data)")
+	cmd.Flags().StringSliceVar(&ff.words, "label-words", nil, "with a file task: what a language model says for each class (prompting; default the names)")
+	cmd.Flags().StringVar(&ff.chosen, "chosen-field", "", "with a file task: preference pairs: the chosen reply's field (with --rejected-field)")
+	cmd.Flags().StringVar(&ff.rejected, "rejected-field", "", "with a file task: preference pairs: the rejected reply's field")
 }
 
-// register registers every file:PATH task of a comma-separated list.
-func (ff *fileTaskFlags) register(taskList string) error {
-	for _, name := range strings.Split(taskList, ",") {
+// args are the flags that give the file tasks of a Slurm unit the same
+// fields, labels and test file as here.
+func (ff *fileTaskFlags) args() []string {
+	test := ff.test
+	if test != "" {
+		if abs, err := filepath.Abs(test); err == nil {
+			test = abs // array tasks may start in another folder
+		}
+	}
+	var out []string
+	for _, f := range []struct{ name, value string }{{"--test-file", test}, {"--text-field", ff.text}, {"--label-field", ff.label},
+		{"--chosen-field", ff.chosen}, {"--rejected-field", ff.rejected}, {"--labels", csvList(ff.labels)}, {"--label-words", csvList(ff.words)}} {
+		if f.value != "" {
+			out = append(out, f.name, f.value)
+		}
+	}
+	return out
+}
+
+// csvList writes a list as a string-slice flag reads it back (CSV, so a
+// name may hold a comma).
+func csvList(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(xs)
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// register registers every file:PATH task among names, and says on log
+// which classes were read from the data when --labels named none.
+func (ff *fileTaskFlags) register(names []string, log io.Writer) error {
+	for _, name := range names {
 		path, ok := strings.CutPrefix(name, "file:")
 		if !ok {
 			continue
 		}
 		spec := tasks.FileSpec{Name: name, Train: path, Test: ff.test, TextField: ff.text, LabelField: ff.label,
 			Labels: ff.labels, LabelWords: ff.words, ChosenField: ff.chosen, RejectedField: ff.rejected}
-		if _, err := tasks.RegisterFile(spec); err != nil {
+		t, err := tasks.RegisterFile(spec)
+		if err != nil {
 			return err
+		}
+		if len(ff.labels) == 0 && t.Kind == tasks.Classification {
+			fmt.Fprintf(log, "w2s: %s: %d classes found in its labels, named %s (--labels names them)\n", name, len(t.Labels), strings.Join(t.Labels, ", "))
 		}
 	}
 	return nil
+}
+
+// splitTasks splits a --task list at the commas that no backslash escapes:
+// in a name, `\,` is a comma and `\\` a backslash. Spaces around a name
+// are dropped.
+func splitTasks(list string) ([]string, error) {
+	var names []string
+	var cur strings.Builder
+	end := func() error {
+		name := strings.TrimSpace(cur.String())
+		if name == "" {
+			return fmt.Errorf("--task %q: an empty name in the list", list)
+		}
+		names = append(names, name)
+		cur.Reset()
+		return nil
+	}
+	for i := 0; i < len(list); i++ {
+		switch c := list[i]; {
+		case c == '\\' && i+1 < len(list) && (list[i+1] == ',' || list[i+1] == '\\'):
+			cur.WriteByte(list[i+1])
+			i++
+		case c == ',':
+			if err := end(); err != nil {
+				return nil, err
+			}
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if err := end(); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// taskNames parses the tasks of the command: --task, a list split by
+// splitTasks, and every --task-file PATH as the task file:PATH. With
+// --task-file, --task adds tasks only when it is given. It registers the
+// file tasks and refuses a task named twice, and several tasks where the
+// command runs one; with one task, f.task becomes its name.
+func (f *experimentFlags) taskNames() ([]string, error) {
+	if f.names != nil {
+		return f.names, nil
+	}
+	var names []string
+	if len(f.taskFiles) == 0 || (f.cmd != nil && f.cmd.Flags().Changed("task")) {
+		var err error
+		if names, err = splitTasks(f.task); err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if path, ok := strings.CutPrefix(n, "file:"); ok && strings.Contains(f.task, ",") && !strings.Contains(f.task, `\,`) {
+				if _, err := os.Stat(path); err != nil {
+					return nil, fmt.Errorf("--task %q: %s does not exist; the list is split at commas: write a comma in a file name as \\, or give the file with --task-file PATH", f.task, path)
+				}
+			}
+		}
+	}
+	for _, p := range f.taskFiles {
+		names = append(names, "file:"+p)
+	}
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return nil, fmt.Errorf("--task: %s twice", n)
+		}
+	}
+	if len(names) > 1 && !f.multi {
+		return nil, fmt.Errorf("--task: this command runs one task, not %d (sweep takes several)", len(names))
+	}
+	log := io.Discard
+	if f.cmd != nil {
+		log = f.cmd.ErrOrStderr()
+	}
+	if err := f.file.register(names, log); err != nil {
+		return nil, err
+	}
+	if len(names) == 1 {
+		f.task = names[0]
+	}
+	f.names = names
+	return names, nil
 }
 
 // writable makes dir (when not "") and checks that a file can be written
@@ -128,7 +255,9 @@ func slug(task string) string {
 }
 
 func (f *experimentFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.task, "task", "sst2", "task (see `w2s data`)")
+	f.cmd = cmd
+	cmd.Flags().StringVar(&f.task, "task", "sst2", "task (see `w2s data`), or file:PATH, a dataset of your own (a comma in PATH is written \\,)")
+	cmd.Flags().StringArrayVar(&f.taskFiles, "task-file", nil, "a dataset of your own as a task, named file:PATH: any file name, commas included (repeatable where the command takes several tasks)")
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
@@ -156,7 +285,7 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
 	}
-	if err := f.file.register(f.task); err != nil {
+	if _, err := f.taskNames(); err != nil {
 		return nil, stage.Budget{}, err
 	}
 	budget, err := stage.BudgetFor(f.scale)

@@ -17,20 +17,28 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
+	"github.com/w2s-lab/w2s/w2s/internal/paths"
 )
 
 func main() {
-	// Ctrl-C cancels the context: long commands save their state and stop.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT or SIGTERM cancels the context: long commands save their state
+	// and stop; one still running interrupt.Grace later, or a second
+	// signal, ends the process (package interrupt).
+	if err := paths.AbsoluteCacheEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, "w2s:", err)
+		os.Exit(1)
+	}
+	ctx, stop := interrupt.Context(context.Background(), os.Stderr)
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(os.Stderr, "w2s: interrupted; run the same command again to resume")
-			os.Exit(130)
+			stop()
+			os.Exit(interrupt.ExitCode)
 		}
 		fmt.Fprintln(os.Stderr, "w2s:", err)
 		os.Exit(1)

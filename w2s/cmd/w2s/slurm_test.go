@@ -171,3 +171,160 @@ func artifactDirs(t *testing.T, cache string) map[string]bool {
 	}
 	return out
 }
+
+// jobIDs are the job ids a submission printed ("submitted PHASE: job ID, …").
+func jobIDs(out string) map[string]string {
+	ids := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == "submitted" && f[2] == "job" {
+			ids[strings.TrimSuffix(f[1], ":")] = strings.TrimSuffix(f[3], ",")
+		}
+	}
+	return ids
+}
+
+// waitJobs waits until squeue lists none of the jobs.
+func waitJobs(t *testing.T, limit time.Duration, ids ...string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		q, _ := exec.Command("squeue", "-h", "-j", strings.Join(ids, ","), "-o", "%i %t").CombinedOutput()
+		if len(bytes.TrimSpace(q)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			exec.Command("scancel", ids...).Run()
+			t.Fatalf("jobs still queued after %s:\n%s", limit, q)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// jobState is a job's state as scontrol reports it (of its first array
+// task when it is an array).
+func jobState(id string) string {
+	info, _ := exec.Command("scontrol", "show", "job", id).CombinedOutput()
+	_, rest, ok := strings.Cut(string(info), "JobState=")
+	if !ok {
+		return "unknown: " + string(info)
+	}
+	state, _, _ := strings.Cut(rest, " ")
+	return state
+}
+
+// readLogs concatenates the logs of a phase's array tasks of one job.
+func readLogs(t *testing.T, dir, phase, id string) string {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(dir, "logs", phase+"-"+id+"_*.log"))
+	var all []byte
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		all = append(all, b...)
+	}
+	return string(all)
+}
+
+// TestSlurmCancelledTaskResumes submits a cpu-scale sweep of the two
+// smallest rungs to Slurm, cancels its training array (scancel) once a
+// training has saved state, and submits the same plan again: the
+// resubmitted tasks resume from the saved state, and the collected results
+// are identical to the same sweep run undisturbed in one process.
+func TestSlurmCancelledTaskResumes(t *testing.T) {
+	datatest.Require(t)
+	slurmRunning(t)
+	if testing.Short() {
+		t.Skip("runs a sweep on Slurm")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "w2s")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// 500-step trainings (scale cpu) leave time to cancel one midway.
+	args := []string{"sweep", "--scale", "cpu", "--task", "sst2", "--weak", "zoo/xxxs", "--models", "zoo/xxs", "--losses", "xent", "--seeds", "0"}
+	w2s := func(cache string, extra ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(append([]string(nil), args...), extra...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "W2S_CACHE="+cache, "W2S_SCALE=cpu")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("w2s %v: %v\n%s", extra, err, out)
+		}
+		return string(out)
+	}
+	shared := filepath.Join(dir, "shared-cache")
+	slurmDir := filepath.Join(dir, "slurm-run", "slurm")
+	submit := func() map[string]string {
+		t.Helper()
+		out := w2s(shared, "--slurm", "--out", filepath.Join(dir, "slurm-run"), "--supervise-mem", "2G", "--train-mem", "2G",
+			"--supervise-cpus", "1", "--train-cpus", "1")
+		ids := jobIDs(out)
+		if ids["supervise"] == "" || ids["train"] == "" {
+			t.Fatalf("want two job arrays submitted:\n%s", out)
+		}
+		return ids
+	}
+	start := time.Now()
+	first := submit()
+	waitJobs(t, 15*time.Minute, first["supervise"])
+	if s := jobState(first["supervise"]); s != "COMPLETED" {
+		t.Fatalf("supervise job %s: %s\n%s", first["supervise"], s, readLogs(t, slurmDir, "supervise", first["supervise"]))
+	}
+	// A training of the train array has saved state: cancel the array.
+	states := filepath.Join(shared, "artifacts", "trained", ".work-*", "state", "trainer_state.json")
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if saved, _ := filepath.Glob(states); len(saved) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			exec.Command("scancel", first["train"]).Run()
+			t.Fatalf("no training saved state in 10 minutes:\n%s", readLogs(t, slurmDir, "train", first["train"]))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := exec.Command("scancel", first["train"]).CombinedOutput(); err != nil {
+		t.Fatalf("scancel: %v %s", err, out)
+	}
+	waitJobs(t, 2*time.Minute, first["train"])
+	cancelledLogs := readLogs(t, slurmDir, "train", first["train"])
+	if s := jobState(first["train"]); s != "CANCELLED" || !strings.Contains(cancelledLogs, "SIGTERM: stopping") {
+		t.Fatalf("train job %s after scancel: %s\n%s", first["train"], s, cancelledLogs)
+	}
+	left, _ := filepath.Glob(states)
+	if len(left) == 0 {
+		t.Fatalf("no training was left unfinished with its state by the cancellation:\n%s", cancelledLogs)
+	}
+	// The same plan again: what is stored is skipped, the cancelled
+	// trainings resume from their state.
+	again := submit()
+	waitJobs(t, 15*time.Minute, again["supervise"], again["train"])
+	resumedLogs := readLogs(t, slurmDir, "train", again["train"])
+	for _, id := range []string{again["supervise"], again["train"]} {
+		if s := jobState(id); s != "COMPLETED" {
+			t.Fatalf("resubmitted job %s: %s\n%s", id, s, resumedLogs)
+		}
+	}
+	if !strings.Contains(resumedLogs, "resumed from step") {
+		t.Errorf("no resubmitted training resumed from saved state:\n%s", resumedLogs)
+	}
+	w2s(shared, "--out", filepath.Join(dir, "collected"))
+	t.Logf("Slurm: submitted, cancelled, resubmitted and collected in %s", time.Since(start).Round(time.Second))
+	// Undisturbed, in this process, in a store of its own.
+	w2s(filepath.Join(dir, "own-cache"), "--out", filepath.Join(dir, "in-process"))
+	ra, err := analysis.ReadSweep(filepath.Join(dir, "collected", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := analysis.ReadSweep(filepath.Join(dir, "in-process", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(ra)
+	jb, _ := json.Marshal(rb)
+	if len(ra.Rows) != 1 || !bytes.Equal(ja, jb) {
+		t.Errorf("the cancelled and resubmitted sweep differs from the undisturbed one:\n%s\n%s", ja, jb)
+	}
+	t.Logf("the whole test took %s", time.Since(start).Round(time.Second))
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,9 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 			return nil, err
 		}
 	}
+	if err := checkModels(cmd, spec.Models...); err != nil {
+		return nil, err
+	}
 	warnSameModel(cmd, spec)
 	start := time.Now()
 	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
@@ -59,6 +63,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	if err != nil {
 		return nil, err
 	}
+	noteBackends(cmd.ErrOrStderr(), sw.Rows)
 	fmt.Fprintln(w)
 	if err := sw.Table().WriteText(w); err != nil {
 		return nil, err
@@ -81,6 +86,22 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 		fmt.Fprintf(w, "charts in %s\n", f.plots)
 	}
 	return sw, nil
+}
+
+// noteBackends says when the results of a sweep were computed by more
+// than one backend (their stages, read from the store, may have been made
+// elsewhere): they can differ in their last bits.
+func noteBackends(w io.Writer, rows []*stage.Result) {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, b := range strings.Split(r.Backend, stage.BackendSeparator) {
+			seen[b] = true
+		}
+	}
+	if len(seen) > 1 {
+		fmt.Fprintf(w, "w2s: note: these results read stages computed by %d backends, whose numbers may differ in their last bits (w2s cache ls says which made each): %s\n",
+			len(seen), strings.Join(slices.Sorted(maps.Keys(seen)), " | "))
+	}
 }
 
 // sweepSpec completes spec with the flags: task, scale, probes, models
@@ -153,7 +174,11 @@ func runCmd() *cobra.Command {
 				f.scale = zoo.ActiveScale()
 			}
 			weak, strong := pair(f.scale, weak, strong)
-			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: specs([]string{loss})})
+			ls, err := specs("--loss", []string{loss})
+			if err != nil {
+				return err
+			}
+			return f.sweep(cmd, "run", analysis.SweepSpec{Models: []string{weak, strong}, Losses: ls})
 		},
 	}
 	f.add(cmd)
@@ -172,7 +197,10 @@ func sweepCmd() *cobra.Command {
 		Short: "Every weak→strong pair of the models × losses × seeds, with a summary table (in this process, or as Slurm job arrays with --slurm)",
 		Long: `Runs every weak→strong pair of the models × losses × seeds of one task or
 several (--task a,b,c: then the medians over tasks are printed too), prints a
-summary table and writes results.csv and results.json.
+summary table and writes results.csv and results.json. A dataset of your own
+is the task file:PATH (see --labels and the other file flags); in a --task
+list a comma inside PATH is written \, (and a backslash \\), or give each
+such file with --task-file PATH, which takes any file name.
 
 With --slurm the work is planned as two Slurm job arrays instead (the
 supervisors and their weak labels; then, after those succeed, the students
@@ -184,15 +212,22 @@ reads every result from the store and writes the table, CSV, JSON and charts
 (collect). "w2s sweep status" with the same flags counts finished stages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			taskNames := strings.Split(f.task, ",")
+			ls, err := specs("--losses", lossNames)
+			if err != nil {
+				return err
+			}
+			taskNames, err := f.taskNames()
+			if err != nil {
+				return err
+			}
 			f.weak = weak
 			if sl.slurm {
-				return f.submit(cmd, taskNames, models, specs(lossNames), &sl)
+				return f.submit(cmd, taskNames, models, ls, &sl)
 			}
 			if len(taskNames) == 1 {
-				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: specs(lossNames)})
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: ls})
 			}
-			return f.sweepTasks(cmd, taskNames, models, lossNames)
+			return f.sweepTasks(cmd, taskNames, models, ls)
 		},
 	}
 	f.add(cmd)
@@ -202,6 +237,7 @@ reads every result from the store and writes the table, CSV, JSON and charts
 	cmd.Flags().StringVar(&weak, "weak", "", "one weak supervisor for every model of --models (default: every pair of --models, weaker first)")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
 	cmd.Flags().Lookup("task").Usage = "task, or tasks separated by commas: each is swept, then the medians over tasks are printed (see `w2s data`)"
+	f.multi = true
 	cmd.AddCommand(unitCmd(), statusCmd())
 	return cmd
 }
@@ -252,9 +288,6 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
 	}
-	if err := f.file.register(f.task); err != nil {
-		return nil, err
-	}
 	budget, err := stage.BudgetFor(f.scale)
 	if err != nil {
 		return nil, err
@@ -272,7 +305,7 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	}
 	var out []analysis.SweepSpec
 	for _, t := range taskNames {
-		out = append(out, analysis.SweepSpec{Task: strings.TrimSpace(t), Scale: f.scale, Models: ms, Pairs: pairs, Losses: ls, Seeds: f.seedList(budget), Probe: f.probe})
+		out = append(out, analysis.SweepSpec{Task: t, Scale: f.scale, Models: ms, Pairs: pairs, Losses: ls, Seeds: f.seedList(budget), Probe: f.probe})
 	}
 	return out, nil
 }
@@ -281,6 +314,9 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec, sl *slurmFlags) error {
 	sps, err := f.specsFor(cmd, taskNames, models, ls)
 	if err != nil {
+		return err
+	}
+	if err := checkModels(cmd, sps[0].Models...); err != nil {
 		return err
 	}
 	out := f.out
@@ -322,6 +358,13 @@ func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string,
 		env["W2S_CACHE"], _ = filepath.Abs(env["W2S_CACHE"])
 	}
 	plan := slurm.NewPlan(sps, dir, bin, env, sl.supervise, sl.train)
+	for _, ph := range plan.Phases {
+		for i, u := range ph.Units {
+			if slices.Contains(u, "--task-file") {
+				ph.Units[i] = append(u, f.file.args()...)
+			}
+		}
+	}
 	w := cmd.OutOrStdout()
 	if sl.dryRun {
 		if err := plan.Write(); err != nil {
@@ -431,6 +474,9 @@ func unitCmd() *cobra.Command {
 		Short: "One unit of a sweep (what a Slurm array task runs): a supervisor and its labels, a student, or a ceiling",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := specs("--loss", []string{u.loss}); err != nil {
+				return err
+			}
 			r, err := f.unitRunner(cmd)
 			if err != nil {
 				return err
@@ -461,7 +507,15 @@ func statusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.weak = weak
-			sps, err := f.specsFor(cmd, strings.Split(f.task, ","), models, specs(lossNames))
+			ls, err := specs("--losses", lossNames)
+			if err != nil {
+				return err
+			}
+			taskNames, err := f.taskNames()
+			if err != nil {
+				return err
+			}
+			sps, err := f.specsFor(cmd, taskNames, models, ls)
 			if err != nil {
 				return err
 			}
@@ -510,6 +564,7 @@ func statusCmd() *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.multi = true
 	cmd.Flags().StringSliceVar(&models, "models", nil, "the sweep's models")
 	cmd.Flags().StringVar(&weak, "weak", "", "the sweep's one weak supervisor, if it had one")
 	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "the sweep's losses")
@@ -527,6 +582,8 @@ func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
 		switch u[i] {
 		case "--task":
 			task = u[i+1]
+		case "--task-file":
+			task = "file:" + u[i+1]
 		case "--seeds":
 			seed, _ = strconv.ParseUint(u[i+1], 10, 64)
 		case "--weak":
@@ -542,13 +599,7 @@ func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
 
 // sweepTasks sweeps each task in turn, then prints and writes the medians
 // over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
-func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, lossNames []string) error {
-	for i, task := range taskNames {
-		taskNames[i] = strings.TrimSpace(task)
-		if slices.Contains(taskNames[:i], taskNames[i]) {
-			return fmt.Errorf("--task: %s twice", taskNames[i])
-		}
-	}
+func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec) error {
 	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
 	if err != nil {
 		return err
@@ -559,9 +610,9 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models, loss
 		g := *f
 		g.task = task
 		if out != "" {
-			g.out = filepath.Join(out, g.task)
+			g.out = filepath.Join(out, slug(g.task))
 		}
-		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: specs(lossNames)}, newRunner, budget)
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: ls}, newRunner, budget)
 		if err != nil {
 			return err
 		}

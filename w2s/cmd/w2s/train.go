@@ -70,7 +70,7 @@ func runTrain(cmd *cobra.Command, corpus string, lm pretrain.ByteLM) error {
 		}
 		corpus = p
 	}
-	c, err := pretrain.ReadByteCorpus(corpus)
+	c, err := pretrain.ReadByteCorpus(cmd.Context(), corpus)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,9 @@ for another head than the scale's.`,
 			for i, m := range models {
 				models[i] = f.model(m)
 			}
+			if err := checkModels(cmd, models...); err != nil {
+				return err
+			}
 			tu, err := analysis.RunTuning(cmd.Context(), rs, models, lrs, epochs)
 			if err != nil {
 				return err

@@ -144,7 +144,7 @@ func zooListCmd(scale *string) *cobra.Command {
 func zooVerifyCmd(scale *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
-		Short: "Check every model file of the ladder against the sha256 in its build record",
+		Short: "Check every model file of the ladder against its build record (the shipped ladder: the record compiled into this program)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ok, err := zoo.VerifyLadder(cmd.Context(), *scale)
@@ -263,7 +263,11 @@ func printLadder(w io.Writer, cmd *cobra.Command, scale, dir string) error {
 	for _, e := range entries {
 		name := "zoo/" + s.Name + "/" + e.Size.Name
 		if e.Record == nil {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t%d\t\tnot built\t\t\t\t\n", name, e.Size.Layers, e.Size.Width, e.Size.Heads, s.Tokens(e.Size))
+			state := "not built"
+			if e.Err != nil {
+				state = "corrupt: see w2s zoo verify"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t%d\t\t%s\t\t\t\t\n", name, e.Size.Layers, e.Size.Width, e.Size.Heads, s.Tokens(e.Size), state)
 			continue
 		}
 		r := e.Record

@@ -9,14 +9,36 @@ import (
 
 // Cache is the folder for downloads, built models and stored artifacts:
 // $W2S_CACHE, else the user cache folder's w2s (~/.cache/w2s on Linux).
+// A relative $W2S_CACHE is made absolute against the working folder, so
+// every path derived from it (stage keys' checksums, Slurm scripts, lock
+// files) names the same folder from anywhere; AbsoluteCacheEnv fixes it for
+// the whole process.
 func Cache() string {
 	if d := os.Getenv("W2S_CACHE"); d != "" {
+		if abs, err := filepath.Abs(d); err == nil {
+			return abs
+		}
 		return d
 	}
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "w2s")
 	}
 	return filepath.Join(os.TempDir(), "w2s-cache")
+}
+
+// AbsoluteCacheEnv sets a relative $W2S_CACHE to its absolute path, as a
+// program's first step: a later change of working folder, or a process it
+// starts elsewhere, then uses the same cache.
+func AbsoluteCacheEnv() error {
+	d := os.Getenv("W2S_CACHE")
+	if d == "" || filepath.IsAbs(d) {
+		return nil
+	}
+	abs, err := filepath.Abs(d)
+	if err != nil {
+		return fmt.Errorf("W2S_CACHE=%s: %w", d, err)
+	}
+	return os.Setenv("W2S_CACHE", abs)
 }
 
 // Data lists the folders searched for datasets, in order: $W2S_DATA, then
