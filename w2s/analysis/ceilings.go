@@ -2,11 +2,13 @@ package analysis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/bow"
+	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/table"
@@ -22,6 +24,7 @@ import (
 type LadderCeilings struct {
 	Task     string             `json:"task"`
 	Scale    string             `json:"scale"`
+	Head     string             `json:"head"` // what the classification head reads
 	Seeds    []uint64           `json:"seeds"`
 	TestRows int                `json:"test_rows"`
 	Models   []string           `json:"models"` // from weakest to strongest
@@ -45,7 +48,7 @@ func RunLadderCeilings(ctx context.Context, runners []*stage.Runner, models []st
 	if len(runners) == 0 || len(models) == 0 {
 		return nil, fmt.Errorf("ladder ceilings: need seeds and models")
 	}
-	lc := &LadderCeilings{Task: runners[0].Task, Scale: runners[0].Budget.Scale, Models: models, Majority: math.NaN()}
+	lc := &LadderCeilings{Task: runners[0].Task, Scale: runners[0].Budget.Scale, Head: runners[0].Budget.Head(), Models: models, Majority: math.NaN()}
 	hits := make([][]metrics.Hits, len(models))
 	var bowHits []metrics.Hits
 	lc.Params = make([]int, len(models))
@@ -157,8 +160,25 @@ func CeilingsTable(lcs []*LadderCeilings) *table.Table {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: accuracy falls with compute beyond one standard error: %s", lc.Task, strings.Join(lc.Dips, "; ")))
 		}
 	}
-	t.Caption = fmt.Sprintf("gold-trained ceilings (half B) of every rung, scale %s, seeds %v, beside always answering the majority class and a TF-IDF "+
+	t.Caption = fmt.Sprintf("gold-trained ceilings (half B) of every rung, scale %s, head reading %s, seeds %v, beside always answering the majority class and a TF-IDF "+
 		"logistic regression (word unigrams and bigrams) trained on the same gold rows; means over test rows and seeds, %s; "+
-		"learnt: some rung beats the majority class by %g standard errors", lcs[0].Scale, lcs[0].Seeds, IntervalNote, metrics.GapSEs)
+		"learnt: some rung beats the majority class by %g standard errors", lcs[0].Scale, headWords(lcs[0].Head), lcs[0].Seeds, IntervalNote, metrics.GapSEs)
 	return t
+}
+
+func headWords(head string) string {
+	if head == "mean" {
+		return "the mean over tokens"
+	}
+	return "the last token"
+}
+
+// WriteCeilings writes the ceilings as JSON (undefined values are null),
+// atomically.
+func WriteCeilings(path string, lcs []*LadderCeilings) error {
+	js, err := json.MarshalIndent(lcs, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(js, '\n'))
 }

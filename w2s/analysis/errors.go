@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/losses"
 	"github.com/w2s-lab/w2s/w2s/metrics"
@@ -241,4 +242,51 @@ func FindSoftLabels(le *LabelErrors) Finding {
 		zoo.Short(le.WeakModel), zoo.Short(le.StrongModel), le.Loss.Short(), ivs(soft.Student), ivs(hard.Student), ivs(soft.VsSupervisorHard), le.WeakECE)
 	f.Outcome = decide(soft.VsSupervisorHard)
 	return f
+}
+
+// Conclusion says in plain words what the comparison shows: whether the
+// student recovers more from random errors than from its supervisor's,
+// whether soft labels teach more than hard ones, and which errors it
+// repeats most; each part judged as FindRandomErrors and FindSoftLabels
+// judge it.
+func (le *LabelErrors) Conclusion() string {
+	var parts []string
+	say := map[Outcome]string{
+		Reproduced:    "it recovers more from random errors than from its supervisor's at the same label accuracy (%s − %s: %s)",
+		NotReproduced: "it recovers less from random errors than from its supervisor's at the same label accuracy (%s − %s: %s)",
+		Inconclusive:  "random errors and its supervisor's cannot be told apart by the student's test accuracy (%s − %s: %s, an interval holding 0)",
+		NotMeasurable: "random errors and its supervisor's cannot be compared here (%s − %s: %s)",
+	}
+	if r, ok := le.Find(LabelSource{Source: stage.SourceRandom, Hard: true}); ok {
+		parts = append(parts, fmt.Sprintf(say[FindRandomErrors(le).Outcome], "random", "supervisor's hard labels", ivs(r.VsSupervisorHard)))
+	}
+	soft := map[Outcome]string{
+		Reproduced:    "its supervisor's soft labels teach it more than their argmax (%s)",
+		NotReproduced: "its supervisor's soft labels teach it less than their argmax (%s)",
+		Inconclusive:  "soft and hard labels of its supervisor teach it alike within the interval (%s)",
+		NotMeasurable: "soft and hard labels cannot be compared here (%s)",
+	}
+	if s, ok := le.Find(LabelSource{Source: stage.SourceSupervisor}); ok {
+		parts = append(parts, fmt.Sprintf(soft[FindSoftLabels(le).Outcome], ivs(s.VsSupervisorHard)))
+	}
+	most, least := -1, -1
+	for i, s := range le.Sources {
+		if !s.FitWrong.Estimate.Defined() || !s.Hard {
+			continue
+		}
+		if most < 0 || s.FitWrong.Estimate > le.Sources[most].FitWrong.Estimate {
+			most = i
+		}
+		if least < 0 || s.FitWrong.Estimate < le.Sources[least].FitWrong.Estimate {
+			least = i
+		}
+	}
+	if most >= 0 && least != most {
+		parts = append(parts, fmt.Sprintf("on its own training rows it repeats the wrong labels of %s most (%s) and of %s least (%s)",
+			le.Sources[most].LabelSource, ivs(le.Sources[most].FitWrong), le.Sources[least].LabelSource, ivs(le.Sources[least].FitWrong)))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("%s: no label source to compare.", le.Task)
+	}
+	return fmt.Sprintf("%s, the %s student of %s (%d seeds): %s.", le.Task, zoo.Short(le.StrongModel), zoo.Short(le.WeakModel), len(le.Seeds), strings.Join(parts, "; "))
 }

@@ -439,3 +439,27 @@ func TestLabelErrorFindings(t *testing.T) {
 		t.Errorf("no sources: %v", f.Outcome)
 	}
 }
+
+// TestLabelErrorsConclusion: the plain-language paragraph follows the
+// verdicts, branch by branch, and names the source copied most.
+func TestLabelErrorsConclusion(t *testing.T) {
+	for _, c := range []struct {
+		diff metrics.Interval
+		want string
+	}{
+		{iv(0.02, 0.01), "it recovers more from random errors"},
+		{iv(-0.02, 0.01), "it recovers less from random errors"},
+		{iv(0.002, 0.01), "cannot be told apart"},
+		{oneSeed, "cannot be compared here"},
+	} {
+		le := &LabelErrors{Task: "sst2", WeakModel: "zoo/cpu/xxxs", StrongModel: "zoo/cpu/xl", Seeds: []uint64{0, 1}, Sources: []SourceResult{
+			{LabelSource: LabelSource{stage.SourceSupervisor, false}, VsSupervisorHard: c.diff},
+			{LabelSource: LabelSource{stage.SourceSupervisor, true}, VsSupervisorHard: iv(0, 0), FitWrong: iv(0.5, 0.02)},
+			{LabelSource: LabelSource{stage.SourceRandom, true}, VsSupervisorHard: c.diff, FitWrong: iv(0.2, 0.02)},
+		}}
+		got := le.Conclusion()
+		if !strings.Contains(got, c.want) || !strings.Contains(got, "repeats the wrong labels of supervisor, hard most") || !strings.Contains(got, "random least") {
+			t.Errorf("gain %v: %q, want %q", c.diff, got, c.want)
+		}
+	}
+}

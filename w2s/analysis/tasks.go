@@ -43,7 +43,10 @@ type TaskMedian struct {
 	NTasks      int              `json:"n_tasks"`                 // learnt tasks, those the medians are over
 	// NotLearnt lists the tasks left out because no ceiling beats always
 	// answering the majority class by GapSEs standard errors.
-	NotLearnt    []string `json:"not_learnt,omitempty"`
+	NotLearnt []string `json:"not_learnt,omitempty"`
+	// Swept is every task swept with its test rows ("sst2 1821"), learnt
+	// or not, in the order of the sweeps.
+	Swept        []string `json:"swept"`
 	StrongParams int      `json:"strong_params"`
 	WeakParams   int      `json:"weak_params"`
 }
@@ -80,13 +83,17 @@ func MedianOverTasks(sweeps []*Sweep) ([]TaskMedian, error) {
 	for _, s0 := range sweeps[0].Summary {
 		m := TaskMedian{WeakModel: s0.WeakModel, StrongModel: s0.StrongModel, Loss: s0.Loss, NTasks: len(learnt), Scale: first.Scale, Seeds: first.Seeds,
 			MinPGR: metrics.NaN(), MaxPGR: metrics.NaN(), WeakParams: s0.WeakParams, StrongParams: s0.StrongParams, NotLearnt: notLearnt}
-		var pgr, weak, stu, ceil, ag, agW []float64
-		var measurable []metrics.PairedPGR
-		for _, sw := range learnt {
+		for _, sw := range sweeps {
 			s, ok := sw.Find(s0.WeakModel, s0.StrongModel, s0.Loss)
 			if !ok {
 				return nil, fmt.Errorf("median over tasks: task %s has no %s → %s with %s", sw.Spec.Task, s0.WeakModel, s0.StrongModel, s0.Loss.Short())
 			}
+			m.Swept = append(m.Swept, fmt.Sprintf("%s %d", sw.Spec.Task, s.Examples))
+		}
+		var pgr, weak, stu, ceil, ag, agW []float64
+		var measurable []metrics.PairedPGR
+		for _, sw := range learnt {
+			s, _ := sw.Find(s0.WeakModel, s0.StrongModel, s0.Loss)
 			m.Tasks, m.TestRows = append(m.Tasks, sw.Spec.Task), append(m.TestRows, s.Examples)
 			m.PGRs = append(m.PGRs, s.PGR.Estimate)
 			if s.Measurable {
@@ -142,14 +149,7 @@ func MedianTable(ms []TaskMedian) *table.Table {
 // Scope is what a median rests on: "scale cpu, seeds [0 1 2 3 4]; test
 // rows: sst2 1821, imdb 2000", for captions.
 func (m TaskMedian) Scope() string {
-	rows := make([]string, len(m.Tasks))
-	for i, t := range m.Tasks {
-		rows[i] = t
-		if i < len(m.TestRows) {
-			rows[i] += fmt.Sprintf(" %d", m.TestRows[i])
-		}
-	}
-	return fmt.Sprintf("scale %s, seeds %v; test rows: %s", m.Scale, m.Seeds, strings.Join(rows, ", "))
+	return fmt.Sprintf("scale %s, seeds %v; test rows: %s", m.Scale, m.Seeds, strings.Join(m.Swept, ", "))
 }
 
 // WriteTaskMedians writes the medians, with every task's PGR, as JSON

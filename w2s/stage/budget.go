@@ -56,13 +56,16 @@ type Budget struct {
 	PromptTest int
 	Seeds      []uint64
 	// Finetune holds the learning rate and epochs of each ladder size of
-	// this scale, chosen on gold rows that are never test rows (w2s zoo
-	// tune); sizes not listed, and models outside the ladder, use LR and
-	// Epochs.
-	Finetune  map[string]Hyper
-	GenEpochs float64 // generative finetuning: passes over the task's unlabelled text…
-	GenTokens int     // …but at most this many tokens (0: no cap)
-	GenLR     float64
+	// this scale for the budget's head, chosen on the tuning pool (w2s
+	// tune), never on test rows; sizes not listed, and models outside the
+	// ladder, use LR and Epochs.
+	Finetune map[string]Hyper
+	// HeadFinetune holds Finetune for each head ("last", "mean") where
+	// the heads were tuned apart; WithHead swaps it in.
+	HeadFinetune map[string]map[string]Hyper
+	GenEpochs    float64 // generative finetuning: passes over the task's unlabelled text…
+	GenTokens    int     // …but at most this many tokens (0: no cap)
+	GenLR        float64
 }
 
 // Hyper is a finetuning learning rate and length.
@@ -105,6 +108,9 @@ func (b Budget) WithHead(head string) Budget {
 	if head == "mean" {
 		b.Pool = "mean"
 	}
+	if ft, ok := b.HeadFinetune[b.Head()]; ok {
+		b.Finetune = ft
+	}
 	return b
 }
 
@@ -145,7 +151,9 @@ var budgets = map[string]Budget{
 	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Pool: "mean", Epochs: 4, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 2000, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
-		Finetune: map[string]Hyper{"xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}},
+		Finetune: cpuMean,
+		HeadFinetune: map[string]map[string]Hyper{"mean": cpuMean,
+			"last": {"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {1e-3, 4}, "s": {3e-3, 4}, "m": {1e-3, 4}, "l": {1e-3, 4}, "xl": {3e-4, 4}}}},
 	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's
 	// size and 1e-5 beyond, 2 epochs. Every gpu ladder model (at most
 	// 12 x 768, GPT-2-small's shape) is below that line; GPT-2 large and xl,
@@ -156,6 +164,9 @@ var budgets = map[string]Budget{
 		Finetune: map[string]Hyper{"xs": {5e-5, 2}, "s": {5e-5, 2}, "m": {5e-5, 2}, "l": {5e-5, 2}, "xl": {5e-5, 2},
 			"openai-community/gpt2-large": {1e-5, 2}, "openai-community/gpt2-xl": {1e-5, 2}}},
 }
+
+// cpuMean are the cpu ladder's hypers for the mean-pooled head.
+var cpuMean = map[string]Hyper{"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}
 
 // BudgetFor returns the budget of a scale.
 func BudgetFor(scale string) (Budget, error) {

@@ -55,3 +55,30 @@ func TestDefaultModelsSpanTheLadder(t *testing.T) {
 		}
 	}
 }
+
+// TestWithHeadSwapsHypers: each head brings its own tuned hypers, and a
+// head without its own keeps the budget's.
+func TestWithHeadSwapsHypers(t *testing.T) {
+	b, err := BudgetFor("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for head, ft := range b.HeadFinetune {
+		hb := b.WithHead(head)
+		if hb.Head() != head {
+			t.Errorf("WithHead(%s).Head() = %s", head, hb.Head())
+		}
+		for size, h := range ft {
+			if got := hb.HyperFor("zoo/cpu/" + size); got != h {
+				t.Errorf("head %s, %s: %+v, want %+v", head, size, got, h)
+			}
+		}
+	}
+	if b.WithHead("last").HyperFor("zoo/cpu/s") == b.WithHead("mean").HyperFor("zoo/cpu/s") {
+		t.Errorf("cpu s has the same hypers for both heads; the test no longer tells the heads apart")
+	}
+	ci, _ := BudgetFor("ci")
+	if got := ci.WithHead("last").HyperFor("zoo/ci/xs"); got != (Hyper{ci.LR, ci.Epochs}) {
+		t.Errorf("ci has no tuned hypers, got %+v", got)
+	}
+}

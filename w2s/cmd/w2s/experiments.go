@@ -297,6 +297,9 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 	default:
 		return nil, budget, fmt.Errorf("--head %q: want last or mean", f.head)
 	}
+	if f.head != "" {
+		budget = budget.WithHead(f.head)
+	}
 	b, _, err := openBackend(cmd)
 	if err != nil {
 		return nil, budget, err

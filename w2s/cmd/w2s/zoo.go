@@ -84,10 +84,19 @@ accuracy falls by more than one standard error are listed.`,
 				}
 				lcs = append(lcs, lc)
 			}
+			if f.out != "" {
+				if err := os.MkdirAll(f.out, 0o755); err != nil {
+					return err
+				}
+				if err := analysis.WriteCeilings(filepath.Join(f.out, "ceilings.json"), lcs); err != nil {
+					return err
+				}
+			}
 			return analysis.CeilingsTable(lcs).WriteText(cmd.OutOrStdout())
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().StringVar(&f.out, "out", "", "also write the ceilings as JSON into <out>/ceilings.json")
 	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: every rung of the scale's ladder)")
 	return cmd
 }
