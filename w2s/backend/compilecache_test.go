@@ -55,11 +55,12 @@ func TestCompileCacheAcrossProcesses(t *testing.T) {
 		Info     Info
 		Results  [][]float32
 	}
-	run := func() child {
+	run := func(env ...string) child {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "out.json")
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestCompileCacheChild$", "-test.v")
-		cmd.Env = append(os.Environ(), "W2S_CACHE="+cache, "W2S_CACHE_CHILD_OUT="+out, "W2S_COMPILE_CACHE=")
+		cmd.Env = append(os.Environ(), "W2S_CACHE="+cache, "W2S_CACHE_CHILD_OUT="+out, "W2S_COMPILE_CACHE=", "XLA_FLAGS=")
+		cmd.Env = append(cmd.Env, env...)
 		if o, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("child: %v\n%s", err, o)
 		}
@@ -85,11 +86,15 @@ func TestCompileCacheAcrossProcesses(t *testing.T) {
 			}
 		}
 	}
-	// A flipped byte in an entry: the entry is refused and compiled again.
 	entries, _ := filepath.Glob(filepath.Join(cache, "xla-executables", "*.pjrt"))
 	if len(entries) != 2 {
 		t.Fatalf("%d cache entries, want 2", len(entries))
 	}
+	// Other XLA flags may emit other code: nothing is shared with them.
+	if flagged := run("XLA_FLAGS=--xla_cpu_enable_fast_math=false"); flagged.Compiled.Cached != 0 {
+		t.Errorf("with other XLA_FLAGS: %+v, want every graph compiled", flagged.Compiled)
+	}
+	// A flipped byte in an entry: the entry is refused and compiled again.
 	raw, _ := os.ReadFile(entries[0])
 	raw[len(raw)/2] ^= 0xff
 	os.WriteFile(entries[0], raw, 0o644)

@@ -7,7 +7,7 @@
 // plugin ($W2S_PJRT_REAL_PLUGIN), hands out its API table with one entry
 // replaced: PJRT_Client_Compile first looks for the executable in
 // $W2S_PJRT_CACHE_DIR, under the SHA-256 of the real plugin's file, the
-// program's format and bytes (the graph and its shapes) and the compile
+// host's CPU features, $XLA_FLAGS, the program's format and bytes (the graph and its shapes) and the compile
 // options; on a hit it deserializes it (PJRT_Executable_DeserializeAndLoad),
 // on a miss it compiles and serializes the result (PJRT_Executable_Serialize)
 // into the folder, through a temporary file renamed into place, so
@@ -266,10 +266,12 @@ static PJRT_Error* cached_compile(PJRT_Client_Compile_Args* args) {
   return e;
 }
 
-// plugin_checksum is the SHA-256 of the real plugin's file and of the
-// host's CPU features (/proc/cpuinfo's flags): code compiled for one CPU
-// may not run on another, so entries of another plugin build or another
-// kind of CPU (a shared cache on a cluster) never match.
+// plugin_checksum is the SHA-256 of the real plugin's file, of $XLA_FLAGS
+// (read by XLA once per process, and able to change the code it emits)
+// and of the host's CPU features (/proc/cpuinfo's flags): code compiled
+// for one CPU may not run on another, so entries of another plugin build,
+// other flags or another kind of CPU (a shared cache on a cluster) never
+// match.
 static int plugin_checksum(const char* path) {
   size_t n;
   uint8_t* buf = read_all(path, &n);
@@ -278,6 +280,10 @@ static int plugin_checksum(const char* path) {
   sha_init(&s);
   sha_add(&s, buf, n);
   free(buf);
+  const char* flags = getenv("XLA_FLAGS");
+  uint64_t fn = flags ? strlen(flags) : 0;
+  sha_add(&s, &fn, 8);
+  if (flags) sha_add(&s, flags, fn);
   FILE* f = fopen("/proc/cpuinfo", "r");
   if (f) {
     char line[8192];
