@@ -24,17 +24,19 @@ import (
 // speedJob is one measurement of the speed table, run in a process of its
 // own so that its peak resident memory can be read.
 type speedJob struct {
-	Impl   string // "go", "xla" (CPU), "xla-gpu" or "torch"
-	Mode   string // "train", "infer" or "matmul"
-	Model  string `json:",omitempty"`
-	Vocab  int    `json:",omitempty"`
-	Layers int    `json:",omitempty"`
-	Width  int    `json:",omitempty"`
-	Heads  int    `json:",omitempty"`
-	Batch  int    `json:",omitempty"`
-	T      int    `json:",omitempty"`
-	Steps  int    `json:",omitempty"`
-	N      int    `json:",omitempty"` // matmul size
+	Impl string // "go", "xla" (CPU), "xla-gpu" or "torch"
+	Mode string // "train", "infer", "matmul" or "matmul-bf16" (bfloat16 operands)
+	// XLAFlags is the child's $XLA_FLAGS (XLA only).
+	XLAFlags string `json:",omitempty"`
+	Model    string `json:",omitempty"`
+	Vocab    int    `json:",omitempty"`
+	Layers   int    `json:",omitempty"`
+	Width    int    `json:",omitempty"`
+	Heads    int    `json:",omitempty"`
+	Batch    int    `json:",omitempty"`
+	T        int    `json:",omitempty"`
+	Steps    int    `json:",omitempty"`
+	N        int    `json:",omitempty"` // matmul size
 }
 
 // speedResult is what a child reports, plus what the parent measured.
@@ -73,9 +75,17 @@ func TestSpeedChild(t *testing.T) {
 	r.Device = fmt.Sprintf("%s on %s: %s; plugin %s (%s, PJRT %s)", info.Backend, info.Platform, info.Device, info.Plugin, info.PluginPackage, info.PJRTVersion)
 	compiled := backend.Compiled()
 	switch j.Mode {
-	case "matmul":
+	case "matmul", "matmul-bf16":
 		rng := tensors.FromFlatDataAndDimensions(make([]float32, j.N*j.N), j.N, j.N)
 		e := graph.MustNewExec(b, func(x, y *graph.Node) *graph.Node { return graph.Dot(x, y) })
+		if j.Mode == "matmul-bf16" {
+			// bfloat16 operands, the product handed back in float32: what a
+			// model would do to use the CPU's avx512_bf16.
+			e = graph.MustNewExec(b, func(x, y *graph.Node) *graph.Node {
+				bf := func(n *graph.Node) *graph.Node { return graph.ConvertDType(n, dtypes.BFloat16) }
+				return graph.ConvertDType(graph.Dot(bf(x), bf(y)), dtypes.Float32)
+			})
+		}
 		start := time.Now()
 		e.MustExec(rng, rng)
 		r.WarmupS = time.Since(start).Seconds()
@@ -134,8 +144,8 @@ func runSpeedJob(j speedJob) speedResult {
 	var cmd *exec.Cmd
 	if j.Impl == "torch" {
 		py := filepath.Join(paths.Venv(), "bin", "python")
-		if j.Mode == "matmul" {
-			cmd = exec.Command(py, "testdata/bench_torch.py", "matmul", fmt.Sprint(j.N), fmt.Sprint(j.Steps))
+		if strings.HasPrefix(j.Mode, "matmul") {
+			cmd = exec.Command(py, "testdata/bench_torch.py", j.Mode, fmt.Sprint(j.N), fmt.Sprint(j.Steps))
 		} else {
 			cmd = exec.Command(py, "testdata/bench_torch.py", j.Mode, fmt.Sprint(j.Vocab), fmt.Sprint(j.Layers),
 				fmt.Sprint(j.Width), fmt.Sprint(j.Heads), fmt.Sprint(j.Batch), fmt.Sprint(j.T), fmt.Sprint(j.Steps))
@@ -143,7 +153,9 @@ func runSpeedJob(j speedJob) speedResult {
 	} else {
 		raw, _ := json.Marshal(j)
 		cmd = exec.Command(os.Args[0], "-test.run=^TestSpeedChild$", "-test.v")
-		cmd.Env = append(os.Environ(), speedChildEnv+"="+string(raw))
+		// Each child compiles its own graphs: the persistent compile cache
+		// would hide compile times (and flags change the code).
+		cmd.Env = append(os.Environ(), speedChildEnv+"="+string(raw), "W2S_COMPILE_CACHE=off", "XLA_FLAGS="+j.XLAFlags)
 	}
 	out, err := cmd.CombinedOutput()
 	r := speedResult{speedJob: j}
@@ -214,8 +226,25 @@ func BenchmarkSpeedTable(b *testing.B) {
 				results = append(results, r)
 			}
 		}
+		// What was tried to speed up XLA's step: bfloat16 products, and
+		// XLA's own CPU flags on the L4 d256 training step.
+		for _, n := range []int{1024, 2048} {
+			for _, impl := range []string{"xla", "torch"} {
+				r := runSpeedJob(speedJob{Impl: impl, Mode: "matmul-bf16", N: n, Steps: 20})
+				b.Logf("%s bf16 matmul %d: %.1f GFLOP/s %s", impl, n, r.GFLOPS, r.Err)
+				results = append(results, r)
+			}
+		}
+		s := benchSizes[1]
+		for _, flags := range xlaFlagsTried {
+			r := runSpeedJob(speedJob{Impl: "xla", Mode: "train", Model: s.name, Vocab: s.vocab, Layers: s.layers, Width: s.width,
+				Heads: s.heads, Batch: s.batch, T: s.context, Steps: steps["xla"], XLAFlags: flags})
+			b.Logf("xla train %s with XLA_FLAGS=%s: %.0f tokens/s %s", s.name, flags, r.TokensPerS, r.Err)
+			results = append(results, r)
+		}
 	}
 	fmt.Println(speedTable(results))
+	fmt.Println(triedTable(results))
 	if out := os.Getenv("W2S_SPEED_OUT"); out != "" {
 		raw, _ := json.MarshalIndent(results, "", "  ")
 		if err := os.WriteFile(out, append(raw, '\n'), 0o644); err != nil {
@@ -224,12 +253,64 @@ func BenchmarkSpeedTable(b *testing.B) {
 	}
 }
 
+// xlaFlagsTried are the XLA CPU flags BenchmarkSpeedTable tries on the
+// L4 d256 training step.
+var xlaFlagsTried = []string{
+	"--xla_cpu_use_onednn=true",
+	"--xla_cpu_experimental_onednn_custom_call=true",
+	"--xla_cpu_use_xnnpack=true",
+	"--xla_cpu_enable_fast_math=true",
+	"--xla_cpu_use_thunk_runtime=false",
+}
+
+// triedTable formats what was tried against XLA's default step: bfloat16
+// products and XLA flags, each beside its float32 or default run.
+func triedTable(rs []speedResult) string {
+	find := func(impl, mode string, n int, flags string) *speedResult {
+		for i := range rs {
+			r := &rs[i]
+			if r.Impl == impl && r.Mode == mode && r.N == n && r.XLAFlags == flags && r.Err == "" && (n != 0 || r.Model == benchSizes[1].name) {
+				return r
+			}
+		}
+		return nil
+	}
+	ratio := func(a, b *speedResult, f func(*speedResult) float64) string {
+		if a == nil || b == nil || f(b) == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f×", f(a)/f(b))
+	}
+	val := func(r *speedResult, f func(*speedResult) float64) string {
+		if r == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", f(r))
+	}
+	gf := func(r *speedResult) float64 { return r.GFLOPS }
+	tok := func(r *speedResult) float64 { return r.TokensPerS }
+	var sb strings.Builder
+	sb.WriteString("| tried | measure | value | default | tried / default |\n|---|---|---|---|---|\n")
+	for _, n := range []int{1024, 2048} {
+		for _, impl := range []string{"xla", "torch"} {
+			a, d := find(impl, "matmul-bf16", n, ""), find(impl, "matmul", n, "")
+			fmt.Fprintf(&sb, "| %s bfloat16 matmul %d² | GFLOP/s | %s | %s (float32) | %s |\n", impl, n, val(a, gf), val(d, gf), ratio(a, d, gf))
+		}
+	}
+	d := find("xla", "train", 0, "")
+	for _, flags := range xlaFlagsTried {
+		a := find("xla", "train", 0, flags)
+		fmt.Fprintf(&sb, "| XLA_FLAGS=%s, %s train | tokens/s | %s | %s | %s |\n", flags, benchSizes[1].name, val(a, tok), val(d, tok), ratio(a, d, tok))
+	}
+	return sb.String()
+}
+
 // speedTable formats results as the README's Markdown table.
 func speedTable(rs []speedResult) string {
 	find := func(impl, mode, model string, n int) *speedResult {
 		for i := range rs {
 			r := &rs[i]
-			if r.Impl == impl && r.Mode == mode && r.Model == model && r.N == n && r.Err == "" {
+			if r.Impl == impl && r.Mode == mode && r.Model == model && r.N == n && r.XLAFlags == "" && r.Err == "" {
 				return r
 			}
 		}

@@ -10,6 +10,7 @@ process's peak resident memory:
     python bench_torch.py train  VOCAB LAYERS WIDTH HEADS BATCH CONTEXT STEPS
     python bench_torch.py infer  VOCAB LAYERS WIDTH HEADS BATCH CONTEXT STEPS
     python bench_torch.py matmul N REPEATS
+    python bench_torch.py matmul-bf16 N REPEATS
 
 A training step is what w2s/train does: forward, next-token cross-entropy,
 backward, global-norm clipping to 1, AdamW (lr 1e-4, decay 0.1). Inference
@@ -100,9 +101,11 @@ def main():
     out = {"impl": "torch", "mode": mode, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": device, "tf32": tf32}
     if device == "cuda":
         out["gpu"] = torch.cuda.get_device_name()
-    if mode == "matmul":
+    if mode in ("matmul", "matmul-bf16"):
         n, reps = int(sys.argv[2]), int(sys.argv[3])
         a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        if mode == "matmul-bf16":
+            a, b = a.bfloat16(), b.bfloat16()
         t0 = time.perf_counter()
         a @ b
         sync(device)
