@@ -1,8 +1,10 @@
 package stage
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -115,4 +117,21 @@ func TestEpochOrder(t *testing.T) {
 	}
 	plain, plainPad := tokenCounts(e, epochOrder(nil, n, steps, batch, 7))
 	t.Logf("padding: %.2f× with length buckets (widths %v), %.2f× without", float64(padded)/float64(real), e.widths, float64(plainPad)/float64(plain))
+}
+
+// TestShuffledSpecKey: Budget.Shuffled trains on plain shuffles, a
+// different key from the default; the default key is the one before the
+// field existed.
+func TestShuffledSpecKey(t *testing.T) {
+	raw, err := json.Marshal(TrainSpec{Batch: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "Shuffled") {
+		t.Errorf("the default spec mentions Shuffled, so every stored training would be keyed anew: %s", raw)
+	}
+	raw, _ = json.Marshal(TrainSpec{Batch: 16, Shuffled: true})
+	if !strings.Contains(string(raw), `"Shuffled":true`) {
+		t.Errorf("a shuffled spec does not say so: %s", raw)
+	}
 }

@@ -37,7 +37,11 @@ type Budget struct {
 	// Pool is what the head reads: "last" (the last real token, as the
 	// paper; the default) or "mean" (the average over real tokens, a
 	// diagnostic for weak representations).
-	Pool        string
+	Pool string
+	// Shuffled draws training batches as plain shuffles instead of
+	// grouping rows of similar length (a diagnostic: grouping changes which
+	// rows share a batch, and this measures whether that changes results).
+	Shuffled    bool
 	Epochs      float64 // passes over the training half
 	Batch       int     // examples per step
 	LR          float64 // peak learning rate (finetuning)

@@ -26,22 +26,25 @@ import (
 
 // TrainSpec identifies a trained classifier.
 type TrainSpec struct {
-	Split     SplitSpec
-	Model     ModelRef
-	Half      string // the set trained on: A (supervisor) or B (student, ceiling)
-	Labels    string // Gold, or the key of the predictions used as weak labels
-	Loss      losses.Spec
-	Probe     bool
-	Epochs    float64
-	Batch     int
-	LR        float64
-	Decay     float64
-	Warmup    float64
-	MaxLen    int
-	Truncate  string
-	Pool      string `json:",omitempty"` // "" is the last token
-	Evals     int    // evaluations during training (students only)
-	CurveTest int    // test examples of those evaluations (0: all)
+	Split    SplitSpec
+	Model    ModelRef
+	Half     string // the set trained on: A (supervisor) or B (student, ceiling)
+	Labels   string // Gold, or the key of the predictions used as weak labels
+	Loss     losses.Spec
+	Probe    bool
+	Epochs   float64
+	Batch    int
+	LR       float64
+	Decay    float64
+	Warmup   float64
+	MaxLen   int
+	Truncate string
+	Pool     string `json:",omitempty"` // "" is the last token
+	// Shuffled batches are plain shuffles, not grouped by length (a
+	// diagnostic; see Budget.Shuffled).
+	Shuffled  bool `json:",omitempty"`
+	Evals     int  // evaluations during training (students only)
+	CurveTest int  // test examples of those evaluations (0: all)
 }
 
 // Trained is a trained classifier artifact.
@@ -110,7 +113,7 @@ func (r *Runner) Train(ctx context.Context, modelName, half string, labels *Labe
 	h := b.HyperFor(modelName)
 	spec := TrainSpec{Split: sp, Model: ref, Half: half, Labels: Gold, Loss: losses.Spec(loss.Name()), Probe: b.Probe,
 		Epochs: h.Epochs, Batch: b.Batch, LR: h.LR, Decay: b.WeightDecay, Warmup: b.Warmup,
-		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool()}
+		MaxLen: b.MaxLen, Truncate: b.Truncate, Pool: r.pool(), Shuffled: b.Shuffled && !b.Probe}
 	if b.Probe {
 		spec.LR = b.ProbeLR
 		if b.ProbeEpochs > 0 {
@@ -284,7 +287,7 @@ func (r *Runner) checkClasses(half string, exs []tasks.Example) error {
 func (r *Runner) fit(ctx context.Context, c *classifier, spec TrainSpec, targets [][]float64, labels *Labels, loss losses.Loss, steps int, desc, work string) (*train.Result, [][]int, *engine, error) {
 	C := r.TaskInfo().NumClasses()
 	var lengths []int
-	if !c.probe {
+	if !c.probe && !spec.Shuffled {
 		lengths = c.enc[spec.Half].lengths()
 	}
 	order := epochOrder(lengths, len(targets), steps, spec.Batch, r.Seed)

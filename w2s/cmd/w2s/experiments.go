@@ -30,6 +30,7 @@ type experimentFlags struct {
 	taskFiles        []string // --task-file: one path each
 	seeds            []uint
 	probe            bool
+	shuffled         bool   // --shuffled-batches
 	head             string // --head: what the classification head reads ("" the scale's)
 	plots            string
 	file             fileTaskFlags
@@ -261,6 +262,7 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scale, "scale", "", "ci, cpu or gpu: the ladder of zoo/ names and the budget (default $W2S_SCALE, else cpu)")
 	cmd.Flags().UintSliceVar(&f.seeds, "seeds", nil, "split and training seeds (default: the scale's)")
 	cmd.Flags().BoolVar(&f.probe, "probe", false, "linear probes on frozen features instead of full finetuning")
+	cmd.Flags().BoolVar(&f.shuffled, "shuffled-batches", false, "draw training batches as plain shuffles instead of grouping rows of similar length (a diagnostic: results should agree within their intervals)")
 	cmd.Flags().StringVar(&f.head, "head", "", "what the classification head reads: last (the last real token, as the paper) or mean (the mean over tokens); default the scale's")
 	f.file.add(cmd)
 }
@@ -315,6 +317,7 @@ func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.B
 		}
 		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
 		r.Budget.Probe = f.probe
+		r.Budget.Shuffled = f.shuffled
 		if f.head != "" {
 			r.Budget = r.Budget.WithHead(f.head)
 		}
