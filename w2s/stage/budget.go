@@ -139,25 +139,25 @@ func DefaultModels(scale string) []string {
 	return out
 }
 
-// Budgets of the scales. gpu is paper-like. cpu departs from the paper in
-// two measured ways. Its head reads the mean over tokens: on sst2, linear
-// probes of the cpu ladder's last-token states reach 0.51-0.58 and of its
-// mean over tokens 0.58-0.69 (w2s zoo probe --scale cpu, 2,000 gold rows,
-// 3 seeds). And each size has its own learning rate and epochs, chosen by
-// w2s tune --scale cpu --task sst2 on 2,000 gold rows of half A, scored on
-// 2,000 gold rows of half B (never test), from lr {3e-4, 1e-3, 3e-3} x
-// epochs {4, 8}; the best validation accuracies were xs 0.698, s 0.691,
-// m 0.707, l 0.720, xl 0.737 (standard error up to 0.011).
+// Budgets of the scales. gpu is paper-like. cpu's head reads the last
+// token, as the paper's, and each size has its own learning rate and
+// epochs, chosen by w2s tune --scale cpu --task sst2 --head last on the
+// tuning pool (lr {3e-4, 1e-3, 3e-3} x epochs {4, 8}, never test rows).
+// The head was re-measured by full finetuning (w2s zoo ceilings, sst2,
+// 5 seeds, every test row): gold-trained accuracies with the last-token
+// head run from 0.648 (xxxs) to 0.736 (xl), 8.8 points, where the
+// mean-pooled head (cpu's earlier default, chosen from frozen-feature
+// probes) spanned 3.9 points from xs to xl. The mean head stays a
+// diagnostic (--head mean), with its own hypers (cpuMean).
 var budgets = map[string]Budget{
 	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, NTune: 160, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 10, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1},
 		PromptTest: 60, GenEpochs: 1, GenTokens: 8192, GenLR: 1e-3},
-	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Pool: "mean", Epochs: 4, Batch: 16,
+	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Epochs: 4, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 2000, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
-		Finetune: cpuMean,
-		HeadFinetune: map[string]map[string]Hyper{"mean": cpuMean,
-			"last": {"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {1e-3, 4}, "s": {3e-3, 4}, "m": {1e-3, 4}, "l": {1e-3, 4}, "xl": {3e-4, 4}}}},
+		Finetune:     cpuLast,
+		HeadFinetune: map[string]map[string]Hyper{"last": cpuLast, "mean": cpuMean}},
 	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's
 	// size and 1e-5 beyond, 2 epochs. Every gpu ladder model (at most
 	// 12 x 768, GPT-2-small's shape) is below that line; GPT-2 large and xl,
@@ -169,7 +169,12 @@ var budgets = map[string]Budget{
 			"openai-community/gpt2-large": {1e-5, 2}, "openai-community/gpt2-xl": {1e-5, 2}}},
 }
 
-// cpuMean are the cpu ladder's hypers for the mean-pooled head.
+// cpuLast are the cpu ladder's hypers for the last-token head, tuned on
+// the sst2 tuning pool.
+var cpuLast = map[string]Hyper{"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {1e-3, 4}, "s": {3e-3, 4}, "m": {1e-3, 4}, "l": {1e-3, 4}, "xl": {3e-4, 4}}
+
+// cpuMean are the cpu ladder's hypers for the mean-pooled head, tuned when
+// it was the default (xs to xl); xxxs and xxs, added later, take xs's.
 var cpuMean = map[string]Hyper{"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}
 
 // BudgetFor returns the budget of a scale.

@@ -13,7 +13,7 @@ func TestBudgetString(t *testing.T) {
 	}
 	s := b.String()
 	for _, want := range []string{"scale cpu", "seeds [0 1 2 3 4]", "10000 test rows", "4000 training rows (halves A and B of 2000)",
-		"cut to 64 tokens (its end kept)", "full finetuning", "the mean over tokens", "evaluated 10 times"} {
+		"cut to 64 tokens (its end kept)", "full finetuning", "the last token", "evaluated 10 times"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("Budget.String() = %q, lacks %q", s, want)
 		}
@@ -28,7 +28,8 @@ func TestHyperFor(t *testing.T) {
 		model string
 		want  Hyper
 	}{
-		{cpu, "zoo/cpu/xs", Hyper{3e-3, 8}},
+		{cpu, "zoo/cpu/xs", Hyper{1e-3, 4}},
+		{cpu, "zoo/cpu/xxxs", Hyper{3e-3, 8}},
 		{cpu, "zoo/cpu/xl+genft", Hyper{3e-4, 4}},     // a generative finetune counts as its base
 		{cpu, "zoo/ci/xs", Hyper{cpu.LR, cpu.Epochs}}, // another scale's model: the defaults
 		{cpu, "/models/xs", Hyper{cpu.LR, cpu.Epochs}},
@@ -73,6 +74,9 @@ func TestWithHeadSwapsHypers(t *testing.T) {
 				t.Errorf("head %s, %s: %+v, want %+v", head, size, got, h)
 			}
 		}
+	}
+	if b.Head() != "last" {
+		t.Errorf("cpu's head is %s, want last (the paper's, re-measured in w2s/zoo/README.md)", b.Head())
 	}
 	if b.WithHead("last").HyperFor("zoo/cpu/s") == b.WithHead("mean").HyperFor("zoo/cpu/s") {
 		t.Errorf("cpu s has the same hypers for both heads; the test no longer tells the heads apart")
