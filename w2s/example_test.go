@@ -7,7 +7,6 @@ import (
 
 	"github.com/w2s-lab/w2s/plots"
 	"github.com/w2s-lab/w2s/w2s"
-	"github.com/w2s-lab/w2s/w2s/tasks"
 )
 
 // Models are named by scale and size; tables show the size alone.
@@ -33,7 +32,7 @@ func ExampleRegisterFile() {
 {"body": "cheap pills", "spam": 1}
 {"body": "minutes of the meeting", "spam": 0}
 `), 0o644)
-	name := w2s.RegisterFile(tasks.FileSpec{Name: "mail", Train: path,
+	name := w2s.RegisterFile(w2s.FileSpec{Name: "mail", Train: path,
 		TextField: "body", LabelField: "spam", Labels: []string{"ham", "spam"}})
 	t := w2s.TaskInfo(name)
 	fmt.Println(name, t.Labels, t.LabelWords)

@@ -344,7 +344,9 @@ type (
 	Finding       = analysis.Finding       // one of the paper's findings, judged here
 	StudentCurves = analysis.EarlyStopping // a student's training curves and stopping points
 	TaskMedian    = analysis.TaskMedian
-	Table         = table.Table // a table value: header, rows, caption, notes
+	Table         = table.Table    // a table value: header, rows, caption, notes
+	FileSpec      = tasks.FileSpec // a dataset of your own, for RegisterFile
+	Loss          = losses.Spec    // a loss by name and parameters, e.g. "logconf(alpha=0.5)"
 )
 
 // MedianTable is the medians over tasks as a table (analysis.MedianTable).

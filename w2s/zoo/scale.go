@@ -6,8 +6,8 @@
 // into the cache) for users who have them.
 //
 // A ladder belongs to a scale: ci (seconds, for tests), cpu (the default:
-// what two cores build in under an hour; shipped in this repository) and gpu
-// (larger, for an accelerator). Names zoo/xs … zoo/xl resolve to the
+// seven rungs, five built on two cores and the top two on an accelerator;
+// shipped in this repository) and gpu (larger, for an accelerator). Names zoo/xs … zoo/xl resolve to the
 // checkpoints of the active scale.
 package zoo
 
