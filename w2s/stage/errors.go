@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,8 +26,10 @@ import (
 //   - bow: gold labels flipped on the rows a bag-of-words model (TF-IDF
 //     logistic regression trained on gold half A, as the supervisor is)
 //     finds hardest: the errors of a simple pattern;
-//   - unsure: gold labels flipped on the rows the supervisor is least
-//     confident about.
+//   - unsure: gold labels flipped on the rows where the supervisor's top
+//     probability is lowest (its least confident rows, right or wrong).
+//     Ranking rows by the supervisor's belief in the gold class instead
+//     would flip exactly its own errors on a two-class task.
 //
 // A flipped row takes the class the model behind the source puts first
 // among the wrong ones (random: a wrong class at random). Derived labels
@@ -43,7 +46,7 @@ const (
 var LabelSources = []string{SourceSupervisor, SourceRandom, SourceBoW, SourceUnsure}
 
 // versionLabels is the version of derived labels.
-const versionLabels = 1
+const versionLabels = 2
 
 // LabelsSpec identifies derived labels.
 type LabelsSpec struct {
@@ -135,6 +138,9 @@ func (r *Runner) deriveSet(ctx context.Context, sup *Labels, set string, sp SetP
 		switch source {
 		case SourceRandom:
 			rng.Shuffle(len(rows), func(a, b int) { rows[a], rows[b] = rows[b], rows[a] })
+		case SourceUnsure:
+			// Least confident first (ties in row order).
+			sort.SliceStable(rows, func(a, b int) bool { return slices.Max(score[rows[a]]) < slices.Max(score[rows[b]]) })
 		default:
 			// Least belief in the gold class first (ties in row order).
 			sort.SliceStable(rows, func(a, b int) bool { return score[rows[a]][c] < score[rows[b]][c] })

@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/w2s-lab/w2s/w2s/metrics"
@@ -53,14 +54,14 @@ func TestSourceLabelsMatchTheSupervisorsAccuracy(t *testing.T) {
 			t.Errorf("%s: the test set must keep the supervisor's predictions", src)
 		}
 		if src == SourceUnsure {
-			// No flipped row is more confidently gold than a kept one of its class.
+			// No flipped row is more confident than a kept one of its class.
 			for c := range 2 {
 				maxFlipped, minKept := -1.0, 2.0
 				for i, p := range metrics.Argmax(lb.Probs) {
 					if lb.Gold[i] != c {
 						continue
 					}
-					conf := b.Probs[i][c]
+					conf := max(b.Probs[i][0], b.Probs[i][1])
 					if p != c {
 						maxFlipped = max(maxFlipped, conf)
 					} else {
@@ -68,7 +69,7 @@ func TestSourceLabelsMatchTheSupervisorsAccuracy(t *testing.T) {
 					}
 				}
 				if maxFlipped > minKept {
-					t.Errorf("unsure, class %d: a flipped row has p(gold) %.3f above a kept row's %.3f", c, maxFlipped, minKept)
+					t.Errorf("unsure, class %d: a flipped row has confidence %.3f above a kept row's %.3f", c, maxFlipped, minKept)
 				}
 			}
 		}
@@ -79,5 +80,24 @@ func TestSourceLabelsMatchTheSupervisorsAccuracy(t *testing.T) {
 	}
 	if _, err := r.SourceLabels(ctx, sup, "oracle", true); err == nil {
 		t.Error("an unknown source accepted")
+	}
+}
+
+// TestUnsureIsNotTheSupervisorsErrors: on two classes, the unsure source
+// flips the supervisor's least confident rows, not its errors (ranking by
+// belief in the gold class would reproduce the supervisor's hard labels
+// exactly). Gold is class 0 everywhere; the supervisor errs confidently on
+// row 0 and is unsure, but right, on row 2.
+func TestUnsureIsNotTheSupervisorsErrors(t *testing.T) {
+	r, _ := testRunner(t, "sst2", t.TempDir(), false)
+	sp := SetProbs{IDs: []string{"a", "b", "c", "d"}, Gold: []int{0, 0, 0, 0},
+		Probs: [][]float64{{0.05, 0.95}, {0.9, 0.1}, {0.55, 0.45}, {0.8, 0.2}}}
+	got, err := r.deriveSet(context.Background(), nil, SetB, sp, SourceUnsure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := metrics.Argmax(got.Probs)
+	if want := []int{0, 0, 1, 0}; !slices.Equal(labels, want) {
+		t.Errorf("unsure labels %v, want %v (one row flipped, the least confident)", labels, want)
 	}
 }
