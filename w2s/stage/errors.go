@@ -45,8 +45,13 @@ const (
 // LabelSources lists the sources, the supervisor's first.
 var LabelSources = []string{SourceSupervisor, SourceRandom, SourceBoW, SourceUnsure}
 
-// versionLabels is the version of derived labels.
-const versionLabels = 2
+// versionLabels is the version of derived labels; the unsure source has
+// its own (2 since it ranks rows by the supervisor's confidence), so that
+// fixing it left the other sources' stored labels and students valid.
+const (
+	versionLabels = 1
+	versionUnsure = 2
+)
 
 // LabelsSpec identifies derived labels.
 type LabelsSpec struct {
@@ -72,7 +77,11 @@ func (r *Runner) SourceLabels(ctx context.Context, sup *Labels, source string, h
 		return sup, nil
 	}
 	spec := LabelsSpec{Supervisor: sup.Artifact.Key, Source: source, Hard: hard || source != SourceSupervisor, Seed: r.Seed}
-	a, err := r.do(ctx, "labels", versionLabels, spec, func(out string) error {
+	version := versionLabels
+	if source == SourceUnsure {
+		version = versionUnsure
+	}
+	a, err := r.do(ctx, "labels", version, spec, func(out string) error {
 		start := time.Now()
 		sets := map[string]SetProbs{SetTest: sup.Sets[SetTest]}
 		for _, set := range []string{SetB, SetVal} {
