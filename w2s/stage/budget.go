@@ -145,7 +145,7 @@ func DefaultModels(scale string) []string {
 // tuning pool (lr {3e-4, 1e-3, 3e-3} x epochs {4, 8}, never test rows).
 // The head was re-measured by full finetuning (w2s zoo ceilings, sst2,
 // 5 seeds, every test row): gold-trained accuracies with the last-token
-// head run from 0.648 (xxxs) to 0.736 (xl), 8.8 points, where the
+// head run from 0.648 (xxxs) to 0.734 (xl), 8.6 points, where the
 // mean-pooled head (cpu's earlier default, chosen from frozen-feature
 // probes) spanned 3.9 points from xs to xl. The mean head stays a
 // diagnostic (--head mean), with its own hypers (cpuMean).
