@@ -54,6 +54,16 @@ func (f *Figure) computeAxis(ms []string, params map[string]float64) {
 		labels = append(labels, fmt.Sprintf("%s\n%s", zoo.Short(m), Params(int(params[m]))))
 	}
 	f.logX(xs, labels)
+	if l := f.Plot.X.Label.Text; strings.HasSuffix(l, ")") && !strings.Contains(l, "log scale") {
+		f.Plot.X.Label.Text = strings.TrimSuffix(l, ")") + ", log scale)"
+	}
+}
+
+// sideways returns x moved sideways by step k of n on a log axis, so the
+// error bars of series at the same size stay apart (k from 0 to n−1,
+// centred on x).
+func sideways(x float64, k, n int) float64 {
+	return x * math.Pow(1.06, float64(k)-float64(n-1)/2)
 }
 
 func union(a, b []string) []string {
@@ -71,37 +81,76 @@ func union(a, b []string) []string {
 // supervisor has a line, coloured on a ramp from the weakest (light) to
 // the strongest (dark), starting at its own accuracy and running through
 // its students; the gold-trained ceilings are the black line. Error bars
-// are 95% intervals over test rows and seeds.
+// are 95% intervals over test rows and seeds; the supervisors' points are
+// offset sideways so that neighbouring bars stay apart.
 func AccuracyVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
-	weaks, strongs, params := sizes(sw, loss)
-	if len(strongs) == 0 {
-		return nil, fmt.Errorf("plots: the sweep has no results with loss %s", loss.Short())
+	f, err := accuracyChart(sw, []losses.Spec{loss})
+	if err != nil {
+		return nil, err
 	}
-	f := newFigure(fmt.Sprintf("%s: weak-to-strong students (%s)", sw.Spec.Task, loss.Short()), "strong student (non-embedding parameters)", "test accuracy")
+	f.Plot.Title.Text = fmt.Sprintf("%s: weak-to-strong students (%s)", sw.Spec.Task, loss.Short())
+	return f, nil
+}
+
+// AccuracyByLoss is the paper's Fig. 5a–c: AccuracyVsCompute with every loss
+// of the sweep on the same axes, the first loss solid, the others dashed.
+func AccuracyByLoss(sw *analysis.Sweep) (*Figure, error) {
+	if len(sw.Spec.Losses) == 0 {
+		return nil, fmt.Errorf("plots: the sweep has no losses")
+	}
+	f, err := accuracyChart(sw, sw.Spec.Losses)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for i, l := range sw.Spec.Losses {
+		names = append(names, fmt.Sprintf("%s %s", l.Short(), map[bool]string{true: "solid", false: "dashed"}[i == 0]))
+	}
+	f.Plot.Title.Text = fmt.Sprintf("%s: weak-to-strong students by loss (%s)", sw.Spec.Task, strings.Join(names, ", "))
+	return f, nil
+}
+
+func accuracyChart(sw *analysis.Sweep, ls []losses.Spec) (*Figure, error) {
+	weaks, strongs, params := sizes(sw, ls[0])
+	if len(strongs) == 0 {
+		return nil, fmt.Errorf("plots: the sweep has no results with loss %s", ls[0].Short())
+	}
+	f := newFigure("", "strong student (non-embedding parameters)", "test accuracy")
 	f.computeAxis(union(weaks, strongs), params)
-	for i, w := range weaks {
-		var s Series
-		s.Name, s.Color = "supervisor "+zoo.Short(w), Ramp(i, len(weaks))
-		first := true
-		for _, st := range strongs {
-			sum, ok := sw.Find(w, st, loss)
-			if !ok {
-				continue
+	n := len(weaks) * len(ls)
+	for li, loss := range ls {
+		for i, w := range weaks {
+			var s Series
+			s.Name, s.Color, s.Dashed = "supervisor "+zoo.Short(w), Ramp(i, len(weaks)), li > 0
+			if len(ls) > 1 {
+				s.Name += ", " + loss.Short()
 			}
-			if first { // the supervisor's own accuracy, at its own size
-				s.Points = append(s.Points, pt(params[w], sum.WeakAcc))
-				first = false
+			k := li*len(weaks) + i
+			first := true
+			for _, st := range strongs {
+				sum, ok := sw.Find(w, st, loss)
+				if !ok {
+					continue
+				}
+				if first { // the supervisor's own accuracy, at its own size
+					p := pt(params[w], sum.WeakAcc)
+					p.X = sideways(p.X, k, n)
+					s.Points = append(s.Points, p)
+					first = false
+				}
+				p := pt(params[st], sum.StudentAcc)
+				p.X = sideways(p.X, k, n)
+				s.Points = append(s.Points, p)
 			}
-			s.Points = append(s.Points, pt(params[st], sum.StudentAcc))
-		}
-		if err := f.add(s); err != nil {
-			return nil, err
+			if err := f.add(s); err != nil {
+				return nil, err
+			}
 		}
 	}
 	ceiling := Series{Name: "gold ceiling", Color: Black, Glyph: draw.SquareGlyph{}}
 	for _, st := range strongs {
 		for _, w := range weaks {
-			if sum, ok := sw.Find(w, st, loss); ok {
+			if sum, ok := sw.Find(w, st, ls[0]); ok {
 				ceiling.Points = append(ceiling.Points, pt(params[st], sum.CeilingAcc))
 				break
 			}
@@ -111,7 +160,7 @@ func AccuracyVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
 		return nil, err
 	}
 	f.clampY(0, 1)
-	f.Caption = sw.Caption() + ". Each coloured line starts at its supervisor's own accuracy."
+	f.Caption = sw.Caption() + ". Each coloured line starts at its supervisor's own accuracy; the supervisors' points are offset sideways so their intervals stay apart."
 	return f, nil
 }
 
@@ -140,7 +189,9 @@ func PGRVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
 				missing++
 				continue
 			}
-			s.Points = append(s.Points, pt(params[st], sum.PGR))
+			p := pt(params[st], sum.PGR)
+			p.X = sideways(p.X, i, len(weaks))
+			s.Points = append(s.Points, p)
 		}
 		if err := f.add(s); err != nil {
 			return nil, err
@@ -203,35 +254,62 @@ func LossComparison(sw *analysis.Sweep) (*Figure, error) {
 }
 
 // AgreementVsSize is the paper's Fig. 8: how often students agree with
-// their supervisor on the test set, when the supervisor is right (solid)
-// and wrong (dashed), against student size, for one supervisor and loss;
-// its accuracy as a grey reference.
-func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure, error) {
-	_, strongs, params := sizes(sw, loss)
-	right := Series{Name: "supervisor right", Color: Palette[0]}
-	wrong := Series{Name: "supervisor wrong", Color: Palette[1], Dashed: true}
-	all := Series{Name: "all examples", Color: Palette[2], Glyph: draw.TriangleGlyph{}}
+// their supervisor on the test set, when the supervisor is right and when
+// it is wrong, and on all rows, against student size, for one supervisor;
+// its accuracy as a grey reference. With several losses they share the
+// axes: the first solid, the others dashed, offset sideways.
+func AgreementVsSize(sw *analysis.Sweep, weak string, ls ...losses.Spec) (*Figure, error) {
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("plots: agreement: no loss given")
+	}
+	f := newFigure("", "strong student (non-embedding parameters)", "agreement with the supervisor")
 	var used []string
 	weakAcc := math.NaN()
 	seedsOnly := false
-	for _, st := range strongs {
-		s, ok := sw.Find(weak, st, loss)
-		if !ok {
-			continue
+	var series []Series
+	n := 3 * len(ls)
+	for li, loss := range ls {
+		_, strongs, params := sizes(sw, loss)
+		suffix := ""
+		if len(ls) > 1 {
+			suffix = " (" + loss.Short() + ")"
 		}
-		used = append(used, st)
-		weakAcc = float64(s.WeakAcc.Estimate)
-		seedsOnly = seedsOnly || s.AgreeSeedsOnly
-		right.Points = append(right.Points, pt(params[st], s.AgreeRight))
-		wrong.Points = append(wrong.Points, pt(params[st], s.AgreeWrong))
-		all.Points = append(all.Points, pt(params[st], s.Agree))
+		right := Series{Name: "supervisor right" + suffix, Color: Palette[0], Dashed: li > 0}
+		wrong := Series{Name: "supervisor wrong" + suffix, Color: Palette[1], Dashed: li > 0}
+		all := Series{Name: "all rows" + suffix, Color: Palette[2], Glyph: draw.TriangleGlyph{}, Dashed: li > 0}
+		for _, st := range strongs {
+			s, ok := sw.Find(weak, st, loss)
+			if !ok {
+				continue
+			}
+			if !slices.Contains(used, st) {
+				used = append(used, st)
+			}
+			weakAcc = float64(s.WeakAcc.Estimate)
+			seedsOnly = seedsOnly || s.AgreeSeedsOnly
+			for k, x := range []struct {
+				dst *Series
+				iv  metrics.Interval
+			}{{&right, s.AgreeRight}, {&wrong, s.AgreeWrong}, {&all, s.Agree}} {
+				p := pt(params[st], x.iv)
+				p.X = sideways(p.X, li*3+k, n)
+				x.dst.Points = append(x.dst.Points, p)
+			}
+		}
+		series = append(series, right, wrong, all)
+		if li == 0 {
+			if len(used) == 0 {
+				return nil, fmt.Errorf("plots: no students of %s with %s", weak, loss.Short())
+			}
+			f.computeAxis(used, params)
+		}
 	}
-	if len(used) == 0 {
-		return nil, fmt.Errorf("plots: no students of %s with %s", weak, loss.Short())
+	var names []string
+	for _, l := range ls {
+		names = append(names, l.Short())
 	}
-	f := newFigure(fmt.Sprintf("%s: students' agreement with %s (%s)", sw.Spec.Task, zoo.Short(weak), loss.Short()), "strong student (non-embedding parameters)", "agreement with the supervisor")
-	f.computeAxis(used, params)
-	for _, s := range []Series{right, wrong, all} {
+	f.Plot.Title.Text = fmt.Sprintf("%s: students' agreement with %s (%s)", sw.Spec.Task, zoo.Short(weak), strings.Join(names, " solid, ")+map[bool]string{true: "", false: " dashed"}[len(ls) == 1])
+	for _, s := range series {
 		if err := f.add(s); err != nil {
 			return nil, err
 		}
@@ -243,43 +321,55 @@ func AgreementVsSize(sw *analysis.Sweep, weak string, loss losses.Spec) (*Figure
 		f.Caption = sw.Scope() + "; means over seeds; the agreement intervals are 95% t intervals over the seeds' values" +
 			" (these results lack per-row agreement, so test rows are not counted)"
 	}
+	if len(ls) > 1 {
+		f.Caption += "; points offset sideways so their intervals stay apart"
+	}
 	return f, nil
 }
 
 var grey = color0(120)
 
 // TrainingCurves is the paper's Fig. 7: the student's gold test accuracy
-// during training, one line per strong student (mean over seeds), with the
-// honest (○) and cheating (×) early-stopping points of each seed marked,
-// and the supervisor's and the ceilings' accuracies as references.
+// during training against the fraction of its training done (sizes train
+// for different numbers of steps), one line per strong student (mean over
+// seeds), with where each early-stopping rule stops it — honest (○) and
+// cheating (×): the mean over seeds of the stop's place and of the test
+// accuracy there, with that accuracy's 95% interval — and the
+// supervisor's and the ceilings' accuracies as references.
 func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 	if len(ess) == 0 {
 		return nil, fmt.Errorf("plots: no training curves")
 	}
 	e0 := ess[0]
-	f := newFigure(fmt.Sprintf("%s: students of %s during training (%s)", e0.Task, zoo.Short(e0.WeakModel), e0.Loss.Short()), "training step", "test accuracy")
-	maxStep := 0.0
+	f := newFigure(fmt.Sprintf("%s: students of %s during training (%s)", e0.Task, zoo.Short(e0.WeakModel), e0.Loss.Short()), "fraction of training done", "test accuracy")
+	var spans []string
 	for i, es := range ess {
 		c := Ramp(i+1, len(ess)+1)
-		// Mean curve over seeds, step by step (all seeds share the schedule).
+		// Mean curve over seeds, evaluation by evaluation (all seeds share the schedule).
 		var mean Series
 		mean.Name, mean.Color = "student "+zoo.Short(es.StrongModel), c
 		for _, p := range es.Curve {
-			x := float64(p.Step)
-			maxStep = math.Max(maxStep, x)
-			mean.Points = append(mean.Points, Point{X: x, Y: float64(p.Acc.Estimate), Low: float64(p.Acc.Low), High: float64(p.Acc.High)})
+			mean.Points = append(mean.Points, pt(p.Fraction, p.Acc))
 		}
 		if err := f.add(mean); err != nil {
 			return nil, err
 		}
-		honest := Series{Color: c, NoLine: true, Glyph: draw.RingGlyph{}, Radius: vg.Points(6)}
-		cheat := Series{Color: c, NoLine: true, Glyph: draw.CrossGlyph{}, Radius: vg.Points(6)}
+		var honestAt, cheatAt []float64
 		for _, s := range es.Seeds {
-			honest.Points = append(honest.Points, Point{X: float64(s.Honest.Step), Y: float64(s.Honest.TestAcc), Low: math.NaN(), High: math.NaN()})
-			cheat.Points = append(cheat.Points, Point{X: float64(s.Cheating.Step), Y: float64(s.Cheating.TestAcc), Low: math.NaN(), High: math.NaN()})
+			if len(s.Curve) == 0 || s.Curve[len(s.Curve)-1].Step <= 0 {
+				continue
+			}
+			last := float64(s.Curve[len(s.Curve)-1].Step)
+			honestAt = append(honestAt, float64(s.Honest.Step)/last)
+			cheatAt = append(cheatAt, float64(s.Cheating.Step)/last)
 		}
+		if len(honestAt) == 0 {
+			continue
+		}
+		honest := Series{Color: c, NoLine: true, Glyph: draw.RingGlyph{}, Radius: vg.Points(7), Points: []Point{pt(metrics.Mean(honestAt), es.Honest)}}
+		cheat := Series{Color: c, NoLine: true, Glyph: draw.CrossGlyph{}, Radius: vg.Points(7), Points: []Point{pt(metrics.Mean(cheatAt), es.Cheating)}}
 		if i == 0 {
-			honest.Name, cheat.Name = "honest stop, per seed", "cheating stop, per seed"
+			honest.Name, cheat.Name = "honest stop (mean of seeds)", "cheating stop (mean of seeds)"
 		}
 		if err := f.add(honest); err != nil {
 			return nil, err
@@ -287,14 +377,18 @@ func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 		if err := f.add(cheat); err != nil {
 			return nil, err
 		}
+		spans = append(spans, fmt.Sprintf("%s honest %.2f–%.2f, cheating %.2f–%.2f", zoo.Short(es.StrongModel),
+			slices.Min(honestAt), slices.Max(honestAt), slices.Min(cheatAt), slices.Max(cheatAt)))
 	}
-	f.ref(fmt.Sprintf("supervisor %s: %.3f", zoo.Short(e0.WeakModel), e0.WeakAcc.Estimate), float64(e0.WeakAcc.Estimate), 0, maxStep, grey, []vg.Length{vg.Points(2), vg.Points(2)})
+	f.ref(fmt.Sprintf("supervisor %s: %.3f", zoo.Short(e0.WeakModel), e0.WeakAcc.Estimate), float64(e0.WeakAcc.Estimate), 0, 1, grey, []vg.Length{vg.Points(2), vg.Points(2)})
 	for i, es := range ess {
-		f.ref(fmt.Sprintf("ceiling %s: %.3f", zoo.Short(es.StrongModel), es.CeilingAcc.Estimate), float64(es.CeilingAcc.Estimate), 0, maxStep, Ramp(i+1, len(ess)+1), []vg.Length{vg.Points(6), vg.Points(2)})
+		f.ref(fmt.Sprintf("ceiling %s: %.3f", zoo.Short(es.StrongModel), es.CeilingAcc.Estimate), float64(es.CeilingAcc.Estimate), 0, 1, Ramp(i+1, len(ess)+1), []vg.Length{vg.Points(6), vg.Points(2)})
 	}
+	f.Plot.X.Min, f.Plot.X.Max = 0, 1.02
 	f.clampY(0, 1)
-	f.Caption = fmt.Sprintf("%s: %d evaluations per training on %d test rows, %d seeds (lines are means); honest stop: %s; cheating stop: best test accuracy (uses test labels, an upper bound).",
-		e0.Task, e0.Evals, e0.Examples, len(e0.Seeds), e0.Criterion)
+	f.Caption = fmt.Sprintf("%s: %d evaluations per training on %d test rows, %d seeds (lines are means, %s); honest stop: %s; cheating stop: best test accuracy (uses test labels, an upper bound). "+
+		"Each stop marker sits at the mean over seeds of where the rule stopped and of the test accuracy there; the seeds' stops span (fractions of training): %s.",
+		e0.Task, e0.Evals, e0.Examples, len(e0.Seeds), analysis.IntervalNote, e0.Criterion, strings.Join(spans, "; "))
 	return f, nil
 }
 
@@ -373,8 +467,11 @@ func FewShotChart(pc *analysis.PromptingComparison) (*Figure, error) {
 		}
 	}
 	f.ref(fmt.Sprintf("supervisor %s: %.3f", zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate), float64(pc.WeakAcc.Estimate), f.Plot.X.Min, f.Plot.X.Max, grey, []vg.Length{vg.Points(2), vg.Points(2)})
+	if pc.Majority > 0 {
+		f.ref(fmt.Sprintf("always the majority class: %.3f", pc.Majority), pc.Majority, f.Plot.X.Min, f.Plot.X.Max, Palette[3], []vg.Length{vg.Points(1), vg.Points(3)})
+	}
 	f.clampY(0, 1)
-	f.Caption = pc.Caption() + ". Series are offset sideways so equal values stay visible."
+	f.Caption = pc.Caption() + ". Series are offset sideways so equal values stay visible; a prompt that always gives one answer sits on the majority line."
 	return f, nil
 }
 
@@ -402,17 +499,38 @@ func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
 	}
 	sort.SliceStable(weaks, func(i, j int) bool { return params[weaks[i]] < params[weaks[j]] })
 	sort.SliceStable(strongs, func(i, j int) bool { return params[strongs[i]] < params[strongs[j]] })
-	f := newFigure(fmt.Sprintf("median PGR over %d tasks", ms[0].NTasks), "strong student (non-embedding parameters)", "median PGR")
+	f := newFigure(fmt.Sprintf("median PGR over %d learnt tasks", ms[0].NTasks), "strong student (non-embedding parameters)", "PGR")
 	f.computeAxis(strongs, params)
+	n := len(lossList) * len(weaks)
+	var counts []string
 	for li, loss := range lossList {
 		for wi, w := range weaks {
-			s := Series{Name: fmt.Sprintf("%s, supervisor %s", loss.Short(), zoo.Short(w)), Color: Ramp(wi, len(weaks)), Dashed: li > 0}
-			for _, m := range ms {
-				if m.WeakModel == w && m.Loss.Same(loss) && m.PGR.Defined() {
-					s.Points = append(s.Points, Point{X: params[m.StrongModel] * (1 + 0.04*float64(li)), Y: float64(m.PGR), Low: float64(m.MinPGR), High: float64(m.MaxPGR)})
-				}
+			k := li*len(weaks) + wi
+			name := fmt.Sprintf("%s, supervisor %s", loss.Short(), zoo.Short(w))
+			med := Series{Name: "median: " + name, Color: Ramp(wi, len(weaks)), NoLine: true, Glyph: draw.SquareGlyph{}, Radius: vg.Points(5)}
+			if li > 0 {
+				med.Glyph = draw.PyramidGlyph{}
 			}
-			if err := f.add(s); err != nil {
+			dots := Series{Name: "each task: " + name, Color: Ramp(wi, len(weaks)), NoLine: true, Glyph: draw.RingGlyph{}, Radius: vg.Points(2.5)}
+			for _, m := range ms {
+				if m.WeakModel != w || !m.Loss.Same(loss) {
+					continue
+				}
+				x := sideways(params[m.StrongModel], k, n)
+				for _, p := range m.PGRs {
+					if p.Defined() {
+						dots.Points = append(dots.Points, Point{X: x, Y: float64(p), Low: math.NaN(), High: math.NaN()})
+					}
+				}
+				if m.PGR.Defined() {
+					med.Points = append(med.Points, Point{X: x, Y: float64(m.PGR), Low: float64(m.PGRInterval.Low), High: float64(m.PGRInterval.High)})
+				}
+				counts = append(counts, fmt.Sprintf("%s → %s (%s) %d of %d", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), m.PGRTasks, m.NTasks))
+			}
+			if err := f.add(dots); err != nil {
+				return nil, err
+			}
+			if err := f.add(med); err != nil {
 				return nil, err
 			}
 		}
@@ -420,8 +538,10 @@ func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
 	lo, hi := f.Plot.X.Min, f.Plot.X.Max
 	f.ref("", 0, lo, hi, Black, nil)
 	f.ref("", 1, lo, hi, Black, []vg.Length{vg.Points(2), vg.Points(2)})
-	f.Caption = fmt.Sprintf("%s. Each point is the median over the tasks whose ceiling − supervisor gap is measurable (≥ %g standard errors); bars span their PGRs (min to max); lines dashed after the first loss.",
-		ms[0].Scope(), metrics.GapSEs)
+	f.Caption = fmt.Sprintf("%s. Rings: each task's PGR where its ceiling − supervisor gap is measurable (≥ %g standard errors); "+
+		"squares (triangles for a second loss): the median over those tasks, with its 95%% interval; no line joins medians, which rest on different tasks. "+
+		"Tasks per median: %s.",
+		ms[0].Scope(), metrics.GapSEs, strings.Join(counts, ", "))
 	var none []string
 	for _, m := range ms {
 		if !m.PGR.Defined() {

@@ -58,7 +58,11 @@ func TestCharts(t *testing.T) {
 			Honest: analysis.StopPoint{Step: 200, TestAcc: c[7].TestAcc}, Cheating: analysis.StopPoint{Step: 250, TestAcc: c[9].TestAcc}}
 	}
 	es := &analysis.EarlyStopping{Task: "sst2", WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Criterion: "lowest xent",
-		Examples: 1821, Evals: 10, Seeds: []analysis.SeedStops{curve(0), curve(1)}, WeakAcc: iv(0.62), CeilingAcc: iv(0.78)}
+		Examples: 1821, Evals: 10, Seeds: []analysis.SeedStops{curve(0), curve(1)}, WeakAcc: iv(0.62), CeilingAcc: iv(0.78),
+		Honest: iv(0.669), Cheating: iv(0.69)}
+	for k := range 10 {
+		es.Curve = append(es.Curve, analysis.CurveMean{Step: 25 * (k + 1), Fraction: float64(k+1) / 10, Acc: iv(0.6 + 0.01*float64(k))})
+	}
 	bs := &analysis.Bootstrapping{Task: "sst2", Chain: []string{"zoo/cpu/xs", "zoo/cpu/s", "zoo/cpu/xl"}, Loss: "xent", Examples: 1821,
 		Links:     []analysis.Link{{Student: "zoo/cpu/s", StudentAcc: iv(0.64)}, {Student: "zoo/cpu/xl", StudentAcc: iv(0.70)}},
 		ChainPGR:  metrics.PairedPGR{WeakAcc: iv(0.62), StudentAcc: iv(0.70), CeilingAcc: iv(0.78)},
@@ -71,14 +75,16 @@ func TestCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	figures := map[string]func() (*Figure, error){
-		"accuracy":  func() (*Figure, error) { return AccuracyVsCompute(sw, "xent") },
-		"pgr":       func() (*Figure, error) { return PGRVsCompute(sw, "logconf") },
-		"losses":    func() (*Figure, error) { return LossComparison(sw) },
-		"agreement": func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "xent") },
-		"curves":    func() (*Figure, error) { return TrainingCurves(es) },
-		"bootstrap": func() (*Figure, error) { return BootstrapChart(bs) },
-		"fewshot":   func() (*Figure, error) { return FewShotChart(pc) },
-		"medians":   func() (*Figure, error) { return MediansVsCompute(ms) },
+		"accuracy":   func() (*Figure, error) { return AccuracyVsCompute(sw, "xent") },
+		"pgr":        func() (*Figure, error) { return PGRVsCompute(sw, "logconf") },
+		"losses":     func() (*Figure, error) { return LossComparison(sw) },
+		"agreement":  func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "xent") },
+		"agreement2": func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "xent", "logconf") },
+		"bylos":      func() (*Figure, error) { return AccuracyByLoss(sw) },
+		"curves":     func() (*Figure, error) { return TrainingCurves(es) },
+		"bootstrap":  func() (*Figure, error) { return BootstrapChart(bs) },
+		"fewshot":    func() (*Figure, error) { return FewShotChart(pc) },
+		"medians":    func() (*Figure, error) { return MediansVsCompute(ms) },
 	}
 	lookAt := os.Getenv("PLOTS_OUT") // a folder to write the PNGs into, to look at them
 	for name, mk := range figures {
@@ -126,6 +132,12 @@ func TestCharts(t *testing.T) {
 			}
 		}
 	}
+	for _, m := range ms {
+		name := fmt.Sprintf("%s → %s (%s) %d of %d", zoo.Short(m.WeakModel), zoo.Short(m.StrongModel), m.Loss.Short(), m.PGRTasks, m.NTasks)
+		if !strings.Contains(med.Caption, name) {
+			t.Errorf("medians caption does not say how many tasks %q rests on: %q", name, med.Caption)
+		}
+	}
 	if undefined == 0 || undefined == len(ms) {
 		t.Fatalf("the fixture should have some but not all medians undefined: %d of %d", undefined, len(ms))
 	}
@@ -133,7 +145,8 @@ func TestCharts(t *testing.T) {
 	for i := range none {
 		none[i].PGR = metrics.NaN()
 	}
-	if med, _ := MediansVsCompute(none); med.Plot.Y.Min > 0 || med.Plot.Y.Max < 1 || strings.Count(med.Caption, "→") != len(ms) {
+	if med, _ := MediansVsCompute(none); med.Plot.Y.Min > 0 || med.Plot.Y.Max < 1 || !strings.Contains(med.Caption, "No point") ||
+		strings.Count(med.Caption[strings.Index(med.Caption, "No point"):], "→") != len(ms) {
 		t.Errorf("no median defined: y %g–%g, caption %q", med.Plot.Y.Min, med.Plot.Y.Max, med.Caption)
 	}
 	if _, err := AgreementVsSize(sw, "zoo/cpu/xl", "xent"); err == nil {

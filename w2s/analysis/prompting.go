@@ -39,7 +39,11 @@ type PromptingComparison struct {
 	Seeds           []uint64
 	Examples        int              // test examples scored (the first of the test set)
 	WeakAcc         metrics.Interval // the supervisor, on those examples
-	Rows            []PromptRow
+	// Majority is the accuracy of always answering the most common class
+	// of those examples (over every seed's rows): a prompt that always
+	// gives one answer scores about this.
+	Majority float64
+	Rows     []PromptRow
 }
 
 // RunPromptingComparison prompts each model with k demonstrations (gold,
@@ -57,6 +61,7 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 	}
 	accs := make([]acc, len(models))
 	var weakHits []metrics.Hits
+	var classes []int // of the scored test rows, over seeds
 	for _, r := range runners {
 		pc.Seeds = append(pc.Seeds, r.Seed)
 		sup, err := r.TrainSupervisor(ctx, weak)
@@ -82,6 +87,14 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 				return nil, err
 			}
 			pc.Examples = len(zero.Test.IDs)
+			if i == 0 {
+				for _, g := range zero.Test.Gold {
+					for len(classes) <= g {
+						classes = append(classes, 0)
+					}
+					classes[g]++
+				}
+			}
 			a.zero = append(a.zero, stage.Hits(zero.Test))
 			a.gold = append(a.gold, stage.Hits(gold.Test))
 			a.weak = append(a.weak, stage.Hits(weakP.Test))
@@ -111,6 +124,7 @@ func RunPromptingComparison(ctx context.Context, runners []*stage.Runner, weak s
 		}
 		weakHits = append(weakHits, stage.Hits(labels.Sets[stage.SetTest].First(pc.Examples)))
 	}
+	pc.Majority = majority(classes)
 	var err error
 	if pc.WeakAcc, err = metrics.CrossedMean(metrics.HitsMatrix(weakHits), Level); err != nil {
 		return nil, err
@@ -158,8 +172,8 @@ func oneAnswer(p stage.SetProbs) float64 {
 
 // Caption says what the comparison's numbers rest on.
 func (pc *PromptingComparison) Caption() string {
-	return fmt.Sprintf("%s: first %d test rows, seeds %v, %d-shot prompts; finetuning with %s on weak labels of %s (accuracy %.3f); means over test rows and seeds, %s",
-		pc.Task, pc.Examples, pc.Seeds, pc.K, pc.Loss.Short(), zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate, IntervalNote)
+	return fmt.Sprintf("%s: first %d test rows, seeds %v, %d-shot prompts; finetuning with %s on weak labels of %s (accuracy %.3f); always answering the majority class: %.3f; means over test rows and seeds, %s",
+		pc.Task, pc.Examples, pc.Seeds, pc.K, pc.Loss.Short(), zoo.Short(pc.WeakModel), pc.WeakAcc.Estimate, pc.Majority, IntervalNote)
 }
 
 // Table is the comparison, one row per model.
