@@ -195,11 +195,17 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The generative finetune lowers the LM loss on its own text.
-	if !(gc.StrongLossAfter < gc.StrongLossBefore) || !(gc.WeakLossAfter < gc.WeakLossBefore) {
+	if !(gc.StrongLossAfter < gc.StrongLossBefore) {
 		t.Errorf("generative finetuning did not lower the LM loss: %+v", gc)
 	}
 	if !strings.HasSuffix(gc.Generative.StrongModel, "+genft") {
 		t.Errorf("generative run used %s", gc.Generative.StrongModel)
+	}
+	// As in the paper's Fig. 10, only the strong side is finetuned
+	// generatively: both runs share the supervisor, hence its accuracy.
+	if gc.Generative.WeakModel != gc.Plain.WeakModel || gc.Generative.WeakAcc != gc.Plain.WeakAcc {
+		t.Errorf("the generative run changed the supervisor: %s %v against %s %v",
+			gc.Generative.WeakModel, gc.Generative.WeakAcc, gc.Plain.WeakModel, gc.Plain.WeakAcc)
 	}
 	// The paired difference is the difference of the two students' accuracies.
 	if d := float64(gc.Generative.StudentAcc.Estimate - gc.Plain.StudentAcc.Estimate); math.Abs(float64(gc.StudentGain.Estimate)-d) > 1e-9 {

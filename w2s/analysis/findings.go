@@ -446,7 +446,7 @@ func FindFewShot(pc *PromptingComparison) Finding {
 // accuracies (rows and seeds); not measurable when neither pipeline has a
 // measurable gap.
 func FindGenerative(gc *GenerativeComparison) Finding {
-	f := Finding{Claim: "generative finetuning on the task's text helps", Paper: "raises weak, strong and PGR for reward models; 30–40% PGR with early stopping"}
+	f := Finding{Claim: "generative finetuning on the task's text helps", Paper: "for reward models, finetuning the strong student and its ceiling on the task's text raises both and PGR (Fig. 10); 30–40% PGR with early stopping"}
 	p, g := gc.Plain, gc.Generative
 	f.Evidence = fmt.Sprintf("%s → %s (%s): student %s → %s (difference %s), PGR %s → %s",
 		zoo.Short(gc.WeakModel), zoo.Short(gc.StrongModel), gc.Loss.Short(), ivs(p.StudentAcc), ivs(g.StudentAcc), ivs(gc.StudentGain), p.PairedPGR, g.PairedPGR)
