@@ -56,6 +56,14 @@ def drop_cleared_displays(nb):
         cell.outputs = kept
 
 
+def go_highlighting(nb):
+    """GoNB leaves the language's pygments lexer and CodeMirror mode empty,
+    so an HTML export shows the code unhighlighted: name Go."""
+    info = nb.metadata.setdefault("language_info", {})
+    info["pygments_lexer"] = "go"
+    info["codemirror_mode"] = "go"
+
+
 def failed_cell(nb):
     """Returns (index, cell) of the first cell with an error output."""
     for i, cell in enumerate(nb.cells):
@@ -158,6 +166,7 @@ def main():
             print(str(err)[-4000:], file=sys.stderr)
         sys.exit(1)
     drop_cleared_displays(nb)
+    go_highlighting(nb)
     save(nb, target)
 
 

@@ -25,7 +25,10 @@ type notebook struct {
 		} `json:"outputs"`
 	} `json:"cells"`
 	Metadata struct {
-		Kernelspec struct{ Name string } `json:"kernelspec"`
+		Kernelspec   struct{ Name string } `json:"kernelspec"`
+		LanguageInfo struct {
+			PygmentsLexer string `json:"pygments_lexer"`
+		} `json:"language_info"`
 	} `json:"metadata"`
 }
 
@@ -54,6 +57,9 @@ func checkExecuted(t *testing.T, path string) {
 	}
 	if nb.Metadata.Kernelspec.Name != "w2s" {
 		t.Errorf("%s: kernel %q, want w2s", path, nb.Metadata.Kernelspec.Name)
+	}
+	if nb.Metadata.LanguageInfo.PygmentsLexer != "go" {
+		t.Errorf("%s: pygments lexer %q, want go (an HTML export highlights the code by it)", path, nb.Metadata.LanguageInfo.PygmentsLexer)
 	}
 	figures := 0
 	for i, c := range nb.Cells {

@@ -14,7 +14,8 @@ var moduleImport = regexp.MustCompile(`"github\.com/w2s-lab/w2s/[^"]*"`)
 
 // TestNotebookSources: cells import this module's w2s and plots only, code
 // lines fit in 100 characters (longer ones are cut off in the HTML
-// export), and the first code cell is the parameter cell.
+// export), the first code cell is the parameter cell, and the last shows
+// the findings table and the plain-language paragraph drawn from it.
 func TestNotebookSources(t *testing.T) {
 	for _, path := range notebooks(t) {
 		raw, err := os.ReadFile(path)
@@ -30,12 +31,13 @@ func TestNotebookSources(t *testing.T) {
 		if err := json.Unmarshal(raw, &nb); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		name, first := filepath.Base(path), true
+		name, first, last := filepath.Base(path), true, ""
 		for i, c := range nb.Cells {
 			if c.CellType != "code" {
 				continue
 			}
 			src := strings.Join(c.Source, "")
+			last = src
 			if first && !strings.Contains(src, "// Parameters.") {
 				t.Errorf("%s: the first code cell is not the parameter cell:\n%s", name, src)
 			}
@@ -50,6 +52,9 @@ func TestNotebookSources(t *testing.T) {
 					t.Errorf("%s cell %d line %d: %d characters (at most 100)", name, i, j+1, n)
 				}
 			}
+		}
+		if !strings.Contains(last, "w2s.FindingsTable(") || !strings.Contains(last, "w2s.Conclusion(") {
+			t.Errorf("%s: the last code cell does not end with the findings table and w2s.Conclusion:\n%s", name, last)
 		}
 	}
 }

@@ -1,10 +1,15 @@
 package w2s
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"html"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -186,6 +191,8 @@ type collapsedLog struct {
 	mu    sync.Mutex
 	lines []string
 	depth int // summaries open: only the outermost shows a line
+	// fromStore: the calls already shown as read whole from the store.
+	fromStore map[string]bool
 }
 
 var stageLog = &collapsedLog{}
@@ -233,7 +240,12 @@ func (l *collapsedLog) summary(what string) func() {
 			return
 		}
 		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
-		if n := artifacts().Made("") - made; n > 0 || len(lines) > 0 {
+		computed := artifacts().Made("")-made > 0 || len(lines) > 0
+		if !computed && !l.firstFromStore(what) {
+			return // said once in this notebook: the same results again
+		}
+		if computed {
+			n := artifacts().Made("") - made
 			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, n, time.Since(start).Round(time.Second),
 				train.CompileNote(backend.Compiled().Sub(compiled)))
 		}
@@ -246,6 +258,38 @@ func (l *collapsedLog) summary(what string) func() {
 		}
 		gonbui.DisplayHTML(`<details style="font-family:monospace;font-size:12px;color:#555"><summary>` + html.EscapeString(head) + `</summary>` + body + `</details>`)
 	}
+}
+
+// firstFromStore reports whether what's results are read whole from the
+// store for the first time in this notebook: later cells that read them
+// again show no summary line. GoNB runs every cell in a process of its
+// own, so the calls already shown are marked by files in the kernel's
+// temporary folder ($GONB_TMP_DIR); without one, in this process.
+func (l *collapsedLog) firstFromStore(what string) bool {
+	if dir := os.Getenv("GONB_TMP_DIR"); dir != "" {
+		sum := sha256.Sum256([]byte(what))
+		mark := filepath.Join(dir, "w2s-shown", hex.EncodeToString(sum[:8]))
+		if err := os.MkdirAll(filepath.Dir(mark), 0o755); err == nil {
+			f, err := os.OpenFile(mark, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err == nil {
+				f.Close()
+				return true
+			}
+			if errors.Is(err, fs.ErrExist) {
+				return false
+			}
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fromStore == nil {
+		l.fromStore = map[string]bool{}
+	}
+	if l.fromStore[what] {
+		return false
+	}
+	l.fromStore[what] = true
+	return true
 }
 
 // Stages wraps a step-by-step walk-through (several stage calls on a

@@ -37,3 +37,33 @@ func TestComputeTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFromStoreOncePerCall: a call read whole from the store is reported
+// the first time only; another call still is.
+func TestFromStoreOncePerCall(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", "")
+	l := &collapsedLog{}
+	for i, c := range []struct {
+		what string
+		want bool
+	}{{"sweep of sst2", true}, {"sweep of sst2", false}, {"sweep of imdb", true}, {"sweep of sst2", false}} {
+		if got := l.firstFromStore(c.what); got != c.want {
+			t.Errorf("call %d (%s): first %v, want %v", i, c.what, got, c.want)
+		}
+	}
+}
+
+// TestFromStoreOncePerNotebook: GoNB runs each cell in a new process; the
+// kernel's temporary folder carries what was shown from one to the next.
+func TestFromStoreOncePerNotebook(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", t.TempDir())
+	if !(&collapsedLog{}).firstFromStore("sweep of sst2") {
+		t.Fatal("first cell: not shown")
+	}
+	if (&collapsedLog{}).firstFromStore("sweep of sst2") {
+		t.Error("a later cell (a new process) shows the same call again")
+	}
+	if !(&collapsedLog{}).firstFromStore("sweep of imdb") {
+		t.Error("another call is not shown")
+	}
+}

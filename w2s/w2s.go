@@ -250,6 +250,11 @@ func FindingsTable(caption string, fs ...analysis.Finding) *Table {
 	return analysis.FindingsTable(caption, fs...)
 }
 
+// Conclusion says in plain words what the findings show: a notebook's
+// closing "what this shows" paragraph, from the same tested verdicts as
+// its findings table.
+func Conclusion(fs ...analysis.Finding) string { return analysis.Conclusion(fs...) }
+
 // FindPGRBetweenZeroAndOne judges "0 < PGR < 1 almost everywhere".
 func FindPGRBetweenZeroAndOne(sw *analysis.Sweep, loss string) analysis.Finding {
 	return analysis.FindPGRBetweenZeroAndOne(sw, losses.Spec(loss))

@@ -468,3 +468,31 @@ func FindingsTable(caption string, fs ...Finding) *table.Table {
 	}
 	return t
 }
+
+// Conclusion says in plain words what the findings show, one sentence per
+// finding from its outcome, then how many came out each way: the "what
+// this shows" paragraph a notebook ends with.
+func Conclusion(fs ...Finding) string {
+	if len(fs) == 0 {
+		return "No findings were judged."
+	}
+	var parts []string
+	count := map[Outcome]int{}
+	for _, f := range fs {
+		count[f.Outcome]++
+		f.Evidence = strings.TrimRight(f.Evidence, ". ")
+		switch f.Outcome {
+		case Reproduced:
+			parts = append(parts, fmt.Sprintf("As in the paper, %s: %s.", f.Claim, f.Evidence))
+		case NotReproduced:
+			parts = append(parts, fmt.Sprintf("Unlike the paper (%s), the intervals here rule out that %s: %s.", f.Paper, f.Claim, f.Evidence))
+		case Inconclusive:
+			parts = append(parts, fmt.Sprintf("Whether %s stays open here: the 95%% intervals allow either answer (%s).", f.Claim, f.Evidence))
+		default:
+			parts = append(parts, fmt.Sprintf("This run cannot test whether %s: %s.", f.Claim, f.Evidence))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("In all, of %d findings: %d reproduced, %d not reproduced, %d inconclusive, %d not measurable here.",
+		len(fs), count[Reproduced], count[NotReproduced], count[Inconclusive], count[NotMeasurable]))
+	return strings.Join(parts, " ")
+}

@@ -463,3 +463,45 @@ func TestLabelErrorsConclusion(t *testing.T) {
 		}
 	}
 }
+
+// TestConclusion: one sentence per outcome, each saying exactly its
+// outcome, and a tally that adds up.
+func TestConclusion(t *testing.T) {
+	says := map[Outcome]string{
+		Reproduced:    "As in the paper",
+		NotReproduced: "the intervals here rule out",
+		Inconclusive:  "stays open here",
+		NotMeasurable: "cannot test whether",
+	}
+	for o := range says {
+		c := Conclusion(Finding{Claim: "students beat their supervisors", Paper: "yes", Outcome: o, Evidence: "0.05 [0.01, 0.09]."})
+		for o2, other := range says {
+			if got := strings.Contains(c, other); got != (o2 == o) {
+				t.Errorf("%v: says %q: %v in %q", o, other, got, c)
+			}
+		}
+		if !strings.Contains(c, "0.05 [0.01, 0.09]") || strings.Contains(c, "..") {
+			t.Errorf("%v: evidence not quoted once, cleanly: %q", o, c)
+		}
+	}
+	c := Conclusion(Finding{Outcome: Reproduced}, Finding{Outcome: Inconclusive}, Finding{Outcome: Inconclusive})
+	if !strings.Contains(c, "of 3 findings: 1 reproduced, 0 not reproduced, 2 inconclusive, 0 not measurable") {
+		t.Errorf("tally: %q", c)
+	}
+}
+
+// TestReach: the opening names the widest pair's gap and exactly the pairs
+// whose gap is too small to measure.
+func TestReach(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	sw := synthSweep(t, r, 5, 3000,
+		pair{"zoo/cpu/xs", "zoo/cpu/s", 230_000, "xent", 0.60, 0.605, 0.605, 0},
+		pair{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.60, 0.70, 0.80, 0},
+		pair{"zoo/cpu/s", "zoo/cpu/xl", 2_400_000, "xent", 0.605, 0.72, 0.80, 0})
+	got := sw.Reach()
+	for _, want := range []string{"the supervisor xs scores 0.", "and the gold-trained xl 0.8", "2 of 3 pairs here (xs → xl, s → xl)", "No finding about xs → s (gap "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reach lacks %q: %s", want, got)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"io"
 	"math"
 	"os"
@@ -352,4 +353,49 @@ func ReadSweep(path string) (*Sweep, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &sw, nil
+}
+
+// Reach says in plain words what a sweep at this scale can and cannot
+// show, for a notebook's opening: how far apart the ladder's ends are on
+// the task (the gap of its widest pair, with its interval), and which
+// pairs have a ceiling − supervisor gap large enough for PGR to be
+// measured; findings about the others cannot be judged here. It reads the
+// summaries of the sweep's first loss.
+func (sw *Sweep) Reach() string {
+	if len(sw.Spec.Losses) == 0 {
+		return sw.Scope() + ": no results."
+	}
+	loss := sw.Spec.Losses[0]
+	var widest *Summary
+	var yes, no []string
+	for i := range sw.Summary {
+		s := &sw.Summary[i]
+		if !s.Loss.Same(loss) {
+			continue
+		}
+		if widest == nil || s.Gap.Estimate > widest.Gap.Estimate {
+			widest = s
+		}
+		pair := fmt.Sprintf("%s → %s", zoo.Short(s.WeakModel), zoo.Short(s.StrongModel))
+		if s.Measurable {
+			yes = append(yes, pair)
+		} else {
+			no = append(no, fmt.Sprintf("%s (gap %s)", pair, ivs(s.Gap)))
+		}
+	}
+	if widest == nil {
+		return sw.Scope() + ": no results."
+	}
+	out := fmt.Sprintf("What this scale can show (%s): the supervisor %s scores %.3f and the gold-trained %s %.3f, a gap of %s (95%% interval over test rows and seeds). ",
+		sw.Scope(), zoo.Short(widest.WeakModel), widest.WeakAcc.Estimate, zoo.Short(widest.StrongModel), widest.CeilingAcc.Estimate, ivs(widest.Gap))
+	n := len(yes) + len(no)
+	out += fmt.Sprintf("PGR divides by a pair's ceiling − supervisor gap, so it is measured only where that gap is at least %g standard errors: %d of %d pairs here", metrics.GapSEs, len(yes), n)
+	if len(yes) > 0 {
+		out += " (" + strings.Join(yes, ", ") + ")"
+	}
+	out += "."
+	if len(no) > 0 {
+		out += " No finding about " + strings.Join(no, ", ") + " can be judged at this scale: its gap is too small."
+	}
+	return out
 }
