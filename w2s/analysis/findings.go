@@ -496,3 +496,48 @@ func Conclusion(fs ...Finding) string {
 		len(fs), count[Reproduced], count[NotReproduced], count[Inconclusive], count[NotMeasurable]))
 	return strings.Join(parts, " ")
 }
+
+// LossSentences compares the sweep's second loss with its first, pair by
+// pair, in plain words: the students' test accuracies and their paired
+// difference (rows and seeds), and their agreement with the supervisor
+// on the rows it gets wrong. Empty when the sweep has fewer than two
+// losses.
+func (sw *Sweep) LossSentences() []string {
+	if len(sw.Spec.Losses) < 2 {
+		return nil
+	}
+	a, b := sw.Spec.Losses[0], sw.Spec.Losses[1]
+	var out []string
+	for _, sa := range sw.Summary {
+		if !sa.Loss.Same(a) {
+			continue
+		}
+		sb, ok := sw.Find(sa.WeakModel, sa.StrongModel, b)
+		if !ok {
+			continue
+		}
+		var ha, hb []metrics.Hits
+		for _, h := range sw.seedHits(sa.WeakModel, sa.StrongModel, a) {
+			ha = append(ha, h.Student)
+		}
+		for _, h := range sw.seedHits(sa.WeakModel, sa.StrongModel, b) {
+			hb = append(hb, h.Student)
+		}
+		pair := fmt.Sprintf("%s → %s", zoo.Short(sa.WeakModel), zoo.Short(sa.StrongModel))
+		d, err := metrics.PairedDiff(hb, ha, Level)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s: %s and %s cannot be compared (%v).", pair, b.Short(), a.Short(), err))
+			continue
+		}
+		verdict := map[metrics.Verdict]string{
+			metrics.Beat:       "higher, beyond the interval",
+			metrics.DidNotBeat: "lower, beyond the interval",
+			metrics.Tie:        "not told apart: the interval holds 0",
+			metrics.Undefined:  "not judged: too few seeds",
+		}[metrics.Compare(d)]
+		out = append(out, fmt.Sprintf("%s: the %s student scores %s, the %s student %s; %s − %s = %s, %s. Agreement with the supervisor where it is wrong: %s with %s, %s with %s.",
+			pair, b.Short(), ivs(sb.StudentAcc), a.Short(), ivs(sa.StudentAcc), b.Short(), a.Short(), ivs(d), verdict,
+			ivs(sb.AgreeWrong), b.Short(), ivs(sa.AgreeWrong), a.Short()))
+	}
+	return out
+}

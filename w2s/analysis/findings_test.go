@@ -505,3 +505,29 @@ func TestReach(t *testing.T) {
 		}
 	}
 }
+
+// TestLossSentences: one sentence per pair, saying "lower" exactly where
+// the second loss's student is worse beyond the interval.
+func TestLossSentences(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	sw := synthSweep(t, r, 5, 3000,
+		pair{"zoo/cpu/xs", "zoo/cpu/s", 230_000, "xent", 0.60, 0.68, 0.70, 0},
+		pair{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.60, 0.70, 0.80, 0},
+		pair{"zoo/cpu/xs", "zoo/cpu/s", 230_000, "logconf", 0.60, 0.55, 0.70, 0},
+		pair{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "logconf", 0.60, 0.70, 0.80, 0})
+	sw = mirror(t, sw, "zoo/cpu/xl", "xent", "zoo/cpu/xl", "logconf", false) // xs → xl: the same students
+	got := sw.LossSentences()
+	if len(got) != 2 {
+		t.Fatalf("%d sentences, want 2: %q", len(got), got)
+	}
+	if !strings.HasPrefix(got[0], "xs → s:") || !strings.Contains(got[0], "lower, beyond the interval") {
+		t.Errorf("xs → s: %s", got[0])
+	}
+	if !strings.HasPrefix(got[1], "xs → xl:") || !strings.Contains(got[1], "not told apart") {
+		t.Errorf("xs → xl (equal students): %s", got[1])
+	}
+	sw.Spec.Losses = sw.Spec.Losses[:1]
+	if got := sw.LossSentences(); got != nil {
+		t.Errorf("one loss: %q", got)
+	}
+}
