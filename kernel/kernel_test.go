@@ -3,9 +3,11 @@ package kernel
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -292,4 +294,45 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// interval matches a number with its 95% interval as the notebooks print
+// it: "0.316 [0.181, 0.452]".
+var interval = regexp.MustCompile(`-?\d+\.\d{3} \[-?\d+\.\d{3}, -?\d+\.\d{3}\]`)
+
+// TestReadmeQuotesTheNotebooks: every interval notebooks/README.md reports
+// is printed, digit for digit, by a committed notebook, so the results
+// page and the notebooks cannot drift apart.
+func TestReadmeQuotesTheNotebooks(t *testing.T) {
+	readme, err := os.ReadFile("../notebooks/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outputs strings.Builder
+	for _, path := range notebooks(t) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nb notebook
+		if err := json.Unmarshal(raw, &nb); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, c := range nb.Cells {
+			for _, o := range c.Outputs {
+				outputs.WriteString(html.UnescapeString(joined(o.Data["text/html"])))
+				outputs.WriteString(joined(o.Data["text/plain"]))
+				outputs.WriteString(joined(o.Text))
+			}
+		}
+	}
+	quoted := interval.FindAllString(string(readme), -1)
+	if len(quoted) < 10 {
+		t.Fatalf("notebooks/README.md quotes %d intervals; expected the results tables", len(quoted))
+	}
+	for _, q := range quoted {
+		if !strings.Contains(outputs.String(), q) {
+			t.Errorf("notebooks/README.md reports %q, which no committed notebook prints", q)
+		}
+	}
 }
