@@ -312,3 +312,33 @@ func TestLabelErrorsRun(t *testing.T) {
 		t.Errorf("table:\n%s", text)
 	}
 }
+
+// TestSweepEveryTask runs a tiny sweep (one pair, one seed) on every
+// registered task: each one loads, splits, trains, predicts and
+// summarises end to end, whatever its framing (pairs, multiple choice
+// made binary, preferences, several classes).
+func TestSweepEveryTask(t *testing.T) {
+	ms := models(t)
+	if testing.Short() {
+		t.Skip("trains tiny models on every task")
+	}
+	newRunner := runnerFactory(t, t.TempDir())
+	for _, name := range tasks.Names() {
+		spec := SweepSpec{Task: name, Scale: "test", Models: ms[:2], Losses: []losses.Spec{"xent"}, Seeds: []uint64{0}}
+		sw, err := RunSweep(context.Background(), spec, newRunner, nil)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(sw.Summary) != 1 || sw.Summary[0].Examples == 0 || !sw.Summary[0].StudentAcc.Estimate.Defined() {
+			t.Errorf("%s: summary %+v", name, sw.Summary)
+			continue
+		}
+		if m := sw.Majority(); !(m > 0 && m < 1) {
+			t.Errorf("%s: majority-class accuracy %v", name, m)
+		}
+		if text := sw.Table().Text(); !strings.Contains(text, name) {
+			t.Errorf("%s: the table does not name its task:\n%s", name, text)
+		}
+	}
+}
