@@ -12,12 +12,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"io"
 	"math"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/internal/atomicfile"
 	"github.com/w2s-lab/w2s/w2s/losses"
