@@ -386,7 +386,7 @@ func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 	}
 	f.Plot.X.Min, f.Plot.X.Max = 0, 1.02
 	f.clampY(0, 1)
-	f.Caption = fmt.Sprintf("%s: %d evaluations per training on %d test rows, %d seeds (lines are means, %s); honest stop: %s; cheating stop: best test accuracy (uses test labels, an upper bound). "+
+	f.Caption = fmt.Sprintf("%s: %d evaluations per training on %d test rows, %d seeds; lines are means, with %s; honest stop: %s; cheating stop: best test accuracy (uses test labels, an upper bound). "+
 		"Each stop marker sits at the mean over seeds of where the rule stopped and of the test accuracy there; the seeds' stops span (fractions of training): %s.",
 		e0.Task, e0.Evals, e0.Examples, len(e0.Seeds), analysis.IntervalNote, e0.Criterion, strings.Join(spans, "; "))
 	return f, nil

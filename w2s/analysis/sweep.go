@@ -395,7 +395,11 @@ func (sw *Sweep) Reach() string {
 	}
 	out += "."
 	if len(no) > 0 {
-		out += " No finding about " + strings.Join(no, ", ") + " can be judged at this scale: its gap is too small."
+		its := "its gap is"
+		if len(no) > 1 {
+			its = "their gaps are"
+		}
+		out += " No finding about " + strings.Join(no, ", ") + " can be judged at this scale: " + its + " too small."
 	}
 	return out
 }
