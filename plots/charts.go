@@ -392,18 +392,18 @@ func TrainingCurves(ess ...*analysis.EarlyStopping) (*Figure, error) {
 	return f, nil
 }
 
-// BootstrapChart is the paper's Fig. 4 as a dot plot: the supervisor, each
+// ChainChart is the paper's Fig. 4 as a dot plot: the supervisor, each
 // link of the chain, the directly supervised student and the ceiling, with
 // 95% intervals; no bar starts at zero to hide a difference.
-func BootstrapChart(bs *analysis.Bootstrapping) (*Figure, error) {
-	f := newFigure(fmt.Sprintf("%s: bootstrapping %s (%s)", bs.Task, analysis.ChainName(bs.Chain), bs.Loss.Short()), "", "test accuracy")
-	labels := []string{"supervisor\n" + zoo.Short(bs.Chain[0])}
+func ChainChart(bs *analysis.Chain) (*Figure, error) {
+	f := newFigure(fmt.Sprintf("%s: bootstrapping %s (%s)", bs.Task, analysis.ChainName(bs.Models), bs.Loss.Short()), "", "test accuracy")
+	labels := []string{"supervisor\n" + zoo.Short(bs.Models[0])}
 	values := []metrics.Interval{bs.ChainPGR.WeakAcc}
 	for _, l := range bs.Links {
 		labels = append(labels, "chain: "+zoo.Short(l.Student))
 		values = append(values, l.StudentAcc)
 	}
-	labels = append(labels, "direct: "+zoo.Short(bs.Chain[len(bs.Chain)-1]), "ceiling\n"+zoo.Short(bs.Chain[len(bs.Chain)-1]))
+	labels = append(labels, "direct: "+zoo.Short(bs.Models[len(bs.Models)-1]), "ceiling\n"+zoo.Short(bs.Models[len(bs.Models)-1]))
 	values = append(values, bs.DirectPGR.StudentAcc, bs.ChainPGR.CeilingAcc)
 	f.Plot.NominalX(labels...)
 	for i, v := range values {
@@ -424,7 +424,7 @@ func BootstrapChart(bs *analysis.Bootstrapping) (*Figure, error) {
 	f.LegendWidth = 0.2 * vg.Inch
 	f.Caption = fmt.Sprintf("%s: %d test rows, seeds %v; the chain's students each learn from the previous one's labels on fresh data; "+
 		"direct: the strong model learns from %s's labels on the chain's last half. Chain − direct: %s.",
-		bs.Task, bs.Examples, bs.Seeds, zoo.Short(bs.Chain[0]), bs.ChainMinusDirect)
+		bs.Task, bs.Examples, bs.Seeds, zoo.Short(bs.Models[0]), bs.ChainMinusDirect)
 	return f, nil
 }
 

@@ -63,7 +63,7 @@ func TestCharts(t *testing.T) {
 	for k := range 10 {
 		es.Curve = append(es.Curve, analysis.CurveMean{Step: 25 * (k + 1), Fraction: float64(k+1) / 10, Acc: iv(0.6 + 0.01*float64(k))})
 	}
-	bs := &analysis.Bootstrapping{Task: "sst2", Chain: []string{"zoo/cpu/xs", "zoo/cpu/s", "zoo/cpu/xl"}, Loss: "xent", Examples: 1821,
+	bs := &analysis.Chain{Task: "sst2", Models: []string{"zoo/cpu/xs", "zoo/cpu/s", "zoo/cpu/xl"}, Loss: "xent", Examples: 1821,
 		Links:     []analysis.Link{{Student: "zoo/cpu/s", StudentAcc: iv(0.64)}, {Student: "zoo/cpu/xl", StudentAcc: iv(0.70)}},
 		ChainPGR:  metrics.PairedPGR{WeakAcc: iv(0.62), StudentAcc: iv(0.70), CeilingAcc: iv(0.78)},
 		DirectPGR: metrics.PairedPGR{StudentAcc: iv(0.68)}, ChainMinusDirect: iv(0.02)}
@@ -82,7 +82,7 @@ func TestCharts(t *testing.T) {
 		"agreement2": func() (*Figure, error) { return AgreementVsSize(sw, "zoo/cpu/xs", "xent", "logconf") },
 		"bylos":      func() (*Figure, error) { return AccuracyByLoss(sw) },
 		"curves":     func() (*Figure, error) { return TrainingCurves(es) },
-		"bootstrap":  func() (*Figure, error) { return BootstrapChart(bs) },
+		"chain":      func() (*Figure, error) { return ChainChart(bs) },
 		"fewshot":    func() (*Figure, error) { return FewShotChart(pc) },
 		"medians":    func() (*Figure, error) { return MediansVsCompute(ms) },
 	}

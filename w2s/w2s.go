@@ -202,11 +202,11 @@ func EarlyStopping(task, weak, strong, loss string) *analysis.EarlyStopping {
 	return Must(analysis.RunEarlyStopping(Context(), Runners(task), weak, strong, losses.Spec(loss)))
 }
 
-// Bootstrapping compares the chain weak → … → strong with direct
-// supervision, over the scale's seeds.
-func Bootstrapping(task string, chain []string, loss string) *analysis.Bootstrapping {
-	defer stageLog.summary("bootstrapping")()
-	return Must(analysis.RunBootstrapping(Context(), Runners(task), chain, losses.Spec(loss)))
+// Chain runs the paper's bootstrapping experiment: it compares the chain
+// weak → … → strong with direct supervision, over the scale's seeds.
+func Chain(task string, chain []string, loss string) *analysis.Chain {
+	defer stageLog.summary("chain " + analysis.ChainName(chain) + " (" + loss + ")")()
+	return Must(analysis.RunChain(Context(), Runners(task), chain, losses.Spec(loss)))
 }
 
 // LabelErrors trains strong's student on labels as accurate as weak's but
@@ -284,9 +284,9 @@ func FindEarlyStopping(es *analysis.EarlyStopping) analysis.Finding {
 	return analysis.FindEarlyStopping(es)
 }
 
-// FindBootstrapping judges "bootstrapping helps".
-func FindBootstrapping(bs *analysis.Bootstrapping) analysis.Finding {
-	return analysis.FindBootstrapping(bs)
+// FindChain judges "bootstrapping (a chain of sizes) helps".
+func FindChain(bs *analysis.Chain) analysis.Finding {
+	return analysis.FindChain(bs)
 }
 
 // FindFewShot judges "few-shot with weak labels lands between zero-shot

@@ -117,7 +117,7 @@ func TestSweepOutputs(t *testing.T) {
 	}
 }
 
-func TestEarlyStoppingAndBootstrapping(t *testing.T) {
+func TestEarlyStoppingAndChain(t *testing.T) {
 	ms := models(t)
 	newRunner := runnerFactory(t, t.TempDir())
 	for _, loss := range []losses.Spec{"xent", "logconf"} {
@@ -137,7 +137,7 @@ func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 			t.Errorf("%s: criterion %q", loss, es.Criterion)
 		}
 	}
-	bs, err := RunBootstrapping(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms, "xent")
+	bs, err := RunChain(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms, "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestEarlyStoppingAndBootstrapping(t *testing.T) {
 	if d := bs.ChainPGR.StudentAcc.Estimate - bs.DirectPGR.StudentAcc.Estimate; math.Abs(float64(d-bs.ChainMinusDirect.Estimate)) > 1e-9 {
 		t.Errorf("chain − direct %v, accuracies differ by %v", bs.ChainMinusDirect.Estimate, d)
 	}
-	if _, err := RunBootstrapping(context.Background(), runners(t, newRunner, "sst2", 0), ms[:2], "xent"); err == nil {
+	if _, err := RunChain(context.Background(), runners(t, newRunner, "sst2", 0), ms[:2], "xent"); err == nil {
 		t.Error("a two-model chain accepted")
 	}
 }

@@ -397,12 +397,12 @@ func FindEarlyStopping(es *EarlyStopping) Finding {
 	return f
 }
 
-// FindBootstrapping: does the chain beat direct supervision? Judged on the
+// FindChain: does the chain beat direct supervision? Judged on the
 // paired difference of the two final students (rows and seeds).
-func FindBootstrapping(bs *Bootstrapping) Finding {
+func FindChain(bs *Chain) Finding {
 	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
 	f.Evidence = fmt.Sprintf("%s (%s): chain %s, direct %s, chain − direct %s",
-		ChainName(bs.Chain), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
+		ChainName(bs.Models), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
 	f.Outcome = decide(bs.ChainMinusDirect)
 	return f
 }

@@ -367,8 +367,8 @@ func TestIntervalFindings(t *testing.T) {
 		if f := FindEarlyStopping(es); f.Outcome != c.want {
 			t.Errorf("early stopping, gain %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
-		bs := &Bootstrapping{Chain: []string{"a", "b", "c"}, Loss: "xent", ChainMinusDirect: c.diff}
-		if f := FindBootstrapping(bs); f.Outcome != c.want {
+		bs := &Chain{Models: []string{"a", "b", "c"}, Loss: "xent", ChainMinusDirect: c.diff}
+		if f := FindChain(bs); f.Outcome != c.want {
 			t.Errorf("bootstrapping, chain − direct %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
 	}

@@ -213,9 +213,10 @@ func bootstrapCmd() *cobra.Command {
 	var chain []string
 	var loss string
 	cmd := &cobra.Command{
-		Use:   "bootstrap",
-		Short: "A chain of sizes, each student labelling fresh data for the next, against direct weak→strong, over seeds",
-		Args:  cobra.NoArgs,
+		Use:     "bootstrap",
+		Aliases: []string{"chain"},
+		Short:   "A chain of sizes, each student labelling fresh data for the next, against direct weak→strong, over seeds",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ls, err := specs("--loss", []string{loss})
 			if err != nil {
@@ -235,7 +236,7 @@ func bootstrapCmd() *cobra.Command {
 				return err
 			}
 			start := time.Now()
-			bs, err := analysis.RunBootstrapping(cmd.Context(), rs, chain, ls[0])
+			bs, err := analysis.RunChain(cmd.Context(), rs, chain, ls[0])
 			if err != nil {
 				return err
 			}

@@ -19,15 +19,16 @@ type Link struct {
 	StudentAcc          metrics.Interval // the student's gold test accuracy (test rows × seeds)
 }
 
-// Bootstrapping compares reaching the strong model through a chain of
-// sizes — each student labels fresh data for the next — with supervising
-// it directly by the weak model on the same final training examples. Both
+// Chain is the paper's bootstrapping experiment: it compares reaching the
+// strong model through a chain of sizes — each student labels fresh data
+// for the next — with supervising it directly by the weak model on the
+// same final training examples. Both
 // students are judged against the same weak model and ceiling (PGR from
 // seed-averaged accuracies), and against each other (paired over test
 // examples and seeds).
-type Bootstrapping struct {
+type Chain struct {
 	Task             string
-	Chain            []string
+	Models           []string
 	Loss             losses.Spec
 	Seeds            []uint64
 	Examples         int
@@ -37,24 +38,24 @@ type Bootstrapping struct {
 	ChainMinusDirect metrics.Interval
 }
 
-// RunBootstrapping runs the chain chain[0] → … → chain[n−1] with the loss
+// RunChain runs the chain chain[0] → … → chain[n−1] with the loss
 // for every runner (one per seed). The runners must be fresh (their splits
 // not made yet): each gets n−1 extra halves B1 … B(n−1), one per link.
-func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []string, loss losses.Spec) (*Bootstrapping, error) {
+func RunChain(ctx context.Context, runners []*stage.Runner, chain []string, loss losses.Spec) (*Chain, error) {
 	if len(chain) < 3 {
 		return nil, fmt.Errorf("bootstrapping: a chain needs at least 3 models (weak, intermediate, strong), got %v", chain)
 	}
 	if len(runners) == 0 {
 		return nil, fmt.Errorf("bootstrapping: no runners")
 	}
-	bs := &Bootstrapping{Task: runners[0].Task, Chain: chain, Loss: loss}
+	bs := &Chain{Task: runners[0].Task, Models: chain, Loss: loss}
 	labelAcc := make([][]float64, len(chain)-1)
 	studentHits := make([][]metrics.Hits, len(chain)-1)
 	var chainHits, directHits []metrics.SeedHits
 	var chainS, directS []metrics.Hits
 	for _, r := range runners {
 		bs.Seeds = append(bs.Seeds, r.Seed)
-		sr, err := runBootstrapSeed(ctx, r, chain, loss)
+		sr, err := runChainSeed(ctx, r, chain, loss)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +91,7 @@ func RunBootstrapping(ctx context.Context, runners []*stage.Runner, chain []stri
 	return bs, nil
 }
 
-// seedRun is what one seed contributes to a Bootstrapping: per link, the
+// seedRun is what one seed contributes to a Chain: per link, the
 // accuracy of the labels the student trained on and the student's test
 // accuracy; and test hits of the weak model, of the chain's last student,
 // of the directly supervised strong student and of the ceiling.
@@ -101,8 +102,8 @@ type seedRun struct {
 	weak, chain, direct, ceiling metrics.Hits
 }
 
-// runBootstrapSeed runs the chain, then direct supervision, for one seed.
-func runBootstrapSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
+// runChainSeed runs the chain, then direct supervision, for one seed.
+func runChainSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
 	r.Extra = len(chain) - 1
 	sup, err := r.TrainSupervisor(ctx, chain[0])
 	if err != nil {
@@ -190,18 +191,18 @@ func testHits(ctx context.Context, r *stage.Runner, t *stage.Trained) (metrics.H
 
 // Scope is what the comparison's numbers cover: "sst2: chain xs → … → xl;
 // 1821 test rows, seeds [0 1 2 3 4]".
-func (bs *Bootstrapping) Scope() string {
-	return fmt.Sprintf("%s: chain %s; %d test rows, seeds %v", bs.Task, ChainName(bs.Chain), bs.Examples, bs.Seeds)
+func (bs *Chain) Scope() string {
+	return fmt.Sprintf("%s: chain %s; %d test rows, seeds %v", bs.Task, ChainName(bs.Models), bs.Examples, bs.Seeds)
 }
 
 // Caption says what the comparison's numbers rest on.
-func (bs *Bootstrapping) Caption() string {
+func (bs *Chain) Caption() string {
 	return bs.Scope() + "; means over test rows and seeds, " + IntervalNote
 }
 
 // Table is the chain's links, with the comparison with direct supervision
 // as notes.
-func (bs *Bootstrapping) Table() *table.Table {
+func (bs *Chain) Table() *table.Table {
 	t := &table.Table{Caption: fmt.Sprintf("%s, loss %s; label accuracy: the labels each student trained on, over seeds (its rows differ by seed); test accuracy: %s",
 		bs.Scope(), bs.Loss.Short(), IntervalNote),
 		Header: []string{"supervisor", "student", "trained on", "label accuracy", "student test accuracy"}}
