@@ -223,7 +223,7 @@ func FindRandomErrors(le *analysis.LabelErrors) analysis.Finding {
 	return analysis.FindRandomErrors(le)
 }
 
-// FindSoftLabels: do soft labels teach more than hard ones?
+// FindSoftLabels judges whether soft labels teach more than hard ones.
 func FindSoftLabels(le *analysis.LabelErrors) analysis.Finding { return analysis.FindSoftLabels(le) }
 
 // Prompting compares zero-shot and k-shot prompting (gold and weak labels)

@@ -209,8 +209,8 @@ func (le *LabelErrors) Table() *table.Table {
 	return t
 }
 
-// FindRandomErrors: at equal label accuracy, does the student recover more
-// from random errors than from its supervisor's? Judged on the paired
+// FindRandomErrors judges whether, at equal label accuracy, the student
+// recovers more from random errors than from its supervisor's, on the paired
 // difference of the two students' test accuracies (both on hard labels).
 func FindRandomErrors(le *LabelErrors) Finding {
 	f := Finding{Claim: "a student recovers more from random label errors than from its supervisor's, at equal label accuracy",
@@ -227,8 +227,8 @@ func FindRandomErrors(le *LabelErrors) Finding {
 	return f
 }
 
-// FindSoftLabels: do the supervisor's soft labels (probabilities) teach
-// the student more than its hard ones (argmax)? Judged on the paired
+// FindSoftLabels judges whether the supervisor's soft labels (probabilities)
+// teach the student more than its hard ones (argmax), on the paired
 // difference of the two students' test accuracies.
 func FindSoftLabels(le *LabelErrors) Finding {
 	f := Finding{Claim: "soft labels (the supervisor's probabilities) teach more than hard ones", Paper: "the paper trains on soft labels; it does not compare"}

@@ -119,7 +119,7 @@ func all(parts ...Outcome) Outcome {
 	return out
 }
 
-// FindPGRBetweenZeroAndOne: "0 < PGR < 1 almost everywhere". Each pair
+// FindPGRBetweenZeroAndOne judges "0 < PGR < 1 almost everywhere". Each pair
 // with a measurable gap is judged on the claim's two halves: the student
 // above its supervisor (student − weak > 0) and below its ceiling
 // (ceiling − student > 0), each by its paired interval. A pair is inside
@@ -208,8 +208,9 @@ func b2i(b bool) int {
 	return 0
 }
 
-// FindPGRGrowsWithSize: for each supervisor with at least two measurable
-// students, does PGR grow from its smallest to its largest student? Each
+// FindPGRGrowsWithSize judges, for each supervisor with at least two
+// measurable students, whether PGR grows from its smallest to its largest
+// student. Each
 // supervisor is judged on the paired interval of the difference of the two
 // PGRs (metrics.PGRDiff, rows and seeds). Reproduced when at least half the
 // supervisors show growth beyond the interval and none a fall; not
@@ -277,8 +278,8 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 	return f
 }
 
-// FindConfidenceLoss: at the largest gap (weakest supervisor, strongest
-// student), is the logconf student better than the xent one? Judged on the
+// FindConfidenceLoss judges whether, at the largest gap (weakest supervisor,
+// strongest student), the logconf student beats the xent one, on the
 // paired difference of their test accuracies (rows and seeds).
 func FindConfidenceLoss(sw *Sweep) Finding {
 	f := Finding{Claim: "the auxiliary confidence loss raises PGR at large gaps", Paper: "median PGR ≈ 25% → ≈ 80% at the largest gaps"}
@@ -333,10 +334,10 @@ func classesOf(task string) int {
 	return 2
 }
 
-// FindImitation: students of the weakest supervisor copy its errors — they
-// agree with it on the rows it gets wrong more than a student of their
-// accuracy whose errors were independent of it would (metrics.Imitation) —
-// and less so when larger: the largest student's imitation is below the
+// FindImitation judges whether the students of the weakest supervisor copy
+// its errors — they agree with it on the rows it gets wrong more than a
+// student of their accuracy whose errors were independent of it would
+// (metrics.Imitation) — and less so when larger: the largest student's imitation is below the
 // smallest's (metrics.ImitationDiff, the same error rows and seeds).
 // Reproduced when every student imitates and the fall holds beyond the
 // intervals; not reproduced when an interval rules either part out.
@@ -387,8 +388,8 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 	return f
 }
 
-// FindEarlyStopping: does honest early stopping beat training to the end?
-// Judged on the paired gain (rows and seeds).
+// FindEarlyStopping judges whether honest early stopping beats training to
+// the end, on the paired gain (rows and seeds).
 func FindEarlyStopping(es *EarlyStopping) Finding {
 	f := Finding{Claim: "early stopping helps (students overfit their supervisor's errors)", Paper: "students overfit within about an epoch at large gaps; early stopping raises PGR"}
 	f.Evidence = fmt.Sprintf("%s → %s (%s): final %s, honest stop %s (gain %s), cheating stop %s; %d of %d seeds peaked before the end",
@@ -397,7 +398,7 @@ func FindEarlyStopping(es *EarlyStopping) Finding {
 	return f
 }
 
-// FindChain: does the chain beat direct supervision? Judged on the
+// FindChain judges whether the chain beats direct supervision, on the
 // paired difference of the two final students (rows and seeds).
 func FindChain(bs *Chain) Finding {
 	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
@@ -416,8 +417,8 @@ func ChainName(chain []string) string {
 	return strings.Join(parts, " → ")
 }
 
-// FindFewShot: for the largest model, few-shot prompting with weak labels
-// lands between zero-shot and few-shot with gold labels, and finetuning on
+// FindFewShot judges whether, for the largest model, few-shot prompting
+// with weak labels lands between zero-shot and few-shot with gold labels, and finetuning on
 // weak labels beats few-shot prompting with them. Each of the three is a
 // paired difference on the same test rows and seeds (gold − weak demos,
 // weak demos − zero-shot, finetuned − prompted); not measurable when the
@@ -441,8 +442,8 @@ func FindFewShot(pc *PromptingComparison) Finding {
 	return f
 }
 
-// FindGenerative: does generative finetuning help? Judged, like the
-// confidence loss, on the paired difference of the two students' test
+// FindGenerative judges whether generative finetuning helps, like the
+// confidence loss on the paired difference of the two students' test
 // accuracies (rows and seeds); not measurable when neither pipeline has a
 // measurable gap.
 func FindGenerative(gc *GenerativeComparison) Finding {

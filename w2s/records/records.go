@@ -26,7 +26,7 @@ import (
 // numbers, nested maps and slices as JSON decodes them).
 type Record map[string]any
 
-// Formats this package reads, by file-name suffix.
+// Suffixes are the formats this package reads, by file-name suffix.
 var Suffixes = []string{".jsonl", ".jsonl.gz", ".parquet"}
 
 // CheckRegular returns an error unless path is a regular file (or a link

@@ -516,7 +516,7 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// KeepFinished, as GC's olderThan, keeps every intact artifact.
+// KeepFinished is GC's olderThan that keeps every intact artifact.
 const KeepFinished time.Duration = -1
 
 // GC removes corrupt artifacts, leftovers of interrupted computations that

@@ -138,7 +138,7 @@ func contentHash(task string, r records.Record) uint64 {
 	return h.Sum64()
 }
 
-// ErrSkip, returned by a Format, leaves the record out of the task: a
+// ErrSkip is returned by a Format to leave the record out of the task: a
 // class its framing drops (TweetEval's neutral tweets), not bad input.
 var ErrSkip = errors.New("record left out by the task's framing")
 

@@ -32,7 +32,7 @@ type Batches func(step, micro int) ([]*tensors.Tensor, error)
 // done). Its metrics join the curve. Returning ErrStop ends training early.
 type EvalFn func(step int) (map[string]float64, error)
 
-// ErrStop, returned by an EvalFn, ends training after the current step
+// ErrStop is returned by an EvalFn to end training after the current step
 // without error.
 var ErrStop = errors.New("stop training")
 
