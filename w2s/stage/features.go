@@ -25,7 +25,8 @@ type FeaturesSpec struct {
 	Pool     string `json:",omitempty"` // omitted for the default, so older keys stay valid
 }
 
-// Features returns the frozen last-token features of a base model on every
+// Features returns the frozen features of a base model (its last token, or
+// the mean over tokens, as the budget's head reads them) on every
 // set of the split, computed once and stored.
 func (r *Runner) Features(ctx context.Context, modelName string) (*store.Artifact, error) {
 	ref, dir, err := r.modelRef(ctx, modelName)
