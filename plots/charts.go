@@ -175,7 +175,7 @@ func PGRVsCompute(sw *analysis.Sweep, loss losses.Spec) (*Figure, error) {
 		return nil, fmt.Errorf("plots: the sweep has no results with loss %s", loss.Short())
 	}
 	f := newFigure(fmt.Sprintf("%s: performance gap recovered (%s)", sw.Spec.Task, loss.Short()), "strong student (non-embedding parameters)", "PGR")
-	f.computeAxis(strongs, params)
+	f.computeAxis(union(weaks, strongs), params) // the accuracy chart's axis, so the two panels line up
 	missing, total := 0, 0
 	for i, w := range weaks {
 		s := Series{Name: "supervisor " + zoo.Short(w), Color: Ramp(i, len(weaks))}
