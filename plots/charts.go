@@ -471,7 +471,7 @@ func FewShotChart(pc *analysis.PromptingComparison) (*Figure, error) {
 		f.ref(fmt.Sprintf("always the majority class: %.3f", pc.Majority), pc.Majority, f.Plot.X.Min, f.Plot.X.Max, Palette[3], []vg.Length{vg.Points(1), vg.Points(3)})
 	}
 	f.clampY(0, 1)
-	f.Caption = pc.Caption() + ". Series are offset sideways so equal values stay visible; a prompt that always gives one answer sits on the majority line."
+	f.Caption = pc.Caption() + ". Series are offset sideways so equal values stay visible; a prompt that gives every query the same answer scores that class's share of the rows: the majority line, or below it for another class (on two classes, 1 − majority)."
 	return f, nil
 }
 
