@@ -326,7 +326,8 @@ func TestReadmeQuotesTheNotebooks(t *testing.T) {
 			}
 		}
 	}
-	quoted := interval.FindAllString(string(readme), -1)
+	// The README writes minus signs as "−" (U+2212); the notebooks print "-".
+	quoted := interval.FindAllString(strings.ReplaceAll(string(readme), "−", "-"), -1)
 	if len(quoted) < 10 {
 		t.Fatalf("notebooks/README.md quotes %d intervals; expected the results tables", len(quoted))
 	}
