@@ -3,6 +3,7 @@ module github.com/w2s-lab/w2s
 go 1.26.8
 
 require (
+	github.com/corentings/chess/v2 v2.3.2
 	github.com/dlclark/regexp2/v2 v2.13.0
 	github.com/dustin/go-humanize v1.0.1
 	github.com/gomlx/go-xla v0.1.4
