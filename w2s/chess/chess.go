@@ -183,7 +183,7 @@ func parse(r records.Record) (Puzzle, error) {
 	if len(line) < 2 {
 		return p, fmt.Errorf("puzzle %s: Moves %q: want the opponent's move and at least one solution move", p.ID, moves)
 	}
-	pos, err := position(p.Before)
+	pos, err := Parse(p.Before)
 	if err != nil {
 		return p, fmt.Errorf("puzzle %s: FEN %q: %w", p.ID, p.Before, err)
 	}
@@ -209,7 +209,7 @@ func parse(r records.Record) (Puzzle, error) {
 // the opponent's move and the target only: the rest of the line costs
 // twice as much again to check, and the task does not use it.)
 func (p Puzzle) Replay() error {
-	pos, err := position(p.FEN)
+	pos, err := Parse(p.FEN)
 	if err != nil {
 		return fmt.Errorf("puzzle %s: FEN %q: %w", p.ID, p.FEN, err)
 	}
@@ -221,9 +221,10 @@ func (p Puzzle) Replay() error {
 	return nil
 }
 
-// position parses a FEN; the move counters may be left out (as Text
-// leaves them out), and then count as "0 1".
-func position(fen string) (*chesslib.Position, error) {
+// Parse reads a position in FEN with the chess library; the move counters
+// may be left out (as Text leaves them out), and then count as "0 1". A
+// board without exactly one king of each colour is refused.
+func Parse(fen string) (*chesslib.Position, error) {
 	fields := strings.Fields(fen)
 	if len(fields) == 4 {
 		fields = append(fields, "0", "1")

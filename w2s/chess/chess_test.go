@@ -37,7 +37,7 @@ func TestPuzzlesSample(t *testing.T) {
 		if p.ToMove == before || p.ToMove != strings.Fields(p.FEN)[1] {
 			t.Errorf("%s: %s to move before the opponent's move, %s after it, FEN %q", p.ID, before, p.ToMove, p.FEN)
 		}
-		pos, err := position(p.FEN)
+		pos, err := Parse(p.FEN)
 		if err != nil {
 			t.Fatalf("%s: %v", p.ID, err)
 		}

@@ -37,7 +37,7 @@ func Answer(uci string) string { return " " + uci }
 // LegalMoves are the legal moves in the position fen, in UCI, in the
 // chess library's order (the move counters may be left out of fen).
 func LegalMoves(fen string) ([]string, error) {
-	pos, err := position(fen)
+	pos, err := Parse(fen)
 	if err != nil {
 		return nil, fmt.Errorf("chess: FEN %q: %w", fen, err)
 	}
@@ -60,7 +60,7 @@ var uciWord = regexp.MustCompile(`^[a-h][1-8][a-h][1-8](=?[qrbn])?$`)
 // move in either notation gives ok false; err is for a FEN that does not
 // parse.
 func Normalize(fen, generated string) (uci string, ok bool, err error) {
-	pos, err := position(fen)
+	pos, err := Parse(fen)
 	if err != nil {
 		return "", false, fmt.Errorf("chess: FEN %q: %w", fen, err)
 	}
