@@ -5,8 +5,9 @@
 // to strongest); the gold ceiling in black; intervals as error bars; the
 // legend beside the data, never on it. Charts are gonum/plot figures
 // rendered as SVG and shown as HTML (so they survive Jupyter's HTML
-// export), or written as PNG for the README; tables are HTML. Plots only
-// draw: every number comes from package analysis.
+// export), or written as PNG for the README; tables are HTML; chess
+// positions are boards drawn as SVG directly (Board). Plots only draw:
+// every number comes from package analysis.
 package plots
 
 import (
