@@ -50,14 +50,9 @@ type Puzzle struct {
 func (p Puzzle) Text() string { return Text(p.FEN, p.Last) }
 
 // LegalMoves are the legal moves in the position to solve, in UCI, in the
-// chess library's order.
-func (p Puzzle) LegalMoves() []string {
-	moves, err := LegalMoves(p.FEN)
-	if err != nil { // Load checked the FEN
-		panic(fmt.Sprintf("chess: puzzle %s: %v", p.ID, err))
-	}
-	return moves
-}
+// chess library's order (an error only for a puzzle not made by Load
+// whose FEN does not parse).
+func (p Puzzle) LegalMoves() ([]string, error) { return LegalMoves(p.FEN) }
 
 // Score reads the move a model generated for the puzzle (see Normalize):
 // legal says whether it is a legal move in the position, correct whether

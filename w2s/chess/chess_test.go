@@ -45,7 +45,11 @@ func TestPuzzlesSample(t *testing.T) {
 		if from == chesslib.NoPiece || from.Color().String() != p.ToMove {
 			t.Errorf("%s: target %s moves %v, not a piece of the side to move (%s)", p.ID, p.Target, from, p.ToMove)
 		}
-		if Legal(p.FEN, p.Target) && slices.Contains(p.LegalMoves(), p.Target) {
+		moves, err := p.LegalMoves()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if Legal(p.FEN, p.Target) && slices.Contains(moves, p.Target) {
 			legal++
 		}
 		if err := p.Replay(); err != nil {

@@ -16,7 +16,7 @@ import (
 // "last" and the move, and the word "move", after which the model writes
 // its move: Answer. For the puzzle 001wr,
 //
-//	r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N5/1PPQ1PPP/3RR1K1 b - - last f2f3 move
+//	r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - last f2f3 move
 //
 // answered " d6c5". The pretraining text of GameText's Positions format is
 // the same, one position of a game per line.
