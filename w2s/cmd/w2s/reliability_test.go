@@ -289,8 +289,8 @@ func TestTaskPathsWithCommas(t *testing.T) {
 	if !strings.Contains(line, "--task-file '"+data+"'") || !strings.Contains(line, "--labels bad,good") {
 		t.Errorf("unit line %s", line)
 	}
-	if _, task, _ := parseUnit(slurm.Unit{"supervise", "--task-file", data, "--seeds", "0"}); task != "file:"+data {
-		t.Errorf("parseUnit: task %q", task)
+	if u, err := slurm.ParseUnit([]string{"supervise", "--task-file", data, "--seeds", "0", "--weak", "zoo/ci/xs"}); err != nil || u.Task != "file:"+data {
+		t.Errorf("ParseUnit: task %q, %v", u.Task, err)
 	}
 }
 
