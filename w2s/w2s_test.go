@@ -13,6 +13,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
@@ -131,10 +132,8 @@ func TestTerminalProgressLogsWhenNotATerminal(t *testing.T) {
 // a summary per cell, and lookups by name; a second call is served from
 // the store.
 func TestSweepAndLookups(t *testing.T) {
+	testgate.Integration(t, "trains models")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("trains models (about a minute)")
-	}
 	t.Setenv("W2S_SCALE", "ci")
 	t.Setenv("W2S_CACHE", t.TempDir())
 	models := Models("xs", "m")

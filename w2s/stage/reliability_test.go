@@ -13,6 +13,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -130,6 +131,7 @@ func TestCorruptLadderModelRefused(t *testing.T) {
 // and ends as an uninterrupted one. (Gold trainings once saved only at
 // the end, so a kill near the end restarted them from step 0.)
 func TestGoldTrainingKilledResumes(t *testing.T) {
+	testgate.Integration(t, "trains, kills a child process and trains again")
 	weak, _ := tinyModels(t)
 	ctx := context.Background()
 	if root := os.Getenv("W2S_KILL_STORE"); root != "" {
