@@ -6,7 +6,8 @@
 //	kernel/run     executes notebooks headless at a scale, saves them with
 //	               outputs, exports HTML and reports the time of each
 //
-// The tests execute every notebook at scale ci when the kernel is set up
-// (and fail instead of skipping when W2S_REQUIRE_NOTEBOOKS=1, as in CI),
-// and check the committed notebooks carry their outputs.
+// The tests execute every notebook at scale ci in the integration tier
+// (W2S_INTEGRATION=1) when the kernel is set up (and fail instead of
+// skipping when W2S_REQUIRE_NOTEBOOKS=1, as in CI), and check the
+// committed notebooks carry their outputs.
 package kernel

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 type notebook struct {
@@ -114,10 +116,8 @@ func TestCommittedNotebooksHaveOutputs(t *testing.T) {
 // TestNotebooksExecute runs every notebook headless at scale ci with
 // kernel/run and checks the executed notebooks and their HTML exports.
 func TestNotebooksExecute(t *testing.T) {
+	testgate.Integration(t, "executes every notebook at scale ci")
 	needKernel(t)
-	if testing.Short() {
-		t.Skip("executes every notebook")
-	}
 	out := t.TempDir()
 	cmd := exec.Command("./run", append([]string{"--scale", "ci", "--out", out}, notebooks(t)...)...)
 	cmd.Env = os.Environ()
@@ -158,13 +158,7 @@ func needKernel(t *testing.T) {
 	case !sameDir(wired, mustAbs(t, "..")):
 		msg = fmt.Sprintf("the Go (w2s) kernel runs the module at %s, not this checkout %s: run kernel/setup --no-build here", wired, mustAbs(t, ".."))
 	}
-	if msg == "" {
-		return
-	}
-	if os.Getenv("W2S_REQUIRE_NOTEBOOKS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testgate.Require(t, testgate.Notebooks, msg == "", msg)
 }
 
 // sameDir reports whether a and b name the same existing folder.

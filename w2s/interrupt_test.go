@@ -14,6 +14,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/internal/interrupt"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // TestCellProcess is the cell process the interrupt tests start (GoNB runs
@@ -42,9 +43,7 @@ func TestCellProcess(t *testing.T) {
 // SIGINT, or at once on a second SIGINT; a cell training a sweep stops
 // within a few seconds (what it stored is resumed from as any stage's).
 func TestInterruptEndsACell(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts cell processes")
-	}
+	testgate.Integration(t, "starts cell processes that train")
 	cache := t.TempDir()
 	cell := func(t *testing.T, kind string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCellProcess$")

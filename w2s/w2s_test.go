@@ -3,14 +3,17 @@ package w2s
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
@@ -129,10 +132,8 @@ func TestTerminalProgressLogsWhenNotATerminal(t *testing.T) {
 // a summary per cell, and lookups by name; a second call is served from
 // the store.
 func TestSweepAndLookups(t *testing.T) {
+	testgate.Integration(t, "trains models")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("trains models (about a minute)")
-	}
 	t.Setenv("W2S_SCALE", "ci")
 	t.Setenv("W2S_CACHE", t.TempDir())
 	models := Models("xs", "m")
@@ -147,11 +148,9 @@ func TestSweepAndLookups(t *testing.T) {
 	if _, ok := sw.Find(models[1], models[0], "xent"); ok {
 		t.Error("Find found a pair that was not run")
 	}
-	// The sentence names the pair and loss and states the summary's verdict.
-	phrase := map[metrics.Verdict]string{metrics.Undefined: "no gap to recover", metrics.TooSmall: "the gap is too small to measure",
-		metrics.Beat: "it beat its supervisor", metrics.DidNotBeat: "it did not beat its supervisor", metrics.Tie: "no measurable difference"}[s.StudentVerdict()]
-	if sent := StudentSentence(s); !strings.HasPrefix(sent, "xs → m (xent): ") || !strings.Contains(sent, phrase) {
-		t.Errorf("sentence %q, want the pair and %q (verdict %v)", sent, phrase, s.StudentVerdict())
+	// The sentence names the pair and loss and states the summary's verdict with its numbers.
+	if sent, want := StudentSentence(s), wantSentence(s); sent != want {
+		t.Errorf("sentence\n%q, want\n%q", sent, want)
 	}
 	f := FindPGRBetweenZeroAndOne(sw, "xent")
 	if tb := FindingsTable("caption", f); len(tb.Rows) != 1 || len(tb.Rows[0]) != 4 || tb.Rows[0][2] != f.Outcome.String() || tb.Caption != "caption" {
@@ -160,5 +159,75 @@ func TestSweepAndLookups(t *testing.T) {
 	again := Sweep("sst2", models, "xent")
 	if again.Summary[0].StudentAcc != s.StudentAcc {
 		t.Error("a repeated sweep gave other numbers")
+	}
+}
+
+// wantSentence is what StudentSentence says of s: the pair and loss, then
+// the verdict's sentence with the summary's numbers.
+func wantSentence(s analysis.Summary) string {
+	iv := func(i metrics.Interval) string { return fmt.Sprintf("%.3f [%.3f, %.3f]", i.Estimate, i.Low, i.High) }
+	pc := func(x metrics.Float) string { return fmt.Sprintf("%.0f%%", 100*float64(x)) }
+	head := fmt.Sprintf("%s → %s (%s): ", Short(s.WeakModel), Short(s.StrongModel), s.Loss.Short())
+	if s.Seeds < metrics.MinSeeds {
+		return head + fmt.Sprintf("supervisor %.3f, student %.3f, ceiling %.3f on %d seed: an interval, and so a verdict, needs 2 or more seeds.",
+			s.WeakAcc.Estimate, s.StudentAcc.Estimate, s.CeilingAcc.Estimate, s.Seeds)
+	}
+	switch s.StudentVerdict() {
+	case metrics.Undefined:
+		return head + fmt.Sprintf("the gold ceiling (%.3f) is not above the supervisor (%.3f), so there is no gap to recover and no PGR.", s.CeilingAcc.Estimate, s.WeakAcc.Estimate)
+	case metrics.TooSmall:
+		return head + fmt.Sprintf("the gold ceiling (%.3f) is above the supervisor (%.3f) by %.3f, less than 3 standard errors (%.3f): the gap is too small to measure, so no PGR is reported (the student reached %.3f).",
+			s.CeilingAcc.Estimate, s.WeakAcc.Estimate, s.Gap.Estimate, 3*float64(s.GapSE), s.StudentAcc.Estimate)
+	case metrics.Beat:
+		return head + fmt.Sprintf("the student reached %s, above its supervisor's %s: it beat its supervisor and recovered %s [%s, %s] of the gap to the gold ceiling (%s).",
+			iv(s.StudentAcc), iv(s.WeakAcc), pc(s.PGR.Estimate), pc(s.PGR.Low), pc(s.PGR.High), iv(s.CeilingAcc))
+	case metrics.DidNotBeat:
+		return head + fmt.Sprintf("the student reached %s, below its supervisor's %s: it did not beat its supervisor (student − supervisor %s; PGR %s; ceiling %s).",
+			iv(s.StudentAcc), iv(s.WeakAcc), iv(s.StudentGain), iv(s.PGR), iv(s.CeilingAcc))
+	}
+	return head + fmt.Sprintf("the student reached %s against its supervisor's %s: no measurable difference (student − supervisor %s, an interval that includes 0; PGR %s; ceiling %s).",
+		iv(s.StudentAcc), iv(s.WeakAcc), iv(s.StudentGain), iv(s.PGR), iv(s.CeilingAcc))
+}
+
+// TestStudentSentence: the sentence of each verdict, word for word, for
+// summaries made by hand.
+func TestStudentSentence(t *testing.T) {
+	iv := func(e, lo, hi float64) metrics.Interval {
+		return metrics.Interval{Estimate: metrics.Float(e), Low: metrics.Float(lo), High: metrics.Float(hi), N: 3}
+	}
+	base := analysis.Summary{WeakModel: "zoo/ci/xs", StrongModel: "zoo/ci/m", Loss: "logconf"}
+	base.Seeds = 3
+	base.WeakAcc, base.CeilingAcc = iv(0.6, 0.58, 0.62), iv(0.8, 0.78, 0.82)
+	base.Gap = iv(0.2, 0.18, 0.22)
+	base.Measurable = true
+	beat := base
+	beat.StudentAcc, beat.StudentGain, beat.PGR = iv(0.7, 0.69, 0.71), iv(0.1, 0.09, 0.11), iv(0.5, 0.45, 0.55)
+	lost := base
+	lost.StudentAcc, lost.StudentGain, lost.PGR = iv(0.55, 0.54, 0.56), iv(-0.05, -0.06, -0.04), iv(-0.25, -0.3, -0.2)
+	tie := base
+	tie.StudentAcc, tie.StudentGain, tie.PGR = iv(0.6, 0.59, 0.61), iv(0, -0.01, 0.01), iv(0, -0.05, 0.05)
+	small := beat
+	small.Measurable, small.GapSE, small.Gap = false, 0.01, iv(0.02, -0.01, 0.05)
+	none := small
+	none.Gap = iv(-0.01, -0.03, 0.01)
+	one := beat
+	one.Seeds = 1
+	for _, c := range []struct {
+		s    analysis.Summary
+		want string
+	}{
+		{beat, "xs → m (logconf): the student reached 0.700 [0.690, 0.710], above its supervisor's 0.600 [0.580, 0.620]: it beat its supervisor and recovered 50% [45%, 55%] of the gap to the gold ceiling (0.800 [0.780, 0.820])."},
+		{lost, "xs → m (logconf): the student reached 0.550 [0.540, 0.560], below its supervisor's 0.600 [0.580, 0.620]: it did not beat its supervisor (student − supervisor -0.050 [-0.060, -0.040]; PGR -0.250 [-0.300, -0.200]; ceiling 0.800 [0.780, 0.820])."},
+		{tie, "xs → m (logconf): the student reached 0.600 [0.590, 0.610] against its supervisor's 0.600 [0.580, 0.620]: no measurable difference (student − supervisor 0.000 [-0.010, 0.010], an interval that includes 0; PGR 0.000 [-0.050, 0.050]; ceiling 0.800 [0.780, 0.820])."},
+		{small, "xs → m (logconf): the gold ceiling (0.800) is above the supervisor (0.600) by 0.020, less than 3 standard errors (0.030): the gap is too small to measure, so no PGR is reported (the student reached 0.700)."},
+		{none, "xs → m (logconf): the gold ceiling (0.800) is not above the supervisor (0.600), so there is no gap to recover and no PGR."},
+		{one, "xs → m (logconf): supervisor 0.600, student 0.700, ceiling 0.800 on 1 seed: an interval, and so a verdict, needs 2 or more seeds."},
+	} {
+		if got := StudentSentence(c.s); got != c.want {
+			t.Errorf("verdict %v:\n got %q\nwant %q", c.s.StudentVerdict(), got, c.want)
+		}
+		if got := wantSentence(c.s); got != c.want {
+			t.Errorf("wantSentence, verdict %v:\n got %q\nwant %q", c.s.StudentVerdict(), got, c.want)
+		}
 	}
 }

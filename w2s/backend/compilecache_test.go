@@ -10,6 +10,8 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // TestCompileCacheChild is the process TestCompileCacheAcrossProcesses
@@ -43,12 +45,9 @@ func TestCompileCacheChild(t *testing.T) {
 // graphs at the same shapes loads them from the persistent cache, compiles
 // nothing, and computes the same numbers; a damaged entry is compiled again.
 func TestCompileCacheAcrossProcesses(t *testing.T) {
-	if plugin, _ := FindCPUPlugin(); plugin == "" {
-		if os.Getenv("W2S_REQUIRE_XLA") != "" {
-			t.Fatal("XLA's CPU plugin is not installed and W2S_REQUIRE_XLA is set; run kernel/setup")
-		}
-		t.Skip("XLA's CPU plugin is not installed (kernel/setup)")
-	}
+	testgate.Integration(t, "compiles in two child processes")
+	plugin, _ := FindCPUPlugin()
+	testgate.Require(t, testgate.XLA, plugin != "", "XLA's CPU plugin is not installed (kernel/setup installs it)")
 	cache := t.TempDir()
 	type child struct {
 		Compiled Compilation

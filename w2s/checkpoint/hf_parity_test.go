@@ -18,6 +18,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
 	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // transformersPython returns a Python that imports transformers and torch
@@ -27,13 +28,8 @@ func transformersPython(t *testing.T) string {
 	t.Helper()
 	py := filepath.Join(paths.Venv(), "bin", "python")
 	out, err := exec.Command(py, "-c", "import torch, transformers; print(transformers.__version__)").CombinedOutput()
-	if err != nil {
-		msg := fmt.Sprintf("transformers is not installed in %s (kernel/setup --torch installs it): %v %s", paths.Venv(), err, lastLine(out))
-		if os.Getenv("W2S_REQUIRE_TRANSFORMERS") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testgate.Require(t, testgate.Transformers, err == nil,
+		fmt.Sprintf("transformers is not installed in %s (kernel/setup --torch installs it): %v %s", paths.Venv(), err, lastLine(out)))
 	t.Logf("transformers %s", out)
 	return py
 }
@@ -111,6 +107,7 @@ func compareLogits(t *testing.T, ref hfLogits, lm, cls []float64) (worstLM, wors
 // with the same logits, and checkpoints saved here load in transformers
 // with the same logits.
 func TestTransformersParity(t *testing.T) {
+	testgate.Integration(t, "runs PyTorch")
 	py := transformersPython(t)
 	const tol = 1e-4
 	dir := t.TempDir()

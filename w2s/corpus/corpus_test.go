@@ -10,6 +10,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 func TestFilter(t *testing.T) {
@@ -36,10 +37,8 @@ func TestFilter(t *testing.T) {
 // the real data and checks, by brute force on a sample of every task's test
 // texts, that none appears inside a kept document.
 func TestNoTestTextInPretrainingCorpus(t *testing.T) {
+	testgate.Integration(t, "loads every dataset")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("loads every dataset")
-	}
 	ctx := context.Background()
 	opt := tasks.LoadOptions{NoDownload: true}
 	docs, st, err := Load(ctx, Names(), opt, true)

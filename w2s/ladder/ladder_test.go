@@ -16,6 +16,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/corpus"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
@@ -77,10 +78,8 @@ func TestStreamReadsEveryDocumentOncePerPass(t *testing.T) {
 // two sizes — one straight, one interrupted and resumed — and checks the
 // checkpoint bytes are identical; then resolves and loads zoo names.
 func TestCIBuildDeterministicAndResumable(t *testing.T) {
+	testgate.Integration(t, "builds the ci ladder twice")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("builds the ci ladder")
-	}
 	s, _ := zoo.GetScale("ci")
 	ctx := context.Background()
 	b := backend.MustDefault()

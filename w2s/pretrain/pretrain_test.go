@@ -14,6 +14,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/checkpoint"
 	"github.com/w2s-lab/w2s/w2s/model"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
@@ -48,6 +49,7 @@ func TestWindowsAreDeterministicShiftedPairs(t *testing.T) {
 }
 
 func TestRunLowersValidationLossAndSaves(t *testing.T) {
+	testgate.Integration(t, "pretrains a model")
 	// A periodic stream: a model that learns it predicts far better than chance.
 	tokens := make([]int32, 4000)
 	for i := range tokens {

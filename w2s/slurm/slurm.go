@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
@@ -36,9 +35,6 @@ type Resources struct {
 
 // DefaultResources suit scale cpu on CPU nodes.
 var DefaultResources = Resources{CPUs: 2, Mem: "4G", Time: "02:00:00"}
-
-// Unit is one `w2s sweep unit` command: its arguments after "unit".
-type Unit []string
 
 // Phase is one job array: its units run in any order, in parallel.
 type Phase struct {
@@ -59,32 +55,35 @@ type Plan struct {
 // Units lists the work of sweeps, in two phases: "supervise" (one unit per
 // task, seed and weak model: its supervisor and weak labels) and "train"
 // (one per task, seed, pair and loss: the student; and one per task, seed
-// and strong model: the ceiling).
-func Units(specs []analysis.SweepSpec) (supervise, train []Unit) {
+// and strong model: the ceiling). The units of a file task (file:PATH)
+// read it as file says.
+func Units(specs []analysis.SweepSpec, file FileTask) (supervise, train []Unit) {
 	for _, sp := range specs {
-		// A task of one's own goes by its path, which may hold commas.
-		common := []string{"--task", sp.Task, "--scale", sp.Scale}
-		if path, ok := strings.CutPrefix(sp.Task, "file:"); ok {
-			common = []string{"--task-file", path, "--scale", sp.Scale}
-		}
-		if sp.Probe {
-			common = append(common, "--probe")
+		base := Unit{Task: sp.Task, Scale: sp.Scale, Probe: sp.Probe}
+		if strings.HasPrefix(sp.Task, "file:") {
+			base.File = file
 		}
 		for _, seed := range sp.Seeds {
-			base := append(append([]string(nil), common...), "--seeds", strconv.FormatUint(seed, 10))
+			base.Seed = seed
 			weaks, strongs := map[string]bool{}, map[string]bool{}
 			for _, p := range sp.PairIndices() {
 				w, s := sp.Models[p[0]], sp.Models[p[1]]
 				if !weaks[w] {
 					weaks[w] = true
-					supervise = append(supervise, append(Unit{"supervise"}, append(base, "--weak", w)...))
+					u := base
+					u.Kind, u.Weak = Supervise, w
+					supervise = append(supervise, u)
 				}
 				for _, loss := range sp.Losses {
-					train = append(train, append(Unit{"student"}, append(base, "--weak", w, "--strong", s, "--loss", string(loss))...))
+					u := base
+					u.Kind, u.Weak, u.Strong, u.Loss = Student, w, s, loss
+					train = append(train, u)
 				}
 				if !strongs[s] {
 					strongs[s] = true
-					train = append(train, append(Unit{"ceiling"}, append(base, "--strong", s)...))
+					u := base
+					u.Kind, u.Strong = Ceiling, s
+					train = append(train, u)
 				}
 			}
 		}
@@ -92,10 +91,10 @@ func Units(specs []analysis.SweepSpec) (supervise, train []Unit) {
 	return supervise, train
 }
 
-// NewPlan lays out the sweeps' units as two phases with the given
-// resources, run by binary with env, writing into dir.
-func NewPlan(specs []analysis.SweepSpec, dir, binary string, env map[string]string, supervise, train Resources) *Plan {
-	su, tr := Units(specs)
+// NewPlan lays out the sweeps' units (see Units) as two phases with the
+// given resources, run by binary with env, writing into dir.
+func NewPlan(specs []analysis.SweepSpec, file FileTask, dir, binary string, env map[string]string, supervise, train Resources) *Plan {
+	su, tr := Units(specs, file)
 	return &Plan{Dir: dir, Binary: binary, Env: env, Phases: []Phase{
 		{Name: "supervise", Units: su, Resources: supervise},
 		{Name: "train", Units: tr, Resources: train, After: "supervise"},
@@ -113,12 +112,13 @@ func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// line is a unit's arguments shell-quoted, as the units file lists them.
 func (u Unit) line() string {
-	q := make([]string, len(u))
-	for i, a := range u {
-		q[i] = quote(a)
+	args := u.Args()
+	for i, a := range args {
+		args[i] = quote(a)
 	}
-	return strings.Join(q, " ")
+	return strings.Join(args, " ")
 }
 
 // UnitsFile is where a phase's units are listed, one per line.

@@ -10,6 +10,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 func synthetic(n int, prefix string, classes int) []tasks.Example {
@@ -129,6 +130,7 @@ func TestErrors(t *testing.T) {
 // that the sets (test set and tuning pool included) share no example by
 // content and no group, for two seeds.
 func TestRealTasksDisjoint(t *testing.T) {
+	testgate.Integration(t, "splits every dataset")
 	datatest.Require(t)
 	for _, name := range tasks.Names() {
 		d, err := tasks.Load(context.Background(), name, tasks.LoadOptions{NoDownload: true})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // TestResultNamesItsBackend: every artifact a runner computes records its
@@ -17,6 +18,7 @@ import (
 // stages it reads: one when a backend made them all, each of them when the
 // store mixed stages of two (stage keys do not include the backend).
 func TestResultNamesItsBackend(t *testing.T) {
+	testgate.Integration(t, "trains on two backends")
 	weak, strong := tinyModels(t)
 	ctx := context.Background()
 	root := t.TempDir()

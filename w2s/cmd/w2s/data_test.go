@@ -10,6 +10,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // TestDataListsEveryTask: w2s data lists every registered task (at least
@@ -75,10 +76,8 @@ var suiteTasks = []string{"cola", "wic", "multirc", "mrpc", "rte", "anli_r2", "d
 // suite (one pair, one seed, xent): each trains, is scored on its 120 test
 // rows, and enters the medians over tasks.
 func TestSweepOverSuiteTasks(t *testing.T) {
+	testgate.Integration(t, "trains the ci ladder on 17 tasks")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("trains the ci ladder on 17 tasks")
-	}
 	dir := t.TempDir()
 	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
 	start := time.Now()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/slurm"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/table"
@@ -57,36 +57,31 @@ func (ff *fileTaskFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&ff.rejected, "rejected-field", "", "with a file task: preference pairs: the rejected reply's field")
 }
 
-// args are the flags that give the file tasks of a Slurm unit the same
+// fileTask is how the Slurm units of a file task read it: with the same
 // fields, labels and test file as here.
-func (ff *fileTaskFlags) args() []string {
+func (ff *fileTaskFlags) fileTask() slurm.FileTask {
 	test := ff.test
 	if test != "" {
 		if abs, err := filepath.Abs(test); err == nil {
 			test = abs // array tasks may start in another folder
 		}
 	}
-	var out []string
-	for _, f := range []struct{ name, value string }{{"--test-file", test}, {"--text-field", ff.text}, {"--label-field", ff.label},
-		{"--chosen-field", ff.chosen}, {"--rejected-field", ff.rejected}, {"--labels", csvList(ff.labels)}, {"--label-words", csvList(ff.words)}} {
-		if f.value != "" {
-			out = append(out, f.name, f.value)
-		}
-	}
-	return out
+	return slurm.FileTask{Test: test, TextField: ff.text, LabelField: ff.label, ChosenField: ff.chosen, RejectedField: ff.rejected,
+		Labels: ff.labels, LabelWords: ff.words}
 }
 
-// csvList writes a list as a string-slice flag reads it back (CSV, so a
-// name may hold a comma).
-func csvList(xs []string) string {
-	if len(xs) == 0 {
-		return ""
+// fileTaskFlagsOf are the flags a unit's file task was planned with; the
+// fields it does not name are the flags' defaults.
+func fileTaskFlagsOf(ft slurm.FileTask) fileTaskFlags {
+	ff := fileTaskFlags{test: ft.Test, text: ft.TextField, label: ft.LabelField, chosen: ft.ChosenField, rejected: ft.RejectedField,
+		labels: ft.Labels, words: ft.LabelWords}
+	if ff.text == "" {
+		ff.text = "text"
 	}
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Write(xs)
-	w.Flush()
-	return strings.TrimSuffix(b.String(), "\n")
+	if ff.label == "" {
+		ff.label = "label"
+	}
+	return ff
 }
 
 // register registers every file:PATH task among names, and says on log

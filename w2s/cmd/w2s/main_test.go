@@ -12,6 +12,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // run executes the w2s command line with args and returns its output.
@@ -53,6 +54,7 @@ func TestEnv(t *testing.T) {
 }
 
 func TestTrainPrintsCurveAndResumes(t *testing.T) {
+	testgate.Integration(t, "trains a language model twice")
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "text.txt")
 	os.WriteFile(corpus, []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 200)), 0o644)
@@ -99,10 +101,8 @@ func TestTrainPrintsCurveAndResumes(t *testing.T) {
 // TestSweepOverTasks: a sweep of several tasks writes each task's results
 // and the medians over tasks.
 func TestSweepOverTasks(t *testing.T) {
+	testgate.Integration(t, "sweeps two tasks")
 	datatest.Require(t)
-	if testing.Short() {
-		t.Skip("trains tiny models")
-	}
 	dir := t.TempDir()
 	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
 	out, err := run(t, "sweep", "--scale", "ci", "--task", "sst2,rotten_tomatoes", "--models", "zoo/xs,zoo/m",
@@ -130,9 +130,7 @@ func TestSweepOverTasks(t *testing.T) {
 // paths (-trimpath), copies it to a folder of its own and runs it from
 // another folder with an empty cache: the shipped ladders are inside it.
 func TestCopiedBinaryFindsShippedLadder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the w2s binary")
-	}
+	testgate.Integration(t, "builds the command and sweeps")
 	bin := filepath.Join(t.TempDir(), "w2s")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {

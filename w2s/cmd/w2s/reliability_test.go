@@ -20,6 +20,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/slurm"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -141,9 +142,7 @@ func (p *started) wait(t *testing.T, limit time.Duration) int {
 // and on a training, and signals it: every command ends within a few
 // seconds, a training leaves state that the next run resumes from.
 func TestSignalsEndCommands(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the w2s binary and trains")
-	}
+	testgate.Integration(t, "signals trainings in child processes")
 	bin := buildW2S(t)
 	dir := t.TempDir()
 	env := []string{"W2S_CACHE=" + filepath.Join(dir, "cache"), "W2S_SCALE=ci"}
@@ -257,6 +256,7 @@ func writeDataset(t *testing.T, path string, n int) {
 // task through an escaped --task, or --task-file; the unescaped list names
 // the missing file and both remedies; a Slurm unit passes the path whole.
 func TestTaskPathsWithCommas(t *testing.T) {
+	testgate.Integration(t, "counts the units of three sweeps")
 	datatest.Require(t) // sst2 in a list
 	dir := t.TempDir()
 	t.Setenv("W2S_CACHE", filepath.Join(dir, "cache"))
@@ -289,8 +289,8 @@ func TestTaskPathsWithCommas(t *testing.T) {
 	if !strings.Contains(line, "--task-file '"+data+"'") || !strings.Contains(line, "--labels bad,good") {
 		t.Errorf("unit line %s", line)
 	}
-	if _, task, _ := parseUnit(slurm.Unit{"supervise", "--task-file", data, "--seeds", "0"}); task != "file:"+data {
-		t.Errorf("parseUnit: task %q", task)
+	if u, err := slurm.ParseUnit([]string{"supervise", "--task-file", data, "--seeds", "0", "--weak", "zoo/ci/xs"}); err != nil || u.Task != "file:"+data {
+		t.Errorf("ParseUnit: task %q, %v", u.Task, err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // slurmRunning tells whether sbatch reaches a cluster; without one the
@@ -21,14 +22,8 @@ import (
 func slurmRunning(t *testing.T) {
 	t.Helper()
 	out, err := exec.Command("sinfo", "-h", "-o", "%t").CombinedOutput()
-	if err == nil && len(bytes.TrimSpace(out)) > 0 {
-		return
-	}
-	msg := "no Slurm cluster answers sinfo (start one with w2s/slurm/local-cluster start and export its SLURM_CONF): " + strings.TrimSpace(string(out))
-	if os.Getenv("W2S_REQUIRE_SLURM") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testgate.Require(t, testgate.Slurm, err == nil && len(bytes.TrimSpace(out)) > 0,
+		"no Slurm cluster answers sinfo (start one with w2s/slurm/local-cluster start and export its SLURM_CONF): "+strings.TrimSpace(string(out)))
 }
 
 // TestSlurmSweepMatchesInProcess submits a ci-scale sweep (2 tasks × 2
@@ -36,11 +31,9 @@ func slurmRunning(t *testing.T) {
 // collects the results from the store, and checks them against the same
 // sweep run in this process with a store of its own: identical numbers.
 func TestSlurmSweepMatchesInProcess(t *testing.T) {
+	testgate.Integration(t, "a sweep on Slurm and again in this process")
 	datatest.Require(t)
 	slurmRunning(t)
-	if testing.Short() {
-		t.Skip("runs a sweep on Slurm")
-	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "w2s")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -230,11 +223,9 @@ func readLogs(t *testing.T, dir, phase, id string) string {
 // resubmitted tasks resume from the saved state, and the collected results
 // are identical to the same sweep run undisturbed in one process.
 func TestSlurmCancelledTaskResumes(t *testing.T) {
+	testgate.Integration(t, "a cpu-scale sweep on Slurm, cancelled and resubmitted")
 	datatest.Require(t)
 	slurmRunning(t)
-	if testing.Short() {
-		t.Skip("runs a sweep on Slurm")
-	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "w2s")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -187,10 +186,35 @@ func runCmd() *cobra.Command {
 	return cmd
 }
 
+// sweepFlags are the flags that say what a sweep sweeps, shared by sweep
+// and sweep status: the experiment flags, --models, --weak and --losses.
+type sweepFlags struct {
+	experimentFlags
+	models, lossNames []string
+	weakFlag          string
+}
+
+func (sf *sweepFlags) add(cmd *cobra.Command, models, weak, losses string) {
+	sf.experimentFlags.add(cmd)
+	sf.multi = true
+	cmd.Flags().StringSliceVar(&sf.models, "models", nil, models)
+	cmd.Flags().StringVar(&sf.weakFlag, "weak", "", weak)
+	cmd.Flags().StringSliceVar(&sf.lossNames, "losses", []string{"xent", "logconf"}, losses)
+}
+
+// parse checks the losses and reads the tasks.
+func (sf *sweepFlags) parse() (taskNames []string, ls []losses.Spec, err error) {
+	sf.weak = sf.weakFlag
+	if ls, err = specs("--losses", sf.lossNames); err != nil {
+		return nil, nil, err
+	}
+	taskNames, err = sf.taskNames()
+	return taskNames, ls, err
+}
+
 func sweepCmd() *cobra.Command {
-	var f experimentFlags
-	var models, lossNames []string
-	var weak string
+	var sf sweepFlags
+	f := &sf.experimentFlags
 	var sl slurmFlags
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -212,32 +236,24 @@ reads every result from the store and writes the table, CSV, JSON and charts
 (collect). "w2s sweep status" with the same flags counts finished stages.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ls, err := specs("--losses", lossNames)
+			taskNames, ls, err := sf.parse()
 			if err != nil {
 				return err
 			}
-			taskNames, err := f.taskNames()
-			if err != nil {
-				return err
-			}
-			f.weak = weak
 			if sl.slurm {
-				return f.submit(cmd, taskNames, models, ls, &sl)
+				return f.submit(cmd, taskNames, sf.models, ls, &sl)
 			}
 			if len(taskNames) == 1 {
-				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: models, Losses: ls})
+				return f.sweep(cmd, "sweep", analysis.SweepSpec{Models: sf.models, Losses: ls})
 			}
-			return f.sweepTasks(cmd, taskNames, models, ls)
+			return f.sweepTasks(cmd, taskNames, sf.models, ls)
 		},
 	}
-	f.add(cmd)
+	sf.add(cmd, "models from weakest to strongest (default: the scale's default ladder, see stage.DefaultModels)",
+		"one weak supervisor for every model of --models (default: every pair of --models, weaker first)", "student losses")
 	f.addOutputs(cmd)
 	sl.add(cmd)
-	cmd.Flags().StringSliceVar(&models, "models", nil, "models from weakest to strongest (default: the scale's default ladder, see stage.DefaultModels)")
-	cmd.Flags().StringVar(&weak, "weak", "", "one weak supervisor for every model of --models (default: every pair of --models, weaker first)")
-	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "student losses")
 	cmd.Flags().Lookup("task").Usage = "task, or tasks separated by commas: each is swept, then the medians over tasks are printed (see `w2s data`)"
-	f.multi = true
 	cmd.AddCommand(unitCmd(), statusCmd())
 	return cmd
 }
@@ -340,31 +356,16 @@ func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string,
 		}
 		bin = filepath.Join(dir, "w2s")
 		if !sl.dryRun {
-			if err := copyExecutable(self, bin); err != nil {
+			if err := slurm.CopyExecutable(self, bin); err != nil {
 				return err
 			}
 		}
 	}
-	env := map[string]string{"W2S_CACHE": paths.Cache(), "W2S_SCALE": f.scale}
-	for _, k := range []string{"W2S_DATA", "W2S_BACKEND", "GOMLX_BACKEND", "W2S_VENV", "W2S_ZOO_DIR", "PJRT_PLUGIN_LIBRARY_PATH", "XLA_FLAGS"} {
-		if v := os.Getenv(k); v != "" {
-			env[k] = v
-		}
+	env, err := slurm.Env(paths.Cache(), f.scale)
+	if err != nil {
+		return err
 	}
-	if env["W2S_DATA"] != "" && !filepath.IsAbs(env["W2S_DATA"]) {
-		env["W2S_DATA"], _ = filepath.Abs(env["W2S_DATA"])
-	}
-	if !filepath.IsAbs(env["W2S_CACHE"]) {
-		env["W2S_CACHE"], _ = filepath.Abs(env["W2S_CACHE"])
-	}
-	plan := slurm.NewPlan(sps, dir, bin, env, sl.supervise, sl.train)
-	for _, ph := range plan.Phases {
-		for i, u := range ph.Units {
-			if slices.Contains(u, "--task-file") {
-				ph.Units[i] = append(u, f.file.args()...)
-			}
-		}
-	}
+	plan := slurm.NewPlan(sps, f.file.fileTask(), dir, bin, env, sl.supervise, sl.train)
 	w := cmd.OutOrStdout()
 	if sl.dryRun {
 		if err := plan.Write(); err != nil {
@@ -413,109 +414,102 @@ func withoutSlurmFlags(args []string) []string {
 	return keep
 }
 
-func copyExecutable(src, dst string) error {
-	raw, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(dst, raw); err != nil {
-		return err
-	}
-	return os.Chmod(dst, 0o755)
-}
-
-// unitFlags name one unit of a sweep.
-type unitFlags struct {
-	weak, strong, loss string
-}
-
-// unitRunner is the runner of a unit: one task, scale and seed.
-func (f *experimentFlags) unitRunner(cmd *cobra.Command) (*stage.Runner, error) {
-	if len(f.seeds) != 1 {
-		return nil, fmt.Errorf("a unit runs one seed: --seeds N")
+// unitRunner is the runner of a unit: its task, scale and seed.
+func unitRunner(cmd *cobra.Command, u slurm.Unit) (*experimentFlags, *stage.Runner, error) {
+	f := &experimentFlags{cmd: cmd, scale: u.Scale, seeds: []uint{uint(u.Seed)}, probe: u.Probe, file: fileTaskFlagsOf(u.File)}
+	if path, ok := strings.CutPrefix(u.Task, "file:"); ok {
+		f.taskFiles = []string{path}
+	} else {
+		f.task = u.Task
 	}
 	rs, err := f.runners(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return rs[0], nil
+	return f, rs[0], nil
 }
 
 // runUnit computes (or, with the runner's StoredOnly, looks up) one unit.
-func runUnit(ctx context.Context, r *stage.Runner, phase string, u unitFlags) error {
-	switch phase {
-	case "supervise", "student":
-		labels, err := r.Supervise(ctx, u.weak)
-		if err != nil || phase == "supervise" {
+func runUnit(ctx context.Context, r *stage.Runner, u slurm.Unit) error {
+	switch u.Kind {
+	case slurm.Supervise, slurm.Student:
+		labels, err := r.Supervise(ctx, u.Weak)
+		if err != nil || u.Kind == slurm.Supervise {
 			return err
 		}
-		st, err := r.TrainStudent(ctx, u.strong, labels, losses.Spec(u.loss))
+		st, err := r.TrainStudent(ctx, u.Strong, labels, u.Loss)
 		if err != nil {
 			return err
 		}
 		_, err = r.Evaluate(ctx, st)
 		return err
-	case "ceiling":
-		c, err := r.TrainCeiling(ctx, u.strong)
+	case slurm.Ceiling:
+		c, err := r.TrainCeiling(ctx, u.Strong)
 		if err != nil {
 			return err
 		}
 		_, err = r.Evaluate(ctx, c)
 		return err
 	}
-	return fmt.Errorf("unknown unit %q (want supervise, student or ceiling)", phase)
+	return fmt.Errorf("unknown unit %q (want supervise, student or ceiling)", u.Kind)
 }
 
 func unitCmd() *cobra.Command {
-	var f experimentFlags
-	var u unitFlags
 	cmd := &cobra.Command{
-		Use:   "unit supervise|student|ceiling",
+		Use:   "unit supervise|student|ceiling --task NAME|--task-file PATH --scale S --seeds N [--probe] [--weak M] [--strong M] [--loss L] [file flags]",
 		Short: "One unit of a sweep (what a Slurm array task runs): a supervisor and its labels, a student, or a ceiling",
-		Args:  cobra.ExactArgs(1),
+		Long: `One unit of a sweep, as a Slurm array task runs it: a weak supervisor and
+its weak labels (supervise --weak M), a student on them (student --weak M
+--strong M --loss L), or a ceiling (ceiling --strong M), for one task and
+one seed. Its arguments are those the units file of a planned sweep lists
+(package slurm, Unit.Args): --task NAME or --task-file PATH, --scale,
+--seeds N, --probe, and with a file task --test-file, --text-field,
+--label-field, --chosen-field, --rejected-field, --labels, --label-words.
+The backend comes from the environment ($W2S_BACKEND).`,
+		// Read by slurm.ParseUnit, the inverse of what the plan writes.
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := specs("--loss", []string{u.loss}); err != nil {
-				return err
+			if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
+				return cmd.Help()
 			}
-			r, err := f.unitRunner(cmd)
+			u, err := slurm.ParseUnit(args)
 			if err != nil {
 				return err
 			}
-			u.weak, u.strong = f.model(u.weak), f.model(u.strong)
-			start := time.Now()
-			if err := runUnit(cmd.Context(), r, args[0], u); err != nil {
+			if u.Kind == slurm.Student {
+				if _, err := specs("--loss", []string{string(u.Loss)}); err != nil {
+					return err
+				}
+			}
+			f, r, err := unitRunner(cmd, u)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "unit %s done in %s\n", args[0], time.Since(start).Round(time.Second))
+			u.Weak, u.Strong = f.model(u.Weak), f.model(u.Strong)
+			start := time.Now()
+			if err := runUnit(cmd.Context(), r, u); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "unit %s done in %s\n", u.Kind, time.Since(start).Round(time.Second))
 			return nil
 		},
 	}
-	f.add(cmd)
-	cmd.Flags().StringVar(&u.weak, "weak", "", "weak supervisor")
-	cmd.Flags().StringVar(&u.strong, "strong", "", "strong student or ceiling")
-	cmd.Flags().StringVar(&u.loss, "loss", "xent", "student loss")
 	return cmd
 }
 
 func statusCmd() *cobra.Command {
-	var f experimentFlags
-	var models, lossNames []string
-	var weak string
+	var sf sweepFlags
+	f := &sf.experimentFlags
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Count the finished units of a sweep in the store (give the sweep's flags)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.weak = weak
-			ls, err := specs("--losses", lossNames)
+			taskNames, ls, err := sf.parse()
 			if err != nil {
 				return err
 			}
-			taskNames, err := f.taskNames()
-			if err != nil {
-				return err
-			}
-			sps, err := f.specsFor(cmd, taskNames, models, ls)
+			sps, err := f.specsFor(cmd, taskNames, sf.models, ls)
 			if err != nil {
 				return err
 			}
@@ -523,78 +517,31 @@ func statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			supervise, train := slurm.Units(sps)
-			w := cmd.OutOrStdout()
-			total, doneAll := 0, 0
-			for _, phase := range []struct {
-				name  string
-				units []slurm.Unit
-			}{{"supervise", supervise}, {"train", train}} {
-				counts := map[string][2]int{}
-				var kinds []string
-				for _, unit := range phase.units {
-					uf, task, seed := parseUnit(unit)
-					r, err := newRunner(task, f.scale, seed)
-					if err != nil {
-						return err
-					}
-					r.StoredOnly, r.Log, r.Progress = true, io.Discard, nil
-					err = runUnit(cmd.Context(), r, unit[0], uf)
-					if err != nil && !errors.Is(err, stage.ErrNotStored) {
-						return err
-					}
-					c := counts[unit[0]]
-					if _, ok := counts[unit[0]]; !ok {
-						kinds = append(kinds, unit[0])
-					}
-					c[1]++
-					if err == nil {
-						c[0]++
-						doneAll++
-					}
-					counts[unit[0]] = c
-					total++
+			supervise, train := slurm.Units(sps, f.file.fileTask())
+			st, err := slurm.CountDone(append(supervise, train...), func(u slurm.Unit) (bool, error) {
+				r, err := newRunner(u.Task, f.scale, u.Seed)
+				if err != nil {
+					return false, err
 				}
-				for _, k := range kinds {
-					fmt.Fprintf(w, "%-10s %d of %d done\n", k, counts[k][0], counts[k][1])
+				r.StoredOnly, r.Log, r.Progress = true, io.Discard, nil
+				err = runUnit(cmd.Context(), r, u)
+				if errors.Is(err, stage.ErrNotStored) {
+					return false, nil
 				}
+				return err == nil, err
+			})
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(w, "%d of %d units done\n", doneAll, total)
-			return nil
+			return st.WriteText(cmd.OutOrStdout())
 		},
 	}
-	f.add(cmd)
-	f.multi = true
-	cmd.Flags().StringSliceVar(&models, "models", nil, "the sweep's models")
-	cmd.Flags().StringVar(&weak, "weak", "", "the sweep's one weak supervisor, if it had one")
-	cmd.Flags().StringSliceVar(&lossNames, "losses", []string{"xent", "logconf"}, "the sweep's losses")
+	sf.add(cmd, "the sweep's models", "the sweep's one weak supervisor, if it had one", "the sweep's losses")
 	// The sweep's own output flags, so that its command line can be given
 	// unchanged (as the line printed after submitting does).
 	cmd.Flags().String("out", "", "the sweep's --out (not used here)")
 	cmd.Flags().String("plots", "", "the sweep's --plots (not used here)")
 	return cmd
-}
-
-// parseUnit reads a unit's flags back.
-func parseUnit(u slurm.Unit) (uf unitFlags, task string, seed uint64) {
-	uf.loss = "xent"
-	for i := 1; i+1 < len(u); i++ {
-		switch u[i] {
-		case "--task":
-			task = u[i+1]
-		case "--task-file":
-			task = "file:" + u[i+1]
-		case "--seeds":
-			seed, _ = strconv.ParseUint(u[i+1], 10, 64)
-		case "--weak":
-			uf.weak = u[i+1]
-		case "--strong":
-			uf.strong = u[i+1]
-		case "--loss":
-			uf.loss = u[i+1]
-		}
-	}
-	return uf, task, seed
 }
 
 // sweepTasks sweeps each task in turn, then prints and writes the medians

@@ -18,6 +18,17 @@ import (
 	"github.com/w2s-lab/w2s/w2s/train"
 )
 
+// followSteps sets the defaults that depend on --steps (flags left at -1)
+// from it: a warm-up of a 15th of the steps, an evaluation every 12th.
+func followSteps(c *train.Config) {
+	if c.Warmup < 0 {
+		c.Warmup = c.Steps / 15
+	}
+	if c.EvalEvery < 0 {
+		c.EvalEvery = max(1, c.Steps/12)
+	}
+}
+
 func trainCmd() *cobra.Command {
 	var (
 		corpus string
@@ -32,13 +43,7 @@ curve, and saves the model in the Hugging Face GPT-2 layout. Interrupted
 runs resume from their last saved state when run again with the same flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Defaults that depend on --steps follow it.
-			if lm.Config.Warmup < 0 {
-				lm.Config.Warmup = lm.Config.Steps / 15
-			}
-			if lm.Config.EvalEvery < 0 {
-				lm.Config.EvalEvery = max(1, lm.Config.Steps/12)
-			}
+			followSteps(&lm.Config)
 			return runTrain(cmd, corpus, lm)
 		},
 	}

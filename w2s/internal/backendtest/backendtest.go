@@ -4,13 +4,13 @@
 package backendtest
 
 import (
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 var (
@@ -46,11 +46,8 @@ func XLA(t testing.TB) backends.Backend {
 	switch {
 	case xlaErr != nil:
 		t.Fatal(xlaErr)
-	case xlaB == nil && os.Getenv("W2S_REQUIRE_XLA") != "":
-		t.Fatal("XLA's CPU plugin is not installed and W2S_REQUIRE_XLA is set; run kernel/setup")
-	case xlaB == nil:
-		t.Skip("XLA's CPU plugin is not installed (kernel/setup installs it)")
 	}
+	testgate.Require(t, testgate.XLA, xlaB != nil, "XLA's CPU plugin is not installed (kernel/setup installs it)")
 	return xlaB
 }
 

@@ -7,6 +7,8 @@ package datatest
 import (
 	"os"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // Require returns the data folder, or skips (fails under
@@ -14,13 +16,6 @@ import (
 func Require(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("W2S_DATA")
-	if dir != "" {
-		return dir
-	}
-	const msg = "W2S_DATA is not set: this test reads the shared datasets (W2S_DATA=$PWD/../shared/data go test ./...)"
-	if os.Getenv("W2S_REQUIRE_DATA") != "" {
-		t.Fatal(msg + "; W2S_REQUIRE_DATA forbids skipping it")
-	}
-	t.Skip(msg)
-	return ""
+	testgate.Require(t, testgate.Data, dir != "", "W2S_DATA is not set: this test reads the shared datasets (W2S_DATA=$PWD/../shared/data go test ./...)")
+	return dir
 }
