@@ -20,6 +20,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 func models(t *testing.T) []string {
@@ -318,10 +319,8 @@ func TestLabelErrorsRun(t *testing.T) {
 // summarises end to end, whatever its framing (pairs, multiple choice
 // made binary, preferences, several classes).
 func TestSweepEveryTask(t *testing.T) {
+	testgate.Integration(t, "trains tiny models on every task (about a minute)")
 	ms := models(t)
-	if testing.Short() {
-		t.Skip("trains tiny models on every task")
-	}
 	newRunner := runnerFactory(t, t.TempDir())
 	for _, name := range tasks.Names() {
 		spec := SweepSpec{Task: name, Scale: "test", Models: ms[:2], Losses: []losses.Spec{"xent"}, Seeds: []uint64{0}}

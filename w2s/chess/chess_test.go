@@ -11,6 +11,7 @@ import (
 	chesslib "github.com/corentings/chess/v2"
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // sample is how many puzzles the real-data tests check.
@@ -81,9 +82,7 @@ func TestPuzzlesSample(t *testing.T) {
 // positions are left out, and the test split takes about its share.
 func TestPuzzlesAll(t *testing.T) {
 	path := puzzlesFile(t)
-	if testing.Short() {
-		t.Skip("reads all 95,575 puzzles (20 s)")
-	}
+	testgate.Integration(t, "reads all 95,575 puzzles (20 s)")
 	d, err := Load(path)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	chesslib "github.com/corentings/chess/v2"
 
 	"github.com/w2s-lab/w2s/w2s/records"
+	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
 // games holds a puzzle's game (excluded), a game with comments, a
@@ -119,9 +120,7 @@ func TestLichessGames(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	if testing.Short() {
-		t.Skip("parses 862,000 moves (30 s)")
-	}
+	testgate.Integration(t, "parses 862,000 moves (30 s)")
 	exclude := map[string]bool{"ijBX4aWv": true} // the file's first game
 	if dir := os.Getenv("W2S_DATA"); dir != "" {
 		d, err := gameURLs(filepath.Join(dir, File))
