@@ -56,10 +56,10 @@ type Plan struct {
 // task, seed and weak model: its supervisor and weak labels) and "train"
 // (one per task, seed, pair and loss: the student; and one per task, seed
 // and strong model: the ceiling). The units of a file task (file:PATH)
-// read it as file says.
-func Units(specs []analysis.SweepSpec, file FileTask) (supervise, train []Unit) {
+// read it as file says; every unit trains as how says.
+func Units(specs []analysis.SweepSpec, file FileTask, how Training) (supervise, train []Unit) {
 	for _, sp := range specs {
-		base := Unit{Task: sp.Task, Scale: sp.Scale, Probe: sp.Probe}
+		base := Unit{Task: sp.Task, Scale: sp.Scale, Probe: sp.Probe, Train: how}
 		if strings.HasPrefix(sp.Task, "file:") {
 			base.File = file
 		}
@@ -93,8 +93,8 @@ func Units(specs []analysis.SweepSpec, file FileTask) (supervise, train []Unit) 
 
 // NewPlan lays out the sweeps' units (see Units) as two phases with the
 // given resources, run by binary with env, writing into dir.
-func NewPlan(specs []analysis.SweepSpec, file FileTask, dir, binary string, env map[string]string, supervise, train Resources) *Plan {
-	su, tr := Units(specs, file)
+func NewPlan(specs []analysis.SweepSpec, file FileTask, how Training, dir, binary string, env map[string]string, supervise, train Resources) *Plan {
+	su, tr := Units(specs, file, how)
 	return &Plan{Dir: dir, Binary: binary, Env: env, Phases: []Phase{
 		{Name: "supervise", Units: su, Resources: supervise},
 		{Name: "train", Units: tr, Resources: train, After: "supervise"},

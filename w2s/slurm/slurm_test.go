@@ -22,6 +22,7 @@ var units = []Unit{
 	{Kind: Supervise, Task: "sst2", Scale: "ci", Seed: 0, Weak: "zoo/ci/xs"},
 	{Kind: Student, Task: "sst2", Scale: "cpu", Probe: true, Seed: 7, Weak: "zoo/cpu/xs", Strong: "gpt2", Loss: "logconf(alpha=0.5,warmup=0.2)"},
 	{Kind: Ceiling, Task: "imdb", Scale: "gpu", Seed: 18446744073709551615, Strong: "/models/my model"},
+	{Kind: Student, Task: "sst2", Scale: "cpu", Seed: 3, Weak: "zoo/cpu/xs", Strong: "zoo/cpu/xl", Loss: "xent", Train: Training{Head: "mean", Shuffled: true}},
 	{Kind: Student, Task: "file:/d/my file,x=1's.jsonl", Scale: "ci", Seed: 1, Weak: "zoo/ci/xs", Strong: "zoo/ci/m", Loss: "xent",
 		File: FileTask{Test: "/d/test file.jsonl", TextField: "text", LabelField: "label", Labels: []string{"bad, really", "good"}, LabelWords: []string{"no", `"yes"`}}},
 	{Kind: Ceiling, Task: "file:/d/pairs.jsonl", Seed: 2, Strong: "zoo/ci/m",
@@ -77,7 +78,7 @@ func TestParseUnitRefuses(t *testing.T) {
 		{[]string{"supervise", "--task", "sst2", "--seeds", "0,1", "--weak", "a"}, "one seed"},
 		{[]string{"supervise", "--task", "sst2", "--seeds", "0"}, "no --weak"},
 		{[]string{"student", "--task", "sst2", "--seeds", "0", "--weak", "a"}, "no --strong"},
-		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--strong", "b", "--head", "mean"}, `unknown argument "--head"`},
+		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--strong", "b", "--heads", "mean"}, `unknown argument "--heads"`},
 		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--strong"}, "--strong needs a value"},
 		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--seeds", "1", "--strong", "b"}, "--seeds given twice"},
 		{[]string{"ceiling", "--task", "sst2", "--task-file", "/x", "--seeds", "0", "--strong", "b"}, "one task"},
@@ -100,7 +101,7 @@ func TestUnits(t *testing.T) {
 		{Task: "file:/d/a,b.jsonl", Scale: "ci", Models: []string{"w", "s"}, Losses: []losses.Spec{"xent"}, Seeds: []uint64{5}, Probe: true},
 	}
 	file := FileTask{TextField: "text", LabelField: "label", Labels: []string{"no", "yes"}}
-	supervise, train := Units(specs, file)
+	supervise, train := Units(specs, file, Training{})
 	var lines []string
 	for _, u := range append(slices.Clone(supervise), train...) {
 		lines = append(lines, strings.Join(u.Args(), " "))
@@ -127,12 +128,20 @@ func TestUnits(t *testing.T) {
 	if len(supervise) != 3 || !slices.Equal(lines, want) {
 		t.Errorf("%d supervise units; units:\n%s\nwant:\n%s", len(supervise), strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
+	// A sweep's training flags reach every unit, so its units train as the
+	// sweep in one process would.
+	supervise, train = Units(specs[:1], file, Training{Head: "mean", Shuffled: true})
+	for _, u := range append(supervise, train...) {
+		if line := strings.Join(u.Args(), " "); !strings.Contains(line, " --head mean --shuffled-batches ") {
+			t.Errorf("a unit without the sweep's training flags: %s", line)
+		}
+	}
 }
 
 func TestPlanWrite(t *testing.T) {
 	dir := t.TempDir()
 	p := NewPlan([]analysis.SweepSpec{{Task: "sst2", Scale: "ci", Models: []string{"w", "s"}, Losses: []losses.Spec{"xent"}, Seeds: []uint64{0}}},
-		FileTask{}, dir, "/opt/my w2s", map[string]string{"W2S_CACHE": "/c", "W2S_DATA": "/d d"}, DefaultResources, Resources{GPUs: 1, MaxActive: 2})
+		FileTask{}, Training{}, dir, "/opt/my w2s", map[string]string{"W2S_CACHE": "/c", "W2S_DATA": "/d d"}, DefaultResources, Resources{GPUs: 1, MaxActive: 2})
 	if err := p.Write(); err != nil {
 		t.Fatal(err)
 	}

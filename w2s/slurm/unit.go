@@ -28,6 +28,15 @@ type Unit struct {
 	Strong string      // the student or ceiling model (Student, Ceiling)
 	Loss   losses.Spec // the student's loss (Student)
 	File   FileTask    // how a file task is read (file:PATH tasks)
+	Train  Training    // how models train, where the sweep changed it
+}
+
+// Training is how a sweep's models train where its flags change the
+// scale's defaults: a unit must train as the sweep would in one process,
+// or its stages would not be the ones the sweep collects.
+type Training struct {
+	Head     string // --head: last or mean ("": the scale's)
+	Shuffled bool   // --shuffled-batches
 }
 
 // FileTask is how a dataset of one's own is read: the file flags of
@@ -57,8 +66,8 @@ func (ft *FileTask) fileFlags() []struct {
 
 // Args are the arguments of `w2s sweep unit` that run u: the kind, then
 // flags (--task NAME, or --task-file PATH for file:PATH; --scale, --probe,
-// --seeds, --weak, --strong, --loss, and the file flags), each given only
-// when set. ParseUnit reads them back.
+// --head, --shuffled-batches, --seeds, --weak, --strong, --loss, and the
+// file flags), each given only when set. ParseUnit reads them back.
 func (u Unit) Args() []string {
 	args := []string{u.Kind}
 	if path, ok := strings.CutPrefix(u.Task, "file:"); ok {
@@ -72,6 +81,12 @@ func (u Unit) Args() []string {
 	}
 	if u.Probe {
 		args = append(args, "--probe")
+	}
+	if u.Train.Head != "" {
+		args = append(args, "--head", u.Train.Head)
+	}
+	if u.Train.Shuffled {
+		args = append(args, "--shuffled-batches")
 	}
 	args = append(args, "--seeds", strconv.FormatUint(u.Seed, 10))
 	for _, f := range []struct{ name, value string }{{"--weak", u.Weak}, {"--strong", u.Strong}, {"--loss", string(u.Loss)}} {
@@ -109,7 +124,7 @@ func ParseUnit(args []string) (Unit, error) {
 		return u, fmt.Errorf("unknown unit %q (want supervise, student or ceiling)", u.Kind)
 	}
 	values := map[string]*string{"--task": new(string), "--task-file": new(string), "--scale": &u.Scale, "--seeds": new(string),
-		"--weak": &u.Weak, "--strong": &u.Strong, "--loss": (*string)(&u.Loss)}
+		"--weak": &u.Weak, "--strong": &u.Strong, "--loss": (*string)(&u.Loss), "--head": &u.Train.Head}
 	lists := map[string]*[]string{}
 	for _, f := range u.File.fileFlags() {
 		if f.value != nil {
@@ -127,6 +142,10 @@ func ParseUnit(args []string) (Unit, error) {
 		seen[name] = true
 		if name == "--probe" && !hasValue {
 			u.Probe = true
+			continue
+		}
+		if name == "--shuffled-batches" && !hasValue {
+			u.Train.Shuffled = true
 			continue
 		}
 		p, list := values[name], lists[name]

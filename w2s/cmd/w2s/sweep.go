@@ -365,7 +365,7 @@ func (f *experimentFlags) submit(cmd *cobra.Command, taskNames, models []string,
 	if err != nil {
 		return err
 	}
-	plan := slurm.NewPlan(sps, f.file.fileTask(), dir, bin, env, sl.supervise, sl.train)
+	plan := slurm.NewPlan(sps, f.file.fileTask(), f.training(), dir, bin, env, sl.supervise, sl.train)
 	w := cmd.OutOrStdout()
 	if sl.dryRun {
 		if err := plan.Write(); err != nil {
@@ -416,7 +416,8 @@ func withoutSlurmFlags(args []string) []string {
 
 // unitRunner is the runner of a unit: its task, scale and seed.
 func unitRunner(cmd *cobra.Command, u slurm.Unit) (*experimentFlags, *stage.Runner, error) {
-	f := &experimentFlags{cmd: cmd, scale: u.Scale, seeds: []uint{uint(u.Seed)}, probe: u.Probe, file: fileTaskFlagsOf(u.File)}
+	f := &experimentFlags{cmd: cmd, scale: u.Scale, seeds: []uint{uint(u.Seed)}, probe: u.Probe, file: fileTaskFlagsOf(u.File),
+		head: u.Train.Head, shuffled: u.Train.Shuffled}
 	if path, ok := strings.CutPrefix(u.Task, "file:"); ok {
 		f.taskFiles = []string{path}
 	} else {
@@ -427,6 +428,11 @@ func unitRunner(cmd *cobra.Command, u slurm.Unit) (*experimentFlags, *stage.Runn
 		return nil, nil, err
 	}
 	return f, rs[0], nil
+}
+
+// training is how the flags make models train, as a unit passes it on.
+func (f *experimentFlags) training() slurm.Training {
+	return slurm.Training{Head: f.head, Shuffled: f.shuffled}
 }
 
 // runUnit computes (or, with the runner's StoredOnly, looks up) one unit.
@@ -456,14 +462,14 @@ func runUnit(ctx context.Context, r *stage.Runner, u slurm.Unit) error {
 
 func unitCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "unit supervise|student|ceiling --task NAME|--task-file PATH --scale S --seeds N [--probe] [--weak M] [--strong M] [--loss L] [file flags]",
+		Use:   "unit supervise|student|ceiling --task NAME|--task-file PATH --scale S --seeds N [--probe] [--head H] [--shuffled-batches] [--weak M] [--strong M] [--loss L] [file flags]",
 		Short: "One unit of a sweep (what a Slurm array task runs): a supervisor and its labels, a student, or a ceiling",
 		Long: `One unit of a sweep, as a Slurm array task runs it: a weak supervisor and
 its weak labels (supervise --weak M), a student on them (student --weak M
 --strong M --loss L), or a ceiling (ceiling --strong M), for one task and
 one seed. Its arguments are those the units file of a planned sweep lists
 (package slurm, Unit.Args): --task NAME or --task-file PATH, --scale,
---seeds N, --probe, and with a file task --test-file, --text-field,
+--seeds N, --probe, --head, --shuffled-batches, and with a file task --test-file, --text-field,
 --label-field, --chosen-field, --rejected-field, --labels, --label-words.
 The backend comes from the environment ($W2S_BACKEND).`,
 		// Read by slurm.ParseUnit, the inverse of what the plan writes.
@@ -517,7 +523,7 @@ func statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			supervise, train := slurm.Units(sps, f.file.fileTask())
+			supervise, train := slurm.Units(sps, f.file.fileTask(), f.training())
 			st, err := slurm.CountDone(append(supervise, train...), func(u slurm.Unit) (bool, error) {
 				r, err := newRunner(u.Task, f.scale, u.Seed)
 				if err != nil {

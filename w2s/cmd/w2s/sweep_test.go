@@ -24,7 +24,7 @@ func TestUnitCommandReadsUnits(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--strong", "zoo/ci/m", "--head", "mean"}, `unknown argument "--head"`},
+		{[]string{"ceiling", "--task", "sst2", "--seeds", "0", "--strong", "zoo/ci/m", "--heads", "mean"}, `unknown argument "--heads"`},
 		{[]string{"student", "--task", "sst2", "--seeds", "0", "--weak", "zoo/ci/xs", "--strong", "zoo/ci/m", "--loss", "nope"}, "--loss"},
 		{[]string{"supervise", "--task", "no_such_task", "--scale", "ci", "--seeds", "0", "--weak", "zoo/ci/xs"}, "no_such_task"},
 	} {
