@@ -46,10 +46,8 @@ func joined(raw json.RawMessage) string {
 	return s
 }
 
-// checkExecuted reports what is wrong with an executed notebook: errors,
-// panics, no figure, or a cell that states sentences (plots.Text) but
-// showed none (a loop whose condition never held).
-func checkExecuted(t *testing.T, path string) {
+// readNotebook reads an .ipynb file.
+func readNotebook(t *testing.T, path string) notebook {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -59,6 +57,15 @@ func checkExecuted(t *testing.T, path string) {
 	if err := json.Unmarshal(raw, &nb); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	return nb
+}
+
+// checkExecuted reports what is wrong with an executed notebook: errors,
+// panics, no figure, or a cell that states sentences (plots.Text) but
+// showed none (a loop whose condition never held).
+func checkExecuted(t *testing.T, path string) {
+	t.Helper()
+	nb := readNotebook(t, path)
 	if nb.Metadata.Kernelspec.Name != "w2s" {
 		t.Errorf("%s: kernel %q, want w2s", path, nb.Metadata.Kernelspec.Name)
 	}
@@ -304,15 +311,7 @@ func TestReadmeQuotesTheNotebooks(t *testing.T) {
 	}
 	var outputs strings.Builder
 	for _, path := range notebooks(t) {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var nb notebook
-		if err := json.Unmarshal(raw, &nb); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		for _, c := range nb.Cells {
+		for _, c := range readNotebook(t, path).Cells {
 			for _, o := range c.Outputs {
 				outputs.WriteString(html.UnescapeString(joined(o.Data["text/html"])))
 				outputs.WriteString(joined(o.Data["text/plain"]))
