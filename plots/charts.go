@@ -507,7 +507,7 @@ func MediansVsCompute(ms []analysis.TaskMedian) (*Figure, error) {
 		for wi, w := range weaks {
 			k := li*len(weaks) + wi
 			name := fmt.Sprintf("%s, supervisor %s", loss.Short(), zoo.Short(w))
-			med := Series{Name: "median: " + name, Color: Ramp(wi, len(weaks)), NoLine: true, Glyph: draw.SquareGlyph{}, Radius: vg.Points(5)}
+			med := Series{Name: "median: " + name, Color: Ramp(wi, len(weaks)), NoLine: true, Glyph: draw.BoxGlyph{}, Radius: vg.Points(4.5)}
 			if li > 0 {
 				med.Glyph = draw.PyramidGlyph{}
 			}
