@@ -240,12 +240,12 @@ func (l *collapsedLog) summary(what string) func() {
 			return
 		}
 		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
-		computed := artifacts().Made("")-made > 0 || len(lines) > 0
+		n := artifacts().Made("") - made
+		computed := n > 0 || len(lines) > 0
 		if !computed && !l.firstFromStore(what) {
 			return // said once in this notebook: the same results again
 		}
 		if computed {
-			n := artifacts().Made("") - made
 			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, n, time.Since(start).Round(time.Second),
 				train.CompileNote(backend.Compiled().Sub(compiled)))
 		}
