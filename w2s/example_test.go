@@ -57,8 +57,8 @@ func ExampleSweep() {
 func ExampleFindingsTable() {
 	sw := w2s.Sweep("sst2", w2s.Defaults(), "xent", "logconf")
 	plots.Show(w2s.FindingsTable(sw.Caption(),
-		w2s.FindPGRBetweenZeroAndOne(sw, "xent"),
-		w2s.FindImitation(sw, "xent"),
-		w2s.FindConfidenceLoss(sw),
+		sw.FindPGRBetweenZeroAndOne("xent"),
+		sw.FindImitation("xent"),
+		sw.FindConfidenceLoss(),
 	))
 }

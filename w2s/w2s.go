@@ -8,6 +8,10 @@
 //	sw := w2s.Sweep("sst2", w2s.Ladder(), "xent", "logconf")
 //	s, _ := sw.Find(w2s.Model("xs"), w2s.Model("xl"), "xent")
 //	plots.Show(plots.Text(w2s.StudentSentence(s)))
+//	plots.Show(w2s.FindingsTable("sst2", sw.FindPGRGrowsWithSize("xent")))
+//
+// Each result judges the paper's findings it bears on with its Find
+// methods (Sweep.FindPGRGrowsWithSize, Chain.FindChain, …).
 //
 // Functions panic on error (a notebook shows the panic and a headless run
 // fails loudly); the packages stage and analysis return errors instead.
@@ -41,14 +45,7 @@ func Scale() string { return zoo.ActiveScale() }
 func Model(size string) string { return zoo.Name(Scale(), size) }
 
 // Ladder lists every model of the active scale's ladder, weakest first.
-func Ladder() []string {
-	s := Must(zoo.GetScale(Scale()))
-	out := make([]string, len(s.Sizes))
-	for i, z := range s.Sizes {
-		out[i] = zoo.Name(s.Name, z.Name)
-	}
-	return out
-}
+func Ladder() []string { return session().Ladder() }
 
 // Defaults are the ladder models a sweep uses when none are named: the
 // bottom, middle and top rungs of the active scale (stage.DefaultModels),
@@ -106,7 +103,7 @@ func Context() context.Context {
 }
 
 // Budget is the stage budget of the active scale.
-func Budget() stage.Budget { return Must(stage.BudgetFor(Scale())) }
+func Budget() stage.Budget { return session().Budget }
 
 // Seeds are the active scale's seeds.
 func Seeds() []uint64 { return Budget().Seeds }
@@ -119,34 +116,34 @@ func Seed() uint64 { return Seeds()[0] }
 func Runner(task string) *stage.Runner { return RunnerFor(task, Seed()) }
 
 var (
-	storeOnce   sync.Once
-	sharedStore *store.Store
+	sessionMu sync.Mutex
+	sessions  = map[[2]string]*stage.Session{}
 )
 
-// artifacts is the one artifact store of this process: every runner
-// shares it, so an artifact is verified once and counted once.
-func artifacts() *store.Store {
-	storeOnce.Do(func() { sharedStore = Must(store.Open("")) })
-	return sharedStore
+// session is the one session of this process at the active scale and
+// cache folder: every runner shares its store, so an artifact is verified
+// once and counted once, and reports progress in the notebook.
+func session() *stage.Session {
+	sessionMu.Lock()
+	defer sessionMu.Unlock()
+	key := [2]string{Scale(), paths.Cache()}
+	if s, ok := sessions[key]; ok {
+		return s
+	}
+	s := Must(stage.NewSession(Scale()))
+	s.Log, s.Progress = stageLog, Progress
+	sessions[key] = s
+	return s
 }
+
+// artifacts is the session's artifact store.
+func artifacts() *store.Store { return session().Store }
 
 // RunnerFor is Runner for one seed.
-func RunnerFor(task string, seed uint64) *stage.Runner {
-	r := Must(stage.NewRunner(task, Scale(), seed))
-	r.Store = artifacts()
-	r.Log = stageLog
-	r.Progress = Progress
-	return r
-}
+func RunnerFor(task string, seed uint64) *stage.Runner { return Must(session().Runner(task, seed)) }
 
 // Runners are one runner per seed of the scale.
-func Runners(task string) []*stage.Runner {
-	var out []*stage.Runner
-	for _, s := range Seeds() {
-		out = append(out, RunnerFor(task, s))
-	}
-	return out
-}
+func Runners(task string) []*stage.Runner { return Must(session().Runners(task)) }
 
 func specs(names []string) []losses.Spec {
 	out := make([]losses.Spec, len(names))
@@ -164,17 +161,13 @@ func Sweep(task string, models []string, lossNames ...string) *analysis.Sweep {
 
 // SweepFrom is Sweep with one weak supervisor for every strong model.
 func SweepFrom(task, weak string, strongs []string, lossNames ...string) *analysis.Sweep {
-	spec := analysis.SweepSpec{Task: task, Scale: Scale(), Models: append([]string{weak}, strongs...), Losses: specs(lossNames), Seeds: Seeds()}
-	for i := range strongs {
-		spec.Pairs = append(spec.Pairs, [2]int{0, i + 1})
-	}
-	return runSweep(spec)
+	models, pairs := analysis.OneSupervisor(weak, strongs)
+	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Pairs: pairs, Losses: specs(lossNames), Seeds: Seeds()})
 }
 
 func runSweep(spec analysis.SweepSpec) *analysis.Sweep {
 	what := fmt.Sprintf("sweep of %s", spec.Task)
 	defer stageLog.summary(what)()
-	newRunner := func(task, scale string, seed uint64) (*stage.Runner, error) { return RunnerFor(task, seed), nil }
 	status := newRowStatus(what, len(spec.Seeds)*len(spec.PairIndices())*len(spec.Losses))
 	made := artifacts().Made("")
 	onRow := func(*stage.Result) {
@@ -182,13 +175,13 @@ func runSweep(spec analysis.SweepSpec) *analysis.Sweep {
 		status.row(now > made)
 		made = now
 	}
-	return Must(analysis.RunSweep(Context(), spec, newRunner, onRow))
+	return Must(analysis.RunSweep(Context(), session(), spec, onRow))
 }
 
 // SweepTasks sweeps each task and returns the sweeps with their medians
 // over tasks (the paper's summary of NLP results).
-func SweepTasks(taskNames []string, models []string, lossNames ...string) ([]*analysis.Sweep, []analysis.TaskMedian) {
-	var sws []*analysis.Sweep
+func SweepTasks(taskNames []string, models []string, lossNames ...string) (analysis.Sweeps, []analysis.TaskMedian) {
+	var sws analysis.Sweeps
 	for _, t := range taskNames {
 		sws = append(sws, Sweep(t, models, lossNames...))
 	}
@@ -218,14 +211,6 @@ func LabelErrors(task, weak, strong, loss string) *analysis.LabelErrors {
 	return Must(analysis.RunLabelErrors(Context(), Runners(task), weak, strong, losses.Spec(loss), analysis.DefaultLabelSources))
 }
 
-// FindRandomErrors and FindSoftLabels are the verdicts of LabelErrors.
-func FindRandomErrors(le *analysis.LabelErrors) analysis.Finding {
-	return analysis.FindRandomErrors(le)
-}
-
-// FindSoftLabels judges whether soft labels teach more than hard ones.
-func FindSoftLabels(le *analysis.LabelErrors) analysis.Finding { return analysis.FindSoftLabels(le) }
-
 // Prompting compares zero-shot and k-shot prompting (gold and weak labels)
 // with finetuning, for each model, over the scale's seeds.
 func Prompting(task, weak string, models []string, k int, loss string) *analysis.PromptingComparison {
@@ -254,49 +239,6 @@ func FindingsTable(caption string, fs ...analysis.Finding) *Table {
 // closing "what this shows" paragraph, from the same tested verdicts as
 // its findings table.
 func Conclusion(fs ...analysis.Finding) string { return analysis.Conclusion(fs...) }
-
-// FindPGRBetweenZeroAndOne judges "0 < PGR < 1 almost everywhere".
-func FindPGRBetweenZeroAndOne(sw *analysis.Sweep, loss string) analysis.Finding {
-	return analysis.FindPGRBetweenZeroAndOne(sw, losses.Spec(loss))
-}
-
-// FindPGRAcrossTasks judges "0 < PGR < 1" over every task's measurable pairs.
-func FindPGRAcrossTasks(sws []*analysis.Sweep, loss string) analysis.Finding {
-	return analysis.FindPGRAcrossTasks(sws, losses.Spec(loss))
-}
-
-// FindPGRGrowsWithSize judges "PGR grows with the student's size".
-func FindPGRGrowsWithSize(sw *analysis.Sweep, loss string) analysis.Finding {
-	return analysis.FindPGRGrowsWithSize(sw, losses.Spec(loss))
-}
-
-// FindImitation judges "students imitate their supervisor's errors, less
-// so when larger".
-func FindImitation(sw *analysis.Sweep, loss string) analysis.Finding {
-	return analysis.FindImitation(sw, losses.Spec(loss))
-}
-
-// FindConfidenceLoss judges "the confidence loss raises PGR at large gaps".
-func FindConfidenceLoss(sw *analysis.Sweep) analysis.Finding { return analysis.FindConfidenceLoss(sw) }
-
-// FindEarlyStopping judges "early stopping helps".
-func FindEarlyStopping(es *analysis.EarlyStopping) analysis.Finding {
-	return analysis.FindEarlyStopping(es)
-}
-
-// FindChain judges "bootstrapping (a chain of sizes) helps".
-func FindChain(bs *analysis.Chain) analysis.Finding {
-	return analysis.FindChain(bs)
-}
-
-// FindFewShot judges "few-shot with weak labels lands between zero-shot
-// and gold; finetuning does better".
-func FindFewShot(pc *analysis.PromptingComparison) analysis.Finding { return analysis.FindFewShot(pc) }
-
-// FindGenerative judges "generative finetuning helps".
-func FindGenerative(gc *analysis.GenerativeComparison) analysis.Finding {
-	return analysis.FindGenerative(gc)
-}
 
 // Criterion names the honest early-stopping rule of a loss.
 func Criterion(loss string) string { return analysis.Criterion(losses.Spec(loss)) }

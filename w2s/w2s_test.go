@@ -152,7 +152,7 @@ func TestSweepAndLookups(t *testing.T) {
 	if sent, want := StudentSentence(s), wantSentence(s); sent != want {
 		t.Errorf("sentence\n%q, want\n%q", sent, want)
 	}
-	f := FindPGRBetweenZeroAndOne(sw, "xent")
+	f := sw.FindPGRBetweenZeroAndOne("xent")
 	if tb := FindingsTable("caption", f); len(tb.Rows) != 1 || len(tb.Rows[0]) != 4 || tb.Rows[0][2] != f.Outcome.String() || tb.Caption != "caption" {
 		t.Errorf("findings table %+v", tb)
 	}

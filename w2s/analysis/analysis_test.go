@@ -33,38 +33,32 @@ func models(t *testing.T) []string {
 	return dirs
 }
 
-func runnerFactory(t *testing.T, root string) NewRunner {
+// testSession is a session at a tiny budget on a store in root.
+func testSession(t *testing.T, root string) *stage.Session {
 	st, err := store.Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Log = io.Discard
-	return func(task, scale string, seed uint64) (*stage.Runner, error) {
-		b := stage.Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, NTune: 48, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
-			LR: 3e-3, ProbeLR: 3e-2, Warmup: 0.1, Evals: 3}
-		return &stage.Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: backend.MustDefault(),
-			Data: tasks.LoadOptions{NoDownload: true}, Log: io.Discard}, nil
-	}
+	b := stage.Budget{Scale: "test", NDocs: 48, NVal: 16, NTest: 40, NTune: 48, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 8,
+		LR: 3e-3, ProbeLR: 3e-2, Warmup: 0.1, Evals: 3}
+	return &stage.Session{Budget: b, Store: st, Backend: backend.MustDefault(), Data: tasks.LoadOptions{NoDownload: true}, Log: io.Discard}
 }
 
 // runners makes one runner per seed.
-func runners(t *testing.T, newRunner NewRunner, task string, seeds ...uint64) []*stage.Runner {
-	var out []*stage.Runner
-	for _, seed := range seeds {
-		r, err := newRunner(task, "test", seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
+func runners(t *testing.T, sess *stage.Session, task string, seeds ...uint64) []*stage.Runner {
+	rs, err := sess.Runners(task, seeds...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return rs
 }
 
 func TestSweepOutputs(t *testing.T) {
 	ms := models(t)
 	spec := SweepSpec{Task: "sst2", Scale: "test", Models: ms, Losses: []losses.Spec{"xent", "logconf"}, Seeds: []uint64{0, 1}}
 	rows := 0
-	sw, err := RunSweep(context.Background(), spec, runnerFactory(t, t.TempDir()), func(*stage.Result) { rows++ })
+	sw, err := RunSweep(context.Background(), testSession(t, t.TempDir()), spec, func(*stage.Result) { rows++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,9 +114,9 @@ func TestSweepOutputs(t *testing.T) {
 
 func TestEarlyStoppingAndChain(t *testing.T) {
 	ms := models(t)
-	newRunner := runnerFactory(t, t.TempDir())
+	sess := testSession(t, t.TempDir())
 	for _, loss := range []losses.Spec{"xent", "logconf"} {
-		es, err := RunEarlyStopping(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms[0], ms[2], loss)
+		es, err := RunEarlyStopping(context.Background(), runners(t, sess, "sst2", 0, 1), ms[0], ms[2], loss)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +132,7 @@ func TestEarlyStoppingAndChain(t *testing.T) {
 			t.Errorf("%s: criterion %q", loss, es.Criterion)
 		}
 	}
-	bs, err := RunChain(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms, "xent")
+	bs, err := RunChain(context.Background(), runners(t, sess, "sst2", 0, 1), ms, "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,15 +150,15 @@ func TestEarlyStoppingAndChain(t *testing.T) {
 	if d := bs.ChainPGR.StudentAcc.Estimate - bs.DirectPGR.StudentAcc.Estimate; math.Abs(float64(d-bs.ChainMinusDirect.Estimate)) > 1e-9 {
 		t.Errorf("chain − direct %v, accuracies differ by %v", bs.ChainMinusDirect.Estimate, d)
 	}
-	if _, err := RunChain(context.Background(), runners(t, newRunner, "sst2", 0), ms[:2], "xent"); err == nil {
+	if _, err := RunChain(context.Background(), runners(t, sess, "sst2", 0), ms[:2], "xent"); err == nil {
 		t.Error("a two-model chain accepted")
 	}
 }
 
 func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	ms := models(t)
-	newRunner := runnerFactory(t, t.TempDir())
-	pc, err := RunPromptingComparison(context.Background(), runners(t, newRunner, "sst2", 0, 1), ms[0], ms[1:], 2, "xent")
+	sess := testSession(t, t.TempDir())
+	pc, err := RunPromptingComparison(context.Background(), runners(t, sess, "sst2", 0, 1), ms[0], ms[1:], 2, "xent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +181,7 @@ func TestPromptingAndGenerativeComparisons(t *testing.T) {
 	if text := pc.Table().Text(); !strings.Contains(text, "few-shot weak") || !strings.Contains(text, "seeds [0 1]") {
 		t.Error(text)
 	}
-	rs := runners(t, newRunner, "sst2", 0, 1)
+	rs := runners(t, sess, "sst2", 0, 1)
 	for _, r := range rs {
 		r.Budget.GenEpochs, r.Budget.GenLR = 2, 3e-3
 	}
@@ -289,7 +283,7 @@ func TestMedianOverTasks(t *testing.T) {
 // supervisor's student, and the table names every source.
 func TestLabelErrorsRun(t *testing.T) {
 	ms := models(t)
-	rs := runners(t, runnerFactory(t, t.TempDir()), "sst2", 0, 1)
+	rs := runners(t, testSession(t, t.TempDir()), "sst2", 0, 1)
 	le, err := RunLabelErrors(context.Background(), rs, ms[0], ms[1], "xent", DefaultLabelSources)
 	if err != nil {
 		t.Fatal(err)
@@ -321,10 +315,10 @@ func TestLabelErrorsRun(t *testing.T) {
 func TestSweepEveryTask(t *testing.T) {
 	testgate.Integration(t, "trains tiny models on every task (about a minute)")
 	ms := models(t)
-	newRunner := runnerFactory(t, t.TempDir())
+	sess := testSession(t, t.TempDir())
 	for _, name := range tasks.Names() {
 		spec := SweepSpec{Task: name, Scale: "test", Models: ms[:2], Losses: []losses.Spec{"xent"}, Seeds: []uint64{0}}
-		sw, err := RunSweep(context.Background(), spec, newRunner, nil)
+		sw, err := RunSweep(context.Background(), sess, spec, nil)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -212,7 +212,7 @@ func (le *LabelErrors) Table() *table.Table {
 // FindRandomErrors judges whether, at equal label accuracy, the student
 // recovers more from random errors than from its supervisor's, on the paired
 // difference of the two students' test accuracies (both on hard labels).
-func FindRandomErrors(le *LabelErrors) Finding {
+func (le *LabelErrors) FindRandomErrors() Finding {
 	f := Finding{Claim: "a student recovers more from random label errors than from its supervisor's, at equal label accuracy",
 		Paper: "an open question (Sec. 7): errors that look like noise are learnt past, errors that look like a pattern are copied"}
 	r, ok1 := le.Find(LabelSource{stage.SourceRandom, true})
@@ -230,7 +230,7 @@ func FindRandomErrors(le *LabelErrors) Finding {
 // FindSoftLabels judges whether the supervisor's soft labels (probabilities)
 // teach the student more than its hard ones (argmax), on the paired
 // difference of the two students' test accuracies.
-func FindSoftLabels(le *LabelErrors) Finding {
+func (le *LabelErrors) FindSoftLabels() Finding {
 	f := Finding{Claim: "soft labels (the supervisor's probabilities) teach more than hard ones", Paper: "the paper trains on soft labels; it does not compare"}
 	soft, ok1 := le.Find(LabelSource{stage.SourceSupervisor, false})
 	hard, ok2 := le.Find(LabelSource{stage.SourceSupervisor, true})
@@ -258,7 +258,7 @@ func (le *LabelErrors) Conclusion() string {
 		NotMeasurable: "random errors and its supervisor's cannot be compared here (%s − %s: %s)",
 	}
 	if r, ok := le.Find(LabelSource{Source: stage.SourceRandom, Hard: true}); ok {
-		parts = append(parts, fmt.Sprintf(say[FindRandomErrors(le).Outcome], "random", "supervisor's hard labels", ivs(r.VsSupervisorHard)))
+		parts = append(parts, fmt.Sprintf(say[le.FindRandomErrors().Outcome], "random", "supervisor's hard labels", ivs(r.VsSupervisorHard)))
 	}
 	soft := map[Outcome]string{
 		Reproduced:    "its supervisor's soft labels teach it more than their argmax (%s)",
@@ -267,7 +267,7 @@ func (le *LabelErrors) Conclusion() string {
 		NotMeasurable: "soft and hard labels cannot be compared here (%s)",
 	}
 	if s, ok := le.Find(LabelSource{Source: stage.SourceSupervisor}); ok {
-		parts = append(parts, fmt.Sprintf(soft[FindSoftLabels(le).Outcome], ivs(s.VsSupervisorHard)))
+		parts = append(parts, fmt.Sprintf(soft[le.FindSoftLabels().Outcome], ivs(s.VsSupervisorHard)))
 	}
 	most, least := -1, -1
 	for i, s := range le.Sources {

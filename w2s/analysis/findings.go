@@ -127,14 +127,18 @@ func all(parts ...Outcome) Outcome {
 // interval rules its half out, undecided otherwise. Reproduced when at
 // least three quarters of the measurable pairs are inside; not reproduced
 // when more than a quarter are outside; otherwise inconclusive.
-func FindPGRBetweenZeroAndOne(sw *Sweep, loss losses.Spec) Finding {
+func (sw *Sweep) FindPGRBetweenZeroAndOne(loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 (students beat their supervisors but fall short of the ceiling)", Paper: "almost every pair, every task"}
 	return judgeInsideZeroOne(f, []*Sweep{sw}, loss)
 }
 
+// Sweeps are the sweeps of several tasks, one each, as the paper's NLP
+// results are summarised over tasks (MedianOverTasks).
+type Sweeps []*Sweep
+
 // FindPGRAcrossTasks judges "0 < PGR < 1" over every measurable pair of
 // every task's sweep, as FindPGRBetweenZeroAndOne judges one task.
-func FindPGRAcrossTasks(sws []*Sweep, loss losses.Spec) Finding {
+func (sws Sweeps) FindPGRAcrossTasks(loss losses.Spec) Finding {
 	f := Finding{Claim: "0 < PGR < 1 on every task", Paper: "almost every pair of every task; NLP median PGR ≈ 50% overall, ≈ 25% at the largest gap"}
 	return judgeInsideZeroOne(f, sws, loss)
 }
@@ -216,7 +220,7 @@ func b2i(b bool) int {
 // supervisors show growth beyond the interval and none a fall; not
 // reproduced when at least half show a fall and none growth; otherwise
 // inconclusive.
-func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
+func (sw *Sweep) FindPGRGrowsWithSize(loss losses.Spec) Finding {
 	f := Finding{Claim: "PGR grows with the strong student's size", Paper: "yes, for a fixed supervisor"}
 	byWeak := map[string][]Summary{}
 	var order []string
@@ -281,7 +285,7 @@ func FindPGRGrowsWithSize(sw *Sweep, loss losses.Spec) Finding {
 // FindConfidenceLoss judges whether, at the largest gap (weakest supervisor,
 // strongest student), the logconf student beats the xent one, on the
 // paired difference of their test accuracies (rows and seeds).
-func FindConfidenceLoss(sw *Sweep) Finding {
+func (sw *Sweep) FindConfidenceLoss() Finding {
 	f := Finding{Claim: "the auxiliary confidence loss raises PGR at large gaps", Paper: "median PGR ≈ 25% → ≈ 80% at the largest gaps"}
 	if len(sw.Spec.Models) < 2 {
 		f.Evidence = "the sweep has fewer than two models"
@@ -341,7 +345,7 @@ func classesOf(task string) int {
 // smallest's (metrics.ImitationDiff, the same error rows and seeds).
 // Reproduced when every student imitates and the fall holds beyond the
 // intervals; not reproduced when an interval rules either part out.
-func FindImitation(sw *Sweep, loss losses.Spec) Finding {
+func (sw *Sweep) FindImitation(loss losses.Spec) Finding {
 	f := Finding{Claim: "students imitate their supervisor's errors, less so when larger", Paper: "agreement > supervisor accuracy; agreement on its errors falls with student size"}
 	if len(sw.Spec.Models) < 3 {
 		f.Evidence = "needs at least two students of one supervisor"
@@ -390,7 +394,7 @@ func FindImitation(sw *Sweep, loss losses.Spec) Finding {
 
 // FindEarlyStopping judges whether honest early stopping beats training to
 // the end, on the paired gain (rows and seeds).
-func FindEarlyStopping(es *EarlyStopping) Finding {
+func (es *EarlyStopping) FindEarlyStopping() Finding {
 	f := Finding{Claim: "early stopping helps (students overfit their supervisor's errors)", Paper: "students overfit within about an epoch at large gaps; early stopping raises PGR"}
 	f.Evidence = fmt.Sprintf("%s → %s (%s): final %s, honest stop %s (gain %s), cheating stop %s; %d of %d seeds peaked before the end",
 		zoo.Short(es.WeakModel), zoo.Short(es.StrongModel), es.Loss.Short(), ivs(es.Final), ivs(es.Honest), ivs(es.HonestGain), ivs(es.Cheating), es.PeakedBeforeEnd, len(es.Seeds))
@@ -400,7 +404,7 @@ func FindEarlyStopping(es *EarlyStopping) Finding {
 
 // FindChain judges whether the chain beats direct supervision, on the
 // paired difference of the two final students (rows and seeds).
-func FindChain(bs *Chain) Finding {
+func (bs *Chain) FindChain() Finding {
 	f := Finding{Claim: "bootstrapping through intermediate sizes helps", Paper: "clearly for chess, a little for NLP, not for reward models"}
 	f.Evidence = fmt.Sprintf("%s (%s): chain %s, direct %s, chain − direct %s",
 		ChainName(bs.Models), bs.Loss.Short(), ivs(bs.ChainPGR.StudentAcc), ivs(bs.DirectPGR.StudentAcc), ivs(bs.ChainMinusDirect))
@@ -423,7 +427,7 @@ func ChainName(chain []string) string {
 // paired difference on the same test rows and seeds (gold − weak demos,
 // weak demos − zero-shot, finetuned − prompted); not measurable when the
 // prompted model gives one answer to (nearly) every query.
-func FindFewShot(pc *PromptingComparison) Finding {
+func (pc *PromptingComparison) FindFewShot() Finding {
 	f := Finding{Claim: "few-shot prompting with weak labels lands between zero-shot and gold; finetuning does better", Paper: "qualitatively like finetuning; competitive only for the largest models"}
 	if len(pc.Rows) == 0 {
 		f.Evidence = "no models"
@@ -446,7 +450,7 @@ func FindFewShot(pc *PromptingComparison) Finding {
 // confidence loss on the paired difference of the two students' test
 // accuracies (rows and seeds); not measurable when neither pipeline has a
 // measurable gap.
-func FindGenerative(gc *GenerativeComparison) Finding {
+func (gc *GenerativeComparison) FindGenerative() Finding {
 	f := Finding{Claim: "generative finetuning on the task's text helps", Paper: "for reward models, finetuning the strong student and its ceiling on the task's text raises both and PGR (Fig. 10); 30–40% PGR with early stopping"}
 	p, g := gc.Plain, gc.Generative
 	f.Evidence = fmt.Sprintf("%s → %s (%s): student %s → %s (difference %s), PGR %s → %s",

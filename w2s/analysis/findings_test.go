@@ -240,7 +240,7 @@ func TestFindPGRBetweenZeroAndOne(t *testing.T) {
 		{"gap too small", 5, xl(0.70, 0.70, 0.701), NotMeasurable},
 		{"one seed", 1, xl(0.60, 0.70, 0.80), NotMeasurable},
 	} {
-		f := FindPGRBetweenZeroAndOne(synthSweep(t, r, c.seeds, n, c.p), "xent")
+		f := synthSweep(t, r, c.seeds, n, c.p).FindPGRBetweenZeroAndOne("xent")
 		if f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
@@ -251,18 +251,18 @@ func TestFindPGRBetweenZeroAndOne(t *testing.T) {
 		row.Hits.Student = row.Hits.Weak
 	}
 	level.Summary, _ = Summarize(level.Rows)
-	if f := FindPGRBetweenZeroAndOne(level, "xent"); f.Outcome != Inconclusive {
+	if f := level.FindPGRBetweenZeroAndOne("xent"); f.Outcome != Inconclusive {
 		t.Errorf("level with the supervisor: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
 	}
 	// Across tasks, each pair named by its task.
-	sws := []*Sweep{synthSweep(t, r, 5, n, xl(0.6, 0.7, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.72, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.9, 0.75))}
+	sws := Sweeps{synthSweep(t, r, 5, n, xl(0.6, 0.7, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.72, 0.8)), synthSweep(t, r, 5, n, xl(0.6, 0.9, 0.75))}
 	for i, task := range []string{"sst2", "imdb", "boolq"} {
 		sws[i].Spec.Task = task
 	}
-	if f := FindPGRAcrossTasks(sws[:2], "xent"); f.Outcome != Reproduced || !strings.Contains(f.Evidence, "imdb xs→xl") {
+	if f := sws[:2].FindPGRAcrossTasks("xent"); f.Outcome != Reproduced || !strings.Contains(f.Evidence, "imdb xs→xl") {
 		t.Errorf("across two tasks: %+v", f)
 	}
-	if f := FindPGRAcrossTasks(sws, "xent"); f.Outcome != NotReproduced || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
+	if f := sws.FindPGRAcrossTasks("xent"); f.Outcome != NotReproduced || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
 		t.Errorf("across three tasks, one above its ceiling: %+v", f)
 	}
 }
@@ -284,13 +284,13 @@ func TestFindPGRGrowsWithSize(t *testing.T) {
 		{"falls", students(0.8, 0.2), NotReproduced},
 		{"one measurable student", append(students(0.5, 0.5)[1:], pair{"zoo/cpu/xs", "zoo/cpu/m", 600_000, "xent", 0.60, 0.60, 0.601, 0}), NotMeasurable},
 	} {
-		f := FindPGRGrowsWithSize(synthSweep(t, r, 5, 4000, c.pairs...), "xent")
+		f := synthSweep(t, r, 5, 4000, c.pairs...).FindPGRGrowsWithSize("xent")
 		if f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}
 	level := mirror(t, synthSweep(t, r, 5, 4000, students(0.5, 0.5)...), "zoo/cpu/m", "xent", "zoo/cpu/xl", "xent", true)
-	if f := FindPGRGrowsWithSize(level, "xent"); f.Outcome != Inconclusive {
+	if f := level.FindPGRGrowsWithSize("xent"); f.Outcome != Inconclusive {
 		t.Errorf("the same PGR: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
 	}
 }
@@ -312,13 +312,13 @@ func TestFindConfidenceLoss(t *testing.T) {
 		{"logconf worse", losses2(0.72, 0.65, 0.80), NotReproduced},
 		{"no measurable gap", losses2(0.60, 0.60, 0.601), NotMeasurable},
 	} {
-		f := FindConfidenceLoss(synthSweep(t, r, 5, 4000, c.pairs...))
+		f := synthSweep(t, r, 5, 4000, c.pairs...).FindConfidenceLoss()
 		if f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}
 	same := mirror(t, synthSweep(t, r, 5, 4000, losses2(0.68, 0.68, 0.80)...), "zoo/cpu/xl", "xent", "zoo/cpu/xl", "logconf", false)
-	if f := FindConfidenceLoss(same); f.Outcome != Inconclusive {
+	if f := same.FindConfidenceLoss(); f.Outcome != Inconclusive {
 		t.Errorf("the same students: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
 	}
 }
@@ -340,13 +340,13 @@ func TestFindImitation(t *testing.T) {
 		{"copies, more when larger", copying(0.3, 0.6), NotReproduced},
 		{"one student", copying(0.4, 0.4)[:1], NotMeasurable},
 	} {
-		f := FindImitation(synthSweep(t, r, 5, 4000, c.pairs...), "xent")
+		f := synthSweep(t, r, 5, 4000, c.pairs...).FindImitation("xent")
 		if f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}
 	alike := mirror(t, synthSweep(t, r, 5, 4000, copying(0.4, 0.4)...), "zoo/cpu/m", "xent", "zoo/cpu/xl", "xent", false)
-	if f := FindImitation(alike, "xent"); f.Outcome != Inconclusive {
+	if f := alike.FindImitation("xent"); f.Outcome != Inconclusive {
 		t.Errorf("students copying alike: %v, want inconclusive (%s)", f.Outcome, f.Evidence)
 	}
 }
@@ -364,11 +364,11 @@ func TestIntervalFindings(t *testing.T) {
 	}
 	for _, c := range cases {
 		es := &EarlyStopping{WeakModel: "a", StrongModel: "b", Loss: "xent", HonestGain: c.diff}
-		if f := FindEarlyStopping(es); f.Outcome != c.want {
+		if f := es.FindEarlyStopping(); f.Outcome != c.want {
 			t.Errorf("early stopping, gain %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
 		bs := &Chain{Models: []string{"a", "b", "c"}, Loss: "xent", ChainMinusDirect: c.diff}
-		if f := FindChain(bs); f.Outcome != c.want {
+		if f := bs.FindChain(); f.Outcome != c.want {
 			t.Errorf("bootstrapping, chain − direct %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
 	}
@@ -385,7 +385,7 @@ func TestIntervalFindings(t *testing.T) {
 		}
 		plain := gen
 		gc := &GenerativeComparison{WeakModel: "zoo/cpu/xs", StrongModel: "zoo/cpu/xl", Loss: "xent", Plain: plain, Generative: gen, StudentGain: c.diff}
-		if f := FindGenerative(gc); f.Outcome != c.want {
+		if f := gc.FindGenerative(); f.Outcome != c.want {
 			t.Errorf("generative, gain %v: %v, want %v (%s)", c.diff, f.Outcome, c.want, f.Evidence)
 		}
 	}
@@ -405,7 +405,7 @@ func TestFindFewShot(t *testing.T) {
 	} {
 		pc := &PromptingComparison{K: 5, Rows: []PromptRow{{Model: "zoo/cpu/xl", GoldOverWeak: c.goldOverWeak, WeakOverZero: c.weakOverZero,
 			FinetuneOverPrompt: c.ft, OneAnswer: c.oneAnswer}}}
-		if f := FindFewShot(pc); f.Outcome != c.want {
+		if f := pc.FindFewShot(); f.Outcome != c.want {
 			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
 		}
 	}
@@ -428,14 +428,14 @@ func TestLabelErrorFindings(t *testing.T) {
 			{LabelSource: LabelSource{stage.SourceSupervisor, true}, VsSupervisorHard: iv(0, 0)},
 			{LabelSource: LabelSource{stage.SourceRandom, true}, VsSupervisorHard: c.diff},
 		}}
-		if f := FindRandomErrors(le); f.Outcome != c.want {
+		if f := le.FindRandomErrors(); f.Outcome != c.want {
 			t.Errorf("random − supervisor %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
-		if f := FindSoftLabels(le); f.Outcome != c.want {
+		if f := le.FindSoftLabels(); f.Outcome != c.want {
 			t.Errorf("soft − hard %v: %v, want %v", c.diff, f.Outcome, c.want)
 		}
 	}
-	if f := FindRandomErrors(&LabelErrors{}); f.Outcome != NotMeasurable {
+	if f := (&LabelErrors{}).FindRandomErrors(); f.Outcome != NotMeasurable {
 		t.Errorf("no sources: %v", f.Outcome)
 	}
 }

@@ -3,11 +3,8 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
-
-	"github.com/gomlx/gomlx/backends"
 
 	"github.com/w2s-lab/w2s/w2s/bow"
 	"github.com/w2s-lab/w2s/w2s/ladder"
@@ -94,7 +91,7 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 		MonotoneBy: map[string]bool{}, TopBeatsTFIDF: map[string]bool{}}
 	for _, e := range entries {
 		if e.Record == nil {
-			return nil, fmt.Errorf("zoo/%s/%s is not built (w2s zoo build --scale %s)", s.Name, e.Size.Name, s.Name)
+			return nil, fmt.Errorf("%s is not built (w2s zoo build --scale %s)", zoo.Name(s.Name, e.Size.Name), s.Name)
 		}
 		rep.Rungs = append(rep.Rungs, LadderRung{Model: zoo.Name(s.Name, e.Size.Name), NonEmbeddingParams: e.Record.NonEmbeddingParams,
 			Tokens: e.Record.Tokens, ValidLoss: e.Record.ValidLoss, BPB: e.Record.ValidBitsPerByte, Probe: map[string]Spread{}})
@@ -157,11 +154,14 @@ func ProbeLadder(ctx context.Context, scale, task string, seeds []uint64, pools 
 	return rep, nil
 }
 
-// ProbeBuiltLadder is ProbeLadder on the ladder of scale s where zoo.List
-// finds it, beside the ladder's n-gram baselines (read from its folder, or
-// computed and stored). The runner of each seed is stage.NewRunner's for
-// task on backend b, logging to log.
-func ProbeBuiltLadder(ctx context.Context, s *zoo.Scale, task string, seeds []uint64, pools []string, b backends.Backend, log io.Writer) (*LadderReport, error) {
+// ProbeBuiltLadder is ProbeLadder on the ladder of the session's scale
+// where zoo.List finds it, beside the ladder's n-gram baselines (read from
+// its folder, or computed and stored), with the session's runners.
+func ProbeBuiltLadder(ctx context.Context, sess *stage.Session, task string, seeds []uint64, pools []string) (*LadderReport, error) {
+	s, err := zoo.GetScale(sess.Scale())
+	if err != nil {
+		return nil, err
+	}
 	entries, err := zoo.List(ctx, s.Name, "")
 	if err != nil {
 		return nil, err
@@ -173,14 +173,7 @@ func ProbeBuiltLadder(ctx context.Context, s *zoo.Scale, task string, seeds []ui
 	if err != nil {
 		return nil, err
 	}
-	return ProbeLadder(ctx, s.Name, task, seeds, pools, bl, func(seed uint64) (*stage.Runner, error) {
-		r, err := stage.NewRunner(task, s.Name, seed)
-		if err != nil {
-			return nil, err
-		}
-		r.Backend, r.Log = b, log
-		return r, nil
-	})
+	return ProbeLadder(ctx, s.Name, task, seeds, pools, bl, func(seed uint64) (*stage.Runner, error) { return sess.Runner(task, seed) })
 }
 
 // tfidfAccuracy trains the TF-IDF baseline on train's texts and gold labels

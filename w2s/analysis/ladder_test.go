@@ -8,7 +8,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
-	"github.com/w2s-lab/w2s/w2s/backend"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -17,11 +17,12 @@ import (
 func TestProbeBuiltLadderNeedsTheLadder(t *testing.T) {
 	t.Setenv("W2S_CACHE", t.TempDir())
 	t.Setenv("W2S_ZOO_DIR", "")
-	s, err := zoo.GetScale("gpu")
+	sess, err := stage.NewSession("gpu")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ProbeBuiltLadder(context.Background(), s, "sst2", []uint64{0}, []string{"last"}, backend.MustDefault(), io.Discard)
+	sess.Log = io.Discard
+	_, err = ProbeBuiltLadder(context.Background(), sess, "sst2", []uint64{0}, []string{"last"})
 	if err == nil || !strings.Contains(err.Error(), "the gpu ladder is not built (w2s zoo build --scale gpu)") {
 		t.Errorf("probe of an unbuilt ladder: %v", err)
 	}
@@ -36,7 +37,12 @@ func TestProbeBuiltLadder(t *testing.T) {
 	t.Setenv("W2S_CACHE", t.TempDir())
 	t.Setenv("W2S_ZOO_DIR", "")
 	s, _ := zoo.GetScale("ci")
-	rep, err := ProbeBuiltLadder(context.Background(), s, "sst2", []uint64{0}, []string{"last"}, backend.MustDefault(), io.Discard)
+	sess, err := stage.NewSession("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Log = io.Discard
+	rep, err := ProbeBuiltLadder(context.Background(), sess, "sst2", []uint64{0}, []string{"last"})
 	if err != nil {
 		t.Fatal(err)
 	}

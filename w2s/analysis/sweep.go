@@ -61,9 +61,6 @@ func (s SweepSpec) PairIndices() [][2]int {
 	return pairs
 }
 
-// NewRunner makes the stage runner of one seed; a sweep calls it per seed.
-type NewRunner func(task, scale string, seed uint64) (*stage.Runner, error)
-
 // Sweep is a sweep's results: one row per (weak, strong, loss, seed) and a
 // summary per (weak, strong, loss) over seeds.
 type Sweep struct {
@@ -104,18 +101,37 @@ type Summary struct {
 	StrongParams int `json:"strong_params"`
 }
 
+// OneSupervisor is the models and pairs of a sweep with one weak
+// supervisor for every strong model (a strong model that is the supervisor
+// itself is left out).
+func OneSupervisor(weak string, strongs []string) ([]string, [][2]int) {
+	ms := []string{weak}
+	var pairs [][2]int
+	for _, s := range strongs {
+		if s == weak {
+			continue
+		}
+		ms = append(ms, s)
+		pairs = append(pairs, [2]int{0, len(ms) - 1})
+	}
+	return ms, pairs
+}
+
 // RunSweep runs every experiment of the spec (stored stages are reused).
 // onRow, if set, is called after each experiment (progress in notebooks).
-func RunSweep(ctx context.Context, spec SweepSpec, newRunner NewRunner, onRow func(*stage.Result)) (*Sweep, error) {
+func RunSweep(ctx context.Context, sess *stage.Session, spec SweepSpec, onRow func(*stage.Result)) (*Sweep, error) {
 	if len(spec.Models) < 2 {
 		return nil, fmt.Errorf("sweep: need at least two models, got %v", spec.Models)
 	}
 	if len(spec.Seeds) == 0 || len(spec.Losses) == 0 {
 		return nil, fmt.Errorf("sweep: need at least one seed and one loss (seeds %v, losses %v)", spec.Seeds, spec.Losses)
 	}
+	if spec.Scale != sess.Scale() {
+		return nil, fmt.Errorf("sweep: spec at scale %q, session at %q", spec.Scale, sess.Scale())
+	}
 	sw := &Sweep{Spec: spec}
 	for _, seed := range spec.Seeds {
-		r, err := newRunner(spec.Task, spec.Scale, seed)
+		r, err := sess.Runner(spec.Task, seed)
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,7 @@ import (
 
 func TestTuningPicksTheBestValidationAccuracy(t *testing.T) {
 	ms := models(t)
-	rs := runners(t, runnerFactory(t, t.TempDir()), "sst2", 0, 1)
+	rs := runners(t, testSession(t, t.TempDir()), "sst2", 0, 1)
 	r := rs[0]
 	tu, err := RunTuning(context.Background(), rs, ms[:1], []float64{1e-4, 3e-3}, []float64{1, 2})
 	if err != nil {

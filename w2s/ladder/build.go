@@ -74,7 +74,7 @@ func Build(ctx context.Context, s *zoo.Scale, opt BuildOptions) ([]*zoo.Record, 
 	for _, z := range toBuild {
 		rec, err := buildOne(ctx, s, z, data, dataSums, b, opt)
 		if err != nil {
-			return records, fmt.Errorf("zoo/%s/%s: %w", s.Name, z.Name, err)
+			return records, fmt.Errorf("%s: %w", zoo.Name(s.Name, z.Name), err)
 		}
 		records = append(records, rec)
 	}
@@ -113,7 +113,7 @@ func builtSizes(s *zoo.Scale, sizes []zoo.Size, opt BuildOptions) (records []*zo
 	for _, z := range sizes {
 		if rec, err := zoo.ReadRecord(filepath.Join(opt.Out, z.Name)); err == nil && rec.Scale == s.Name && rec.Name == z.Name {
 			if err := zoo.Verify(filepath.Join(opt.Out, z.Name)); err == nil {
-				fmt.Fprintf(opt.Log, "zoo/%s/%s: already built (%s)\n", s.Name, z.Name, filepath.Join(opt.Out, z.Name))
+				fmt.Fprintf(opt.Log, "%s: already built (%s)\n", zoo.Name(s.Name, z.Name), filepath.Join(opt.Out, z.Name))
 				records = append(records, rec)
 				continue
 			}
@@ -222,8 +222,8 @@ func buildOne(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, dataSum
 	if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opt.Log, "zoo/%s/%s: validation loss %.4f nats/token (%.3f bits/byte) after %d tokens, %s\n",
-		s.Name, z.Name, validLoss, rec.ValidBitsPerByte, rec.Tokens, time.Duration(wall*float64(time.Second)).Round(time.Second))
+	fmt.Fprintf(opt.Log, "%s: validation loss %.4f nats/token (%.3f bits/byte) after %d tokens, %s\n",
+		zoo.Name(s.Name, z.Name), validLoss, rec.ValidBitsPerByte, rec.Tokens, time.Duration(wall*float64(time.Second)).Round(time.Second))
 	return rec, nil
 }
 
@@ -247,7 +247,7 @@ func pretrainSize(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, b b
 	}
 	var progress train.Progress
 	if opt.Progress != nil {
-		progress = opt.Progress(fmt.Sprintf("zoo/%s/%s", s.Name, z.Name))
+		progress = opt.Progress(zoo.Name(s.Name, z.Name))
 	}
 	tr := &train.Trainer{Backend: b, Ctx: m.Ctx, Loss: pretrain.LossFn(cfg), Config: tc, Progress: progress,
 		Eval: func(int) (map[string]float64, error) {
@@ -255,8 +255,8 @@ func pretrainSize(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, b b
 			return map[string]float64{"valid_loss": l}, err
 		}}
 	_, nonEmb := cfg.NumParams()
-	fmt.Fprintf(opt.Log, "zoo/%s/%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
-		s.Name, z.Name, z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
+	fmt.Fprintf(opt.Log, "%s: %d layers, width %d, %d non-embedding parameters, %d steps × %d tokens, lr %.2g\n",
+		zoo.Name(s.Name, z.Name), z.Layers, z.Width, nonEmb, steps, s.Batch*s.Context, tc.LR)
 	start := time.Now()
 	res, err := tr.Run(ctx, batches(s, data.Train))
 	wall := time.Since(start).Seconds()
@@ -267,7 +267,7 @@ func pretrainSize(ctx context.Context, s *zoo.Scale, z zoo.Size, data *Data, b b
 		return nil, nil, 0, err
 	}
 	if res.ResumedFrom > 0 {
-		fmt.Fprintf(opt.Log, "zoo/%s/%s: resumed from step %d\n", s.Name, z.Name, res.ResumedFrom)
+		fmt.Fprintf(opt.Log, "%s: resumed from step %d\n", zoo.Name(s.Name, z.Name), res.ResumedFrom)
 	}
 	return m, res, priorWall(dir) + wall, nil
 }

@@ -86,7 +86,7 @@ type Hyper struct {
 func (b Budget) HyperFor(model string) Hyper {
 	base, _, _ := strings.Cut(model, "+")
 	keys := []string{base, "openai-community/" + base} // a Hugging Face id, with or without its owner
-	if size, ok := strings.CutPrefix(base, "zoo/"+b.Scale+"/"); ok {
+	if size, ok := zoo.SizeOf(b.Scale, base); ok {
 		keys = []string{size}
 	}
 	for _, k := range keys {
@@ -177,11 +177,13 @@ var cpuLast = map[string]Hyper{"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {1e-3,
 // it was the default (xs to xl); xxxs and xxs, added later, take xs's.
 var cpuMean = map[string]Hyper{"xxxs": {3e-3, 8}, "xxs": {3e-3, 8}, "xs": {3e-3, 8}, "s": {1e-3, 4}, "m": {1e-3, 4}, "l": {3e-4, 8}, "xl": {3e-4, 4}}
 
-// BudgetFor returns the budget of a scale.
+// BudgetFor returns the budget of a scale. The scales are zoo's (one
+// list of names, zoo.ScaleNames): every scale has a ladder there and a
+// budget here (TestEveryScaleHasABudget).
 func BudgetFor(scale string) (Budget, error) {
 	b, ok := budgets[scale]
 	if !ok {
-		return b, fmt.Errorf("unknown scale %q (want ci, cpu or gpu)", scale)
+		return b, zoo.UnknownScale(scale)
 	}
 	return b, nil
 }

@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/store"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 func TestBudgetString(t *testing.T) {
@@ -84,5 +87,56 @@ func TestWithHeadSwapsHypers(t *testing.T) {
 	ci, _ := BudgetFor("ci")
 	if got := ci.WithHead("last").HyperFor("zoo/ci/xs"); got != (Hyper{ci.LR, ci.Epochs}) {
 		t.Errorf("ci has no tuned hypers, got %+v", got)
+	}
+}
+
+// TestEveryScaleHasABudget: the scales are zoo's, and each has a budget
+// here named like it; a name outside zoo's list is refused with zoo's
+// error.
+func TestEveryScaleHasABudget(t *testing.T) {
+	for _, name := range zoo.ScaleNames {
+		if _, err := zoo.GetScale(name); err != nil {
+			t.Errorf("zoo lists %s: %v", name, err)
+		}
+		b, err := BudgetFor(name)
+		if err != nil || b.Scale != name {
+			t.Errorf("BudgetFor(%s) = scale %q, %v", name, b.Scale, err)
+		}
+	}
+	if len(budgets) != len(zoo.ScaleNames) {
+		t.Errorf("%d budgets for %d scales", len(budgets), len(zoo.ScaleNames))
+	}
+	_, err := BudgetFor("huge")
+	if err == nil || err.Error() != zoo.UnknownScale("huge").Error() {
+		t.Errorf("BudgetFor(huge): %v", err)
+	}
+}
+
+// TestSessionRunners: every runner of a session shares its budget, store,
+// backend, log and StoredOnly; an unknown task is refused by name.
+func TestSessionRunners(t *testing.T) {
+	b, _ := BudgetFor("ci")
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := &Session{Budget: b, Store: st, StoredOnly: true}
+	rs, err := sess.Runners("sst2")
+	if err != nil || len(rs) != len(b.Seeds) {
+		t.Fatalf("%d runners, %v", len(rs), err)
+	}
+	for i, r := range rs {
+		if r.Seed != b.Seeds[i] || r.Store != st || !r.StoredOnly || r.Budget.Scale != "ci" || r.Task != "sst2" {
+			t.Errorf("runner %d: %+v", i, r)
+		}
+	}
+	if rs, _ := sess.Runners("sst2", 7); len(rs) != 1 || rs[0].Seed != 7 {
+		t.Errorf("Runners(sst2, 7) = %v", rs)
+	}
+	if _, err := sess.Runner("no-such-task", 0); err == nil || !strings.Contains(err.Error(), "no-such-task") {
+		t.Errorf("unknown task: %v", err)
+	}
+	if l := sess.Ladder(); len(l) != 5 || l[0] != "zoo/ci/xs" || l[4] != "zoo/ci/xl" {
+		t.Errorf("Ladder() = %v", l)
 	}
 }

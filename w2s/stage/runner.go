@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"context"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/w2s-lab/w2s/w2s/backend"
 	"github.com/w2s-lab/w2s/w2s/internal/checksum"
 	"github.com/w2s-lab/w2s/w2s/split"
 	"github.com/w2s-lab/w2s/w2s/store"
@@ -77,24 +75,13 @@ type Runner struct {
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the
-// default store and backend.
+// default store and backend: NewSession(scale).Runner(task, seed).
 func NewRunner(task, scale string, seed uint64) (*Runner, error) {
-	b, err := BudgetFor(scale)
+	s, err := NewSession(scale)
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open("")
-	if err != nil {
-		return nil, err
-	}
-	be, err := backend.Default()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tasks.Get(task); err != nil {
-		return nil, err
-	}
-	return &Runner{Task: task, Budget: b, Seed: seed, Store: st, Backend: be, Log: os.Stderr}, nil
+	return s.Runner(task, seed)
 }
 
 // ErrNotStored is the error of a stage asked with StoredOnly that is not

@@ -126,9 +126,14 @@ func GetScale(name string) (*Scale, error) {
 	}
 	s, ok := scales[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown scale %q (want %s)", name, strings.Join(ScaleNames, ", "))
+		return nil, UnknownScale(name)
 	}
 	return s, nil
+}
+
+// UnknownScale is the error of a scale name that is not one of ScaleNames.
+func UnknownScale(name string) error {
+	return fmt.Errorf("unknown scale %q (want %s)", name, strings.Join(ScaleNames, ", "))
 }
 
 // ActiveScale is $W2S_SCALE, else "cpu".
@@ -141,6 +146,23 @@ func ActiveScale() string {
 
 // Name is the zoo name of a size of a scale: "zoo/cpu/xl".
 func Name(scale, size string) string { return "zoo/" + scale + "/" + size }
+
+// Expand names a model at a scale: zoo/SIZE becomes Name(scale, SIZE);
+// any other name (zoo/cpu/xl, a folder, a Hugging Face id) is returned
+// as it is.
+func Expand(scale, model string) string {
+	if size, ok := strings.CutPrefix(model, "zoo/"); ok && !strings.Contains(size, "/") {
+		return Name(scale, size)
+	}
+	return model
+}
+
+// SizeOf is the size of model when it is a ladder model of scale
+// ("zoo/cpu/xl" at cpu is "xl").
+func SizeOf(scale, model string) (string, bool) {
+	size, ok := strings.CutPrefix(model, Name(scale, ""))
+	return size, ok && size != "" && !strings.Contains(size, "/")
+}
 
 // Config is the model configuration of a size.
 func (s *Scale) Config(z Size) model.Config {

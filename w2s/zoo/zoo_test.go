@@ -203,3 +203,19 @@ func TestShippedRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandAndSizeOf(t *testing.T) {
+	for in, want := range map[string]string{"zoo/xl": "zoo/cpu/xl", "zoo/cpu/xl": "zoo/cpu/xl", "zoo/ci/s": "zoo/ci/s", "gpt2": "gpt2", "./m": "./m"} {
+		if got := Expand("cpu", in); got != want {
+			t.Errorf("Expand(cpu, %s) = %s, want %s", in, got, want)
+		}
+	}
+	if size, ok := SizeOf("cpu", "zoo/cpu/xl"); !ok || size != "xl" {
+		t.Errorf("SizeOf(cpu, zoo/cpu/xl) = %s, %v", size, ok)
+	}
+	for _, m := range []string{"zoo/ci/xl", "zoo/cpu/", "zoo/cpu/a/b", "gpt2"} {
+		if size, ok := SizeOf("cpu", m); ok {
+			t.Errorf("SizeOf(cpu, %s) = %s", m, size)
+		}
+	}
+}

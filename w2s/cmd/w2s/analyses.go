@@ -17,19 +17,11 @@ import (
 
 // runners makes one stage runner per seed (--seeds, else the scale's).
 func (f *experimentFlags) runners(cmd *cobra.Command) ([]*stage.Runner, error) {
-	newRunner, budget, err := f.setup(cmd)
+	sess, err := f.setup(cmd)
 	if err != nil {
 		return nil, err
 	}
-	var out []*stage.Runner
-	for _, seed := range f.seedList(budget) {
-		r, err := newRunner(f.task, f.scale, seed)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return sess.Runners(f.task, f.seedList(sess.Budget)...)
 }
 
 // addPairFlags declares --weak, --strong and --loss.
@@ -145,7 +137,7 @@ type labelErrorsReport struct{ le *analysis.LabelErrors }
 
 func (r labelErrorsReport) Table() *table.Table {
 	t := r.le.Table()
-	for _, f := range []analysis.Finding{analysis.FindRandomErrors(r.le), analysis.FindSoftLabels(r.le)} {
+	for _, f := range []analysis.Finding{r.le.FindRandomErrors(), r.le.FindSoftLabels()} {
 		t.Notes = append(t.Notes, fmt.Sprintf("%s: %s (%s)", f.Claim, f.Outcome, f.Evidence))
 	}
 	return t

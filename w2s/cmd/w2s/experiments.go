@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/w2s-lab/w2s/w2s"
-
 	"github.com/spf13/cobra"
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
@@ -20,7 +18,6 @@ import (
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/tasks"
-	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
@@ -268,57 +265,54 @@ func (f *experimentFlags) addOutputs(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.plots, "plots", "", "also save the charts (accuracy per loss, PGR by loss) as PNG and SVG in this folder")
 }
 
-// resolve expands zoo/SIZE to the flag's scale.
-func (f *experimentFlags) model(name string) string {
-	if rest, ok := strings.CutPrefix(name, "zoo/"); ok && !strings.Contains(rest, "/") {
-		return "zoo/" + f.scale + "/" + rest
-	}
-	return name
-}
+// model expands zoo/SIZE to the flag's scale (zoo.Expand).
+func (f *experimentFlags) model(name string) string { return zoo.Expand(f.scale, name) }
 
-// setup resolves the scale and returns a maker of stage runners on the
-// command's backend and the default store, with progress on the terminal.
-func (f *experimentFlags) setup(cmd *cobra.Command) (analysis.NewRunner, stage.Budget, error) {
+// setup resolves the scale and opens the command's session (newSession)
+// with --head, --probe and --shuffled-batches in its budget.
+func (f *experimentFlags) setup(cmd *cobra.Command) (*stage.Session, error) {
 	if f.scale == "" {
 		f.scale = zoo.ActiveScale()
 	}
 	if _, err := f.taskNames(); err != nil {
-		return nil, stage.Budget{}, err
-	}
-	budget, err := stage.BudgetFor(f.scale)
-	if err != nil {
-		return nil, budget, err
+		return nil, err
 	}
 	switch f.head {
 	case "", "last", "mean":
 	default:
-		return nil, budget, fmt.Errorf("--head %q: want last or mean", f.head)
+		return nil, fmt.Errorf("--head %q: want last or mean", f.head)
+	}
+	sess, err := newSession(cmd, f.scale)
+	if err != nil {
+		return nil, err
 	}
 	if f.head != "" {
-		budget = budget.WithHead(f.head)
+		sess.Budget = sess.Budget.WithHead(f.head)
+	}
+	sess.Budget.Probe, sess.Budget.Shuffled = f.probe, f.shuffled
+	return sess, nil
+}
+
+// newSession opens the session of a command at a scale ("": the active
+// one): the scale's budget, the --backend backend, the default store, the
+// log on standard error and progress on the terminal.
+func newSession(cmd *cobra.Command, scale string) (*stage.Session, error) {
+	if scale == "" {
+		scale = zoo.ActiveScale()
+	}
+	budget, err := stage.BudgetFor(scale)
+	if err != nil {
+		return nil, err
 	}
 	b, _, err := openBackend(cmd)
 	if err != nil {
-		return nil, budget, err
+		return nil, err
 	}
 	st, err := store.Open("")
 	if err != nil {
-		return nil, budget, err
+		return nil, err
 	}
-	return func(task, scale string, seed uint64) (*stage.Runner, error) {
-		r, err := stage.NewRunner(task, scale, seed)
-		if err != nil {
-			return nil, err
-		}
-		r.Backend, r.Store, r.Log = b, st, cmd.ErrOrStderr()
-		r.Budget.Probe = f.probe
-		r.Budget.Shuffled = f.shuffled
-		if f.head != "" {
-			r.Budget = r.Budget.WithHead(f.head)
-		}
-		r.Progress = func(desc string) train.Progress { return w2s.TerminalProgress(os.Stderr, desc) }
-		return r, nil
-	}, budget, nil
+	return &stage.Session{Budget: budget, Store: st, Backend: b, Log: cmd.ErrOrStderr(), Progress: terminalProgress}, nil
 }
 
 func lossList(ls []losses.Spec) string {

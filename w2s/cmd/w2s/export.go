@@ -23,7 +23,11 @@ func exportSplits(ctx context.Context, w io.Writer, task, scale string, seed uin
 	if err != nil {
 		return err
 	}
-	r := &stage.Runner{Task: task, Budget: b, Seed: seed, Data: tasks.LoadOptions{NoDownload: true}}
+	sess := &stage.Session{Budget: b, Data: tasks.LoadOptions{NoDownload: true}} // reads data only: no store or backend
+	r, err := sess.Runner(task, seed)
+	if err != nil {
+		return err
+	}
 	s, err := r.Splits(ctx)
 	if err != nil {
 		return err

@@ -24,17 +24,18 @@ import (
 )
 
 func (f *experimentFlags) sweep(cmd *cobra.Command, name string, spec analysis.SweepSpec) error {
-	newRunner, budget, err := f.setup(cmd)
+	sess, err := f.setup(cmd)
 	if err != nil {
 		return err
 	}
-	_, err = f.sweepResults(cmd, name, spec, newRunner, budget)
+	_, err = f.sweepResults(cmd, name, spec, sess)
 	return err
 }
 
-// sweepResults runs the sweep of f.task with runners from newRunner, prints
-// its table and writes its results (and charts, with --plots).
-func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec, newRunner analysis.NewRunner, budget stage.Budget) (*analysis.Sweep, error) {
+// sweepResults runs the sweep of f.task in the session, prints its table
+// and writes its results (and charts, with --plots).
+func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec analysis.SweepSpec, sess *stage.Session) (*analysis.Sweep, error) {
+	budget := sess.Budget
 	spec = f.sweepSpec(spec, budget)
 	w := cmd.OutOrStdout()
 	f.printSweepHeader(w, name, spec, budget)
@@ -54,7 +55,7 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	}
 	warnSameModel(cmd, spec)
 	start := time.Now()
-	sw, err := analysis.RunSweep(cmd.Context(), spec, newRunner, func(r *stage.Result) {
+	sw, err := analysis.RunSweep(cmd.Context(), sess, spec, func(r *stage.Result) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "done: %s → %s, %s, seed %d: weak %.3f student %.3f ceiling %.3f (%s)\n",
 			zoo.Short(r.WeakModel), zoo.Short(r.StrongModel), r.Loss.Short(), r.Seed, r.Weak.Accuracy, r.Student.Accuracy, r.Ceiling.Accuracy,
 			time.Since(start).Round(time.Second))
@@ -115,7 +116,7 @@ func (f *experimentFlags) sweepSpec(spec analysis.SweepSpec, budget stage.Budget
 		spec.Models[i] = f.model(m)
 	}
 	if f.weak != "" {
-		spec.Models, spec.Pairs = oneSupervisor(f.model(f.weak), spec.Models)
+		spec.Models, spec.Pairs = analysis.OneSupervisor(f.model(f.weak), spec.Models)
 	}
 	spec.Seeds = f.seedList(budget)
 	return spec
@@ -258,21 +259,6 @@ reads every result from the store and writes the table, CSV, JSON and charts
 	return cmd
 }
 
-// oneSupervisor makes the models and pairs of a sweep with one weak
-// supervisor for every strong model.
-func oneSupervisor(weak string, strongs []string) ([]string, [][2]int) {
-	ms := []string{weak}
-	var pairs [][2]int
-	for _, s := range strongs {
-		if s == weak {
-			continue
-		}
-		ms = append(ms, s)
-		pairs = append(pairs, [2]int{0, len(ms) - 1})
-	}
-	return ms, pairs
-}
-
 // slurmFlags say how a sweep becomes job arrays.
 type slurmFlags struct {
 	slurm, dryRun    bool
@@ -317,7 +303,7 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	}
 	var pairs [][2]int
 	if f.weak != "" {
-		ms, pairs = oneSupervisor(f.model(f.weak), ms)
+		ms, pairs = analysis.OneSupervisor(f.model(f.weak), ms)
 	}
 	var out []analysis.SweepSpec
 	for _, t := range taskNames {
@@ -519,17 +505,17 @@ func statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			newRunner, _, err := f.setup(cmd)
+			sess, err := f.setup(cmd)
 			if err != nil {
 				return err
 			}
+			sess.StoredOnly, sess.Log, sess.Progress = true, io.Discard, nil
 			supervise, train := slurm.Units(sps, f.file.fileTask(), f.training())
 			st, err := slurm.CountDone(append(supervise, train...), func(u slurm.Unit) (bool, error) {
-				r, err := newRunner(u.Task, f.scale, u.Seed)
+				r, err := sess.Runner(u.Task, u.Seed)
 				if err != nil {
 					return false, err
 				}
-				r.StoredOnly, r.Log, r.Progress = true, io.Discard, nil
 				err = runUnit(cmd.Context(), r, u)
 				if errors.Is(err, stage.ErrNotStored) {
 					return false, nil
@@ -553,7 +539,7 @@ func statusCmd() *cobra.Command {
 // sweepTasks sweeps each task in turn, then prints and writes the medians
 // over tasks of each (weak, strong, loss), as the paper reports NLP tasks.
 func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models []string, ls []losses.Spec) error {
-	newRunner, budget, err := f.setup(cmd) // one backend and store for every task
+	sess, err := f.setup(cmd) // one backend and store for every task
 	if err != nil {
 		return err
 	}
@@ -565,7 +551,7 @@ func (f *experimentFlags) sweepTasks(cmd *cobra.Command, taskNames, models []str
 		if out != "" {
 			g.out = filepath.Join(out, slug(g.task))
 		}
-		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: ls}, newRunner, budget)
+		sw, err := g.sweepResults(cmd, "sweep", analysis.SweepSpec{Models: slices.Clone(models), Losses: ls}, sess)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/ladder"
-	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/train"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -52,31 +51,21 @@ accuracy falls by more than one standard error are listed.`,
 			if f.scale == "" {
 				f.scale = *scale
 			}
-			newRunner, budget, err := f.setup(cmd)
+			sess, err := f.setup(cmd)
 			if err != nil {
 				return err
 			}
 			if len(models) == 0 {
-				s, err := zoo.GetScale(f.scale)
-				if err != nil {
-					return err
-				}
-				for _, z := range s.Sizes {
-					models = append(models, zoo.Name(s.Name, z.Name))
-				}
+				models = sess.Ladder()
 			}
 			for i, m := range models {
 				models[i] = f.model(m)
 			}
 			var lcs []*analysis.LadderCeilings
 			for _, task := range strings.Split(f.task, ",") {
-				var rs []*stage.Runner
-				for _, seed := range f.seedList(budget) {
-					r, err := newRunner(task, f.scale, seed)
-					if err != nil {
-						return err
-					}
-					rs = append(rs, r)
+				rs, err := sess.Runners(task, f.seedList(sess.Budget)...)
+				if err != nil {
+					return err
 				}
 				lc, err := analysis.RunLadderCeilings(cmd.Context(), rs, models)
 				if err != nil {
@@ -174,11 +163,7 @@ func zooProbeCmd(scale *string) *cobra.Command {
 		Short: "Measure the ladder: validation loss beside n-gram baselines; linear probes on frozen features over seeds beside a TF-IDF baseline",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := zoo.GetScale(*scale)
-			if err != nil {
-				return err
-			}
-			b, _, err := openBackend(cmd)
+			sess, err := newSession(cmd, *scale)
 			if err != nil {
 				return err
 			}
@@ -186,7 +171,7 @@ func zooProbeCmd(scale *string) *cobra.Command {
 			for _, x := range seeds {
 				ss = append(ss, uint64(x))
 			}
-			rep, err := analysis.ProbeBuiltLadder(cmd.Context(), s, task, ss, pools, b, cmd.ErrOrStderr())
+			rep, err := analysis.ProbeBuiltLadder(cmd.Context(), sess, task, ss, pools)
 			if err != nil {
 				return err
 			}
@@ -270,7 +255,7 @@ func printLadder(w io.Writer, cmd *cobra.Command, scale, dir string) error {
 	fmt.Fprintf(tw, "model\tlayers\twidth\theads\tnon-emb params\tparams\ttokens\tcompute\tvalid loss\tbits/byte\tbuild time\tfolder\t\n")
 	var lo, hi float64
 	for _, e := range entries {
-		name := "zoo/" + s.Name + "/" + e.Size.Name
+		name := zoo.Name(s.Name, e.Size.Name)
 		if e.Record == nil {
 			state := "not built"
 			if e.Err != nil {
