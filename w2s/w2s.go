@@ -188,6 +188,34 @@ func SweepTasks(taskNames []string, models []string, lossNames ...string) (analy
 	return sws, Must(analysis.MedianOverTasks(sws))
 }
 
+// Ceilings finetunes every model on each task's gold labels (the ceiling
+// stage of every sweep) under the given seeds, or the scale's when none are
+// given, and measures what the ladder shows on each task: every rung's test
+// accuracy beside the majority class and a TF-IDF baseline, and whether the
+// task is learnt (analysis.LadderCeilings).
+func Ceilings(taskNames []string, models []string, seeds ...uint64) []*analysis.LadderCeilings {
+	defer stageLog.summary("ceilings")()
+	var lcs []*analysis.LadderCeilings
+	for _, t := range taskNames {
+		rs := Must(session().Runners(t, seeds...))
+		lcs = append(lcs, Must(analysis.RunLadderCeilings(Context(), rs, models)))
+	}
+	return lcs
+}
+
+// CeilingsTable is one row per task of Ceilings: which tasks the ladder learns.
+func CeilingsTable(lcs []*analysis.LadderCeilings) *Table { return analysis.CeilingsTable(lcs) }
+
+// Coverage says which tasks the ceilings judge learnt and whether the
+// medians over swept cover every one of them (analysis.Coverage).
+func Coverage(lcs []*analysis.LadderCeilings, swept []string) string {
+	return analysis.Coverage(lcs, swept)
+}
+
+// Tasks lists every registered task, the paper's and those registered with
+// RegisterFile, by name.
+func Tasks() []string { return tasks.Names() }
+
 // EarlyStopping follows the student's test accuracy during training over
 // the scale's seeds, with honest and cheating early stopping.
 func EarlyStopping(task, weak, strong, loss string) *analysis.EarlyStopping {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/bow"
@@ -132,6 +133,50 @@ func (lc *LadderCeilings) Learnt() bool {
 		}
 	}
 	return false
+}
+
+// Coverage says which tasks of lcs the ladder learns and whether the tasks
+// a median runs over (swept) are every one of them: the sentence printed
+// before medians over tasks. Swept tasks the ceilings do not judge learnt
+// are named too (the medians list them apart).
+func Coverage(lcs []*LadderCeilings, swept []string) string {
+	if len(lcs) == 0 {
+		return "no task measured"
+	}
+	var learnt, missing []string
+	for _, lc := range lcs {
+		if !lc.Learnt() {
+			continue
+		}
+		learnt = append(learnt, lc.Task)
+		if !slices.Contains(swept, lc.Task) {
+			missing = append(missing, lc.Task)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d tasks are learnt at scale %s (ceilings over seeds %v)", len(learnt), len(lcs), lcs[0].Scale, lcs[0].Seeds)
+	if len(learnt) > 0 {
+		fmt.Fprintf(&b, ": %s", strings.Join(learnt, ", "))
+	}
+	b.WriteString(". ")
+	switch {
+	case len(learnt) == 0:
+		b.WriteString("No median over tasks is meaningful here.")
+	case len(missing) == 0:
+		fmt.Fprintf(&b, "The medians below run over all %d.", len(learnt))
+	default:
+		fmt.Fprintf(&b, "The medians below run over %d of them; not swept: %s.", len(learnt)-len(missing), strings.Join(missing, ", "))
+	}
+	var notLearnt []string
+	for _, t := range swept {
+		if !slices.ContainsFunc(lcs, func(lc *LadderCeilings) bool { return lc.Task == t && lc.Learnt() }) {
+			notLearnt = append(notLearnt, t)
+		}
+	}
+	if len(notLearnt) > 0 {
+		fmt.Fprintf(&b, " Swept but not learnt by these ceilings: %s.", strings.Join(notLearnt, ", "))
+	}
+	return b.String()
 }
 
 // CeilingsTable is one row per task: the majority class and the TF-IDF
