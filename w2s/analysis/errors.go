@@ -214,7 +214,7 @@ func (le *LabelErrors) Table() *table.Table {
 // difference of the two students' test accuracies (both on hard labels).
 func (le *LabelErrors) FindRandomErrors() Finding {
 	f := Finding{Claim: "a student recovers more from random label errors than from its supervisor's, at equal label accuracy",
-		Paper: "an open question (Sec. 7): errors that look like noise are learnt past, errors that look like a pattern are copied"}
+		Paper: "an open question (Sec. 7): errors that look like noise are learnt past, errors that look like a pattern are copied", Beyond: true}
 	r, ok1 := le.Find(LabelSource{stage.SourceRandom, true})
 	s, ok2 := le.Find(LabelSource{stage.SourceSupervisor, true})
 	if !ok1 || !ok2 {
@@ -231,7 +231,7 @@ func (le *LabelErrors) FindRandomErrors() Finding {
 // teach the student more than its hard ones (argmax), on the paired
 // difference of the two students' test accuracies.
 func (le *LabelErrors) FindSoftLabels() Finding {
-	f := Finding{Claim: "soft labels (the supervisor's probabilities) teach more than hard ones", Paper: "the paper trains on soft labels; it does not compare"}
+	f := Finding{Claim: "soft labels (the supervisor's probabilities) teach more than hard ones", Paper: "the paper trains on soft labels; it does not compare", Beyond: true}
 	soft, ok1 := le.Find(LabelSource{stage.SourceSupervisor, false})
 	hard, ok2 := le.Find(LabelSource{stage.SourceSupervisor, true})
 	if !ok1 || !ok2 {

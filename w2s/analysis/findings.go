@@ -76,6 +76,23 @@ type Finding struct {
 	Paper    string  // what the paper reports
 	Outcome  Outcome // here
 	Evidence string  // the numbers behind the outcome
+	// Beyond marks a question the paper leaves open: its claim is this
+	// toolkit's, so it is shown or ruled out here, never "reproduced".
+	Beyond bool
+}
+
+// Here is the outcome in words: for a question beyond the paper, "shown"
+// and "ruled out" stand for "reproduced" and "not reproduced".
+func (f Finding) Here() string {
+	if f.Beyond {
+		switch f.Outcome {
+		case Reproduced:
+			return "shown"
+		case NotReproduced:
+			return "ruled out"
+		}
+	}
+	return f.Outcome.String()
 }
 
 // Every verdict below is symmetric: "reproduced" and "not reproduced" both
@@ -469,7 +486,7 @@ func (gc *GenerativeComparison) FindGenerative() Finding {
 func FindingsTable(caption string, fs ...Finding) *table.Table {
 	t := &table.Table{Caption: caption, Header: []string{"claim", "paper", "here", "evidence"}}
 	for _, f := range fs {
-		t.Add(f.Claim, f.Paper, f.Outcome.String(), f.Evidence)
+		t.Add(f.Claim, f.Paper, f.Here(), f.Evidence)
 	}
 	return t
 }
@@ -483,23 +500,47 @@ func Conclusion(fs ...Finding) string {
 	}
 	var parts []string
 	count := map[Outcome]int{}
+	beyond := map[Outcome]int{}
+	nBeyond := 0
 	for _, f := range fs {
-		count[f.Outcome]++
+		if f.Beyond {
+			beyond[f.Outcome]++
+			nBeyond++
+		} else {
+			count[f.Outcome]++
+		}
 		f.Evidence = strings.TrimRight(f.Evidence, ". ")
-		switch f.Outcome {
-		case Reproduced:
+		switch {
+		case f.Beyond && f.Outcome == Reproduced:
+			parts = append(parts, fmt.Sprintf("Beyond the paper (%s): the intervals here show that %s: %s.", f.Paper, f.Claim, f.Evidence))
+		case f.Beyond && f.Outcome == NotReproduced:
+			parts = append(parts, fmt.Sprintf("Beyond the paper (%s): the intervals here rule out that %s: %s.", f.Paper, f.Claim, f.Evidence))
+		case f.Outcome == Reproduced:
 			parts = append(parts, fmt.Sprintf("As in the paper, %s: %s.", f.Claim, f.Evidence))
-		case NotReproduced:
+		case f.Outcome == NotReproduced:
 			parts = append(parts, fmt.Sprintf("Unlike the paper (%s), the intervals here rule out that %s: %s.", f.Paper, f.Claim, f.Evidence))
-		case Inconclusive:
+		case f.Outcome == Inconclusive:
 			parts = append(parts, fmt.Sprintf("Whether %s stays open here: the 95%% intervals allow either answer (%s).", f.Claim, f.Evidence))
 		default:
 			parts = append(parts, fmt.Sprintf("This run cannot test whether %s: %s.", f.Claim, f.Evidence))
 		}
 	}
-	parts = append(parts, fmt.Sprintf("In all, of %d findings: %d reproduced, %d not reproduced, %d inconclusive, %d not measurable here.",
-		len(fs), count[Reproduced], count[NotReproduced], count[Inconclusive], count[NotMeasurable]))
+	if n := len(fs) - nBeyond; n > 0 {
+		parts = append(parts, fmt.Sprintf("In all, of the paper's %d %s here: %d reproduced, %d not reproduced, %d inconclusive, %d not measurable.",
+			n, plural(n, "finding", "findings"), count[Reproduced], count[NotReproduced], count[Inconclusive], count[NotMeasurable]))
+	}
+	if nBeyond > 0 {
+		parts = append(parts, fmt.Sprintf("Of %d %s beyond the paper: %d shown, %d ruled out, %d inconclusive, %d not measurable.",
+			nBeyond, plural(nBeyond, "question", "questions"), beyond[Reproduced], beyond[NotReproduced], beyond[Inconclusive], beyond[NotMeasurable]))
+	}
 	return strings.Join(parts, " ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // LossSentences compares the sweep's second loss with its first, pair by

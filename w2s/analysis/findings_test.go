@@ -485,8 +485,41 @@ func TestConclusion(t *testing.T) {
 		}
 	}
 	c := Conclusion(Finding{Outcome: Reproduced}, Finding{Outcome: Inconclusive}, Finding{Outcome: Inconclusive})
-	if !strings.Contains(c, "of 3 findings: 1 reproduced, 0 not reproduced, 2 inconclusive, 0 not measurable") {
+	if !strings.Contains(c, "of the paper's 3 findings here: 1 reproduced, 0 not reproduced, 2 inconclusive, 0 not measurable.") || strings.Contains(c, "beyond the paper") {
 		t.Errorf("tally: %q", c)
+	}
+}
+
+// TestConclusionBeyondThePaper: a question the paper leaves open is shown
+// or ruled out, never "reproduced", and is tallied apart from the paper's
+// findings.
+func TestConclusionBeyondThePaper(t *testing.T) {
+	open := "an open question"
+	for o, want := range map[Outcome]string{
+		Reproduced:    "Beyond the paper (an open question): the intervals here show that random errors teach more: 0.02 [0.01, 0.03].",
+		NotReproduced: "Beyond the paper (an open question): the intervals here rule out that random errors teach more: 0.02 [0.01, 0.03].",
+		Inconclusive:  "Whether random errors teach more stays open here",
+	} {
+		f := Finding{Claim: "random errors teach more", Paper: open, Outcome: o, Evidence: "0.02 [0.01, 0.03]", Beyond: true}
+		c := Conclusion(f)
+		if !strings.Contains(c, want) || strings.Contains(c, "As in the paper") || strings.Contains(c, "Unlike the paper") || strings.Contains(c, "paper's") {
+			t.Errorf("%v: %q, want %q", o, c, want)
+		}
+	}
+	if got := (Finding{Outcome: Reproduced, Beyond: true}).Here(); got != "shown" {
+		t.Errorf("Here: %q, want shown", got)
+	}
+	if got := (Finding{Outcome: NotReproduced, Beyond: true}).Here(); got != "ruled out" {
+		t.Errorf("Here: %q, want ruled out", got)
+	}
+	if got := (Finding{Outcome: Inconclusive, Beyond: true}).Here(); got != "inconclusive" {
+		t.Errorf("Here: %q, want inconclusive", got)
+	}
+	c := Conclusion(Finding{Outcome: Reproduced}, Finding{Outcome: NotReproduced, Beyond: true}, Finding{Outcome: Reproduced, Beyond: true}, Finding{Outcome: Inconclusive, Beyond: true})
+	for _, want := range []string{"of the paper's 1 finding here: 1 reproduced, 0 not reproduced", "Of 3 questions beyond the paper: 1 shown, 1 ruled out, 1 inconclusive, 0 not measurable."} {
+		if !strings.Contains(c, want) {
+			t.Errorf("tally: %q lacks %q", c, want)
+		}
 	}
 }
 

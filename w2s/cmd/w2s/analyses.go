@@ -138,7 +138,7 @@ type labelErrorsReport struct{ le *analysis.LabelErrors }
 func (r labelErrorsReport) Table() *table.Table {
 	t := r.le.Table()
 	for _, f := range []analysis.Finding{r.le.FindRandomErrors(), r.le.FindSoftLabels()} {
-		t.Notes = append(t.Notes, fmt.Sprintf("%s: %s (%s)", f.Claim, f.Outcome, f.Evidence))
+		t.Notes = append(t.Notes, fmt.Sprintf("%s: %s (%s)", f.Claim, f.Here(), f.Evidence))
 	}
 	return t
 }
