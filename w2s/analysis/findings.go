@@ -492,8 +492,8 @@ func FindingsTable(caption string, fs ...Finding) *table.Table {
 }
 
 // Conclusion says in plain words what the findings show, one sentence per
-// finding from its outcome, then how many came out each way: the "what
-// this shows" paragraph a notebook ends with.
+// finding from its outcome, then (for more than one) how many came out each
+// way: the "what this shows" paragraph a notebook ends with.
 func Conclusion(fs ...Finding) string {
 	if len(fs) == 0 {
 		return "No findings were judged."
@@ -525,11 +525,11 @@ func Conclusion(fs ...Finding) string {
 			parts = append(parts, fmt.Sprintf("This run cannot test whether %s: %s.", f.Claim, f.Evidence))
 		}
 	}
-	if n := len(fs) - nBeyond; n > 0 {
+	if n := len(fs) - nBeyond; n > 1 || (n == 1 && nBeyond > 0) {
 		parts = append(parts, fmt.Sprintf("In all, of the paper's %d %s here: %d reproduced, %d not reproduced, %d inconclusive, %d not measurable.",
 			n, plural(n, "finding", "findings"), count[Reproduced], count[NotReproduced], count[Inconclusive], count[NotMeasurable]))
 	}
-	if nBeyond > 0 {
+	if nBeyond > 1 || (nBeyond == 1 && len(fs) > 1) {
 		parts = append(parts, fmt.Sprintf("Of %d %s beyond the paper: %d shown, %d ruled out, %d inconclusive, %d not measurable.",
 			nBeyond, plural(nBeyond, "question", "questions"), beyond[Reproduced], beyond[NotReproduced], beyond[Inconclusive], beyond[NotMeasurable]))
 	}

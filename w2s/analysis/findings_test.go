@@ -484,6 +484,9 @@ func TestConclusion(t *testing.T) {
 			t.Errorf("%v: evidence not quoted once, cleanly: %q", o, c)
 		}
 	}
+	if c := Conclusion(Finding{Claim: "x", Outcome: Inconclusive}); strings.Contains(c, "In all") || strings.Contains(c, "beyond the paper") {
+		t.Errorf("one finding needs no tally: %q", c)
+	}
 	c := Conclusion(Finding{Outcome: Reproduced}, Finding{Outcome: Inconclusive}, Finding{Outcome: Inconclusive})
 	if !strings.Contains(c, "of the paper's 3 findings here: 1 reproduced, 0 not reproduced, 2 inconclusive, 0 not measurable.") || strings.Contains(c, "beyond the paper") {
 		t.Errorf("tally: %q", c)
