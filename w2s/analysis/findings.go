@@ -76,6 +76,9 @@ type Finding struct {
 	Paper    string  // what the paper reports
 	Outcome  Outcome // here
 	Evidence string  // the numbers behind the outcome
+	// Summary, when set, is Evidence short enough for a sentence (a long
+	// list of pairs left to the findings table): what Conclusion quotes.
+	Summary string
 	// Beyond marks a question the paper leaves open: its claim is this
 	// toolkit's, so it is shown or ruled out here, never "reproduced".
 	Beyond bool
@@ -165,7 +168,7 @@ func (sws Sweeps) FindPGRAcrossTasks(loss losses.Spec) Finding {
 // when there are several sweeps.
 func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 	var in, out, n, unmeasurable, above, below, under, over, fewSeeds int
-	var parts []string
+	var parts, outside []string
 	for _, sw := range sws {
 		for _, s := range sw.Summary {
 			if !s.Loss.Same(loss) {
@@ -195,6 +198,9 @@ func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 				name = sw.Spec.Task + " " + name
 			}
 			parts = append(parts, name)
+			if gain == metrics.DidNotBeat || margin == metrics.DidNotBeat {
+				outside = append(outside, name)
+			}
 		}
 	}
 	what := "pairs"
@@ -219,8 +225,20 @@ func judgeInsideZeroOne(f Finding, sws []*Sweep, loss losses.Spec) Finding {
 	f.Evidence = fmt.Sprintf("of %d measurable %s (%s), %d inside (0, 1) by both halves' intervals, %d outside, %d undecided; "+
 		"student above its supervisor in %d (below in %d), below its ceiling in %d (above in %d): %s; %d pairs not measurable",
 		n, what, loss.Short(), in, out, n-in-out, above, under, below, over, strings.Join(parts, ", "), unmeasurable)
+	if len(parts) > maxListed {
+		f.Summary = fmt.Sprintf("of %d measurable %s (%s), %d inside (0, 1) by both halves' intervals, %d outside, %d undecided; "+
+			"student above its supervisor in %d (below in %d), below its ceiling in %d (above in %d); %d pairs not measurable",
+			n, what, loss.Short(), in, out, n-in-out, above, under, below, over, unmeasurable)
+		if len(outside) > 0 {
+			f.Summary += "; outside: " + strings.Join(outside, ", ")
+		}
+	}
 	return f
 }
+
+// maxListed is the most pairs a conclusion names one by one; longer lists
+// stay in the findings table's evidence.
+const maxListed = 4
 
 func b2i(b bool) int {
 	if b {
@@ -508,6 +526,9 @@ func Conclusion(fs ...Finding) string {
 			nBeyond++
 		} else {
 			count[f.Outcome]++
+		}
+		if f.Summary != "" {
+			f.Evidence = f.Summary
 		}
 		f.Evidence = strings.TrimRight(f.Evidence, ". ")
 		switch {

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -264,6 +265,28 @@ func TestFindPGRBetweenZeroAndOne(t *testing.T) {
 	}
 	if f := sws.FindPGRAcrossTasks("xent"); f.Outcome != NotReproduced || !strings.Contains(f.Evidence, "pairs of 3 tasks") {
 		t.Errorf("across three tasks, one above its ceiling: %+v", f)
+	}
+	if f := sws.FindPGRAcrossTasks("xent"); f.Summary != "" {
+		t.Errorf("three pairs need no summary: %q", f.Summary)
+	}
+	// Many pairs: the conclusion quotes the counts and the pairs outside,
+	// the table's evidence every pair.
+	var many Sweeps
+	for i := range 6 {
+		p := xl(0.6, 0.7, 0.8)
+		if i == 5 {
+			p = xl(0.6, 0.9, 0.75)
+		}
+		sw := synthSweep(t, r, 5, n, p)
+		sw.Spec.Task = fmt.Sprintf("task%d", i)
+		many = append(many, sw)
+	}
+	f := many.FindPGRAcrossTasks("xent")
+	c := Conclusion(f)
+	if !strings.Contains(f.Evidence, "task0 xs→xl") || !strings.Contains(f.Summary, "of 6 measurable pairs of 6 tasks") ||
+		!strings.Contains(f.Summary, "outside: task5 xs→xl") || strings.Contains(f.Summary, "task0") ||
+		!strings.Contains(c, f.Summary) || strings.Contains(c, "task0") {
+		t.Errorf("many pairs:\nevidence %q\nsummary %q\nconclusion %q", f.Evidence, f.Summary, c)
 	}
 }
 
