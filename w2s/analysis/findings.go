@@ -533,9 +533,9 @@ func Conclusion(fs ...Finding) string {
 		f.Evidence = strings.TrimRight(f.Evidence, ". ")
 		switch {
 		case f.Beyond && f.Outcome == Reproduced:
-			parts = append(parts, fmt.Sprintf("Beyond the paper (%s): the intervals here show that %s: %s.", f.Paper, f.Claim, f.Evidence))
+			parts = append(parts, fmt.Sprintf("Beyond the paper, which leaves it open: the intervals here show that %s: %s.", f.Claim, f.Evidence))
 		case f.Beyond && f.Outcome == NotReproduced:
-			parts = append(parts, fmt.Sprintf("Beyond the paper (%s): the intervals here rule out that %s: %s.", f.Paper, f.Claim, f.Evidence))
+			parts = append(parts, fmt.Sprintf("Beyond the paper, which leaves it open: the intervals here rule out that %s: %s.", f.Claim, f.Evidence))
 		case f.Outcome == Reproduced:
 			parts = append(parts, fmt.Sprintf("As in the paper, %s: %s.", f.Claim, f.Evidence))
 		case f.Outcome == NotReproduced:

@@ -522,8 +522,8 @@ func TestConclusion(t *testing.T) {
 func TestConclusionBeyondThePaper(t *testing.T) {
 	open := "an open question"
 	for o, want := range map[Outcome]string{
-		Reproduced:    "Beyond the paper (an open question): the intervals here show that random errors teach more: 0.02 [0.01, 0.03].",
-		NotReproduced: "Beyond the paper (an open question): the intervals here rule out that random errors teach more: 0.02 [0.01, 0.03].",
+		Reproduced:    "Beyond the paper, which leaves it open: the intervals here show that random errors teach more: 0.02 [0.01, 0.03].",
+		NotReproduced: "Beyond the paper, which leaves it open: the intervals here rule out that random errors teach more: 0.02 [0.01, 0.03].",
 		Inconclusive:  "Whether random errors teach more stays open here",
 	} {
 		f := Finding{Claim: "random errors teach more", Paper: open, Outcome: o, Evidence: "0.02 [0.01, 0.03]", Beyond: true}
