@@ -241,11 +241,10 @@ func (l *collapsedLog) summary(what string) func() {
 		}
 		head := fmt.Sprintf("%s: every stage from the store (%s)", what, time.Since(start).Round(100*time.Millisecond))
 		n := artifacts().Made("") - made
-		computed := n > 0 || len(lines) > 0
-		if !computed && !l.firstFromStore(what) {
-			return // said once in this notebook: the same results again
+		if n == 0 && !l.firstFromStore(what) {
+			return // said once in this notebook: the same results (and notices) again
 		}
-		if computed {
+		if n > 0 {
 			head = fmt.Sprintf("%s: computed %d stages in %s%s", what, n, time.Since(start).Round(time.Second),
 				train.CompileNote(backend.Compiled().Sub(compiled)))
 		}
@@ -254,10 +253,30 @@ func (l *collapsedLog) summary(what string) func() {
 		}
 		body := ""
 		if len(lines) > 0 {
-			body = "<pre style=\"margin:0 0 0 1em\">" + html.EscapeString(strings.Join(lines, "\n")) + "</pre>"
+			body = "<pre style=\"margin:0 0 0 1em\">" + html.EscapeString(strings.Join(collapse(lines), "\n")) + "</pre>"
 		}
 		gonbui.DisplayHTML(`<details style="font-family:monospace;font-size:12px;color:#555"><summary>` + html.EscapeString(head) + `</summary>` + body + `</details>`)
 	}
+}
+
+// collapse shows each distinct line once, where it first came, with the
+// number of times it came when more than once (a notice logged once per
+// seed reads once).
+func collapse(lines []string) []string {
+	count := map[string]int{}
+	var order []string
+	for _, l := range lines {
+		if count[l] == 0 {
+			order = append(order, l)
+		}
+		count[l]++
+	}
+	for i, l := range order {
+		if count[l] > 1 {
+			order[i] = fmt.Sprintf("%s (×%d)", l, count[l])
+		}
+	}
+	return order
 }
 
 // firstFromStore reports whether what's results are read whole from the

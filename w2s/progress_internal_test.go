@@ -1,6 +1,9 @@
 package w2s
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestNestedSummaries: a summary opened inside another leaves the lines to
 // the outer one and closes without clearing them.
@@ -65,5 +68,18 @@ func TestFromStoreOncePerNotebook(t *testing.T) {
 	}
 	if !(&collapsedLog{}).firstFromStore("sweep of imdb") {
 		t.Error("another call is not shown")
+	}
+}
+
+// TestCollapse: repeated log lines read once, in first-seen order, with
+// their count.
+func TestCollapse(t *testing.T) {
+	got := collapse([]string{"a", "b", "a", "c", "a", "b"})
+	want := []string{"a (×3)", "b (×2)", "c"}
+	if !slices.Equal(got, want) {
+		t.Errorf("collapse: %q, want %q", got, want)
+	}
+	if got := collapse(nil); len(got) != 0 {
+		t.Errorf("collapse(nil): %q", got)
 	}
 }
