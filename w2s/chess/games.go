@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	chesslib "github.com/corentings/chess/v2"
+
+	"github.com/w2s-lab/w2s/w2s/records"
 )
 
 // Format is how GameText writes a game.
@@ -73,20 +75,36 @@ func GameIDs(puzzles []Puzzle) map[string]bool {
 
 // GameText reads the PGN games of r (name is used in errors) and writes
 // their main lines' text to w in format f, one line per game or per move
-// (see Format), leaving out every game whose Site tag is the Lichess
-// address of a game in exclude (Lichess ids, as GameIDs gives; the tag
-// "https://lichess.org/KZRiN695" matches the puzzle whose GameUrl is
-// "https://lichess.org/KZRiN695/black#46"). Only the game is matched: a
-// puzzle's position reached in another game is not looked for. Comments,
-// annotations and variations are dropped. A game that does not parse is
-// an error naming it by its number in the file and its Site tag.
+// (see Format): EachGame's texts, one after the other.
 func GameText(r io.Reader, name string, w io.Writer, f Format, exclude map[string]bool) (GameStats, error) {
+	bw := bufio.NewWriter(w)
+	st, err := EachGame(r, name, f, exclude, func(text string) error {
+		_, err := bw.WriteString(text)
+		return err
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, bw.Flush()
+}
+
+// EachGame reads the PGN games of r (name is used in errors) and calls fn
+// with the text of each game's main line in format f (see Format; every
+// line ends in a newline), leaving out every game whose Site tag is the
+// Lichess address of a game in exclude (Lichess ids, as GameIDs or
+// PuzzleGames give; the tag "https://lichess.org/KZRiN695" matches the
+// puzzle whose GameUrl is "https://lichess.org/KZRiN695/black#46"). Only
+// the game is matched: a puzzle's position reached in another game is not
+// looked for. Comments, annotations and variations are dropped. A game
+// that does not parse is an error naming it by its number in the file and
+// its Site tag; an error from fn stops the reading and is returned.
+func EachGame(r io.Reader, name string, f Format, exclude map[string]bool, fn func(text string) error) (GameStats, error) {
 	var st GameStats
 	if f != Moves && f != Positions {
 		return st, fmt.Errorf("chess: unknown game text format %v", f)
 	}
-	bw := bufio.NewWriter(w)
 	sc := chesslib.NewScanner(r)
+	var b strings.Builder
 	for {
 		// ScanGame, unlike HasNext, reports read errors (such as a game
 		// longer than the scanner's buffer) instead of ending quietly.
@@ -127,16 +145,40 @@ func GameText(r io.Reader, name string, w io.Writer, f Format, exclude map[strin
 				continue
 			}
 		}
-		if err := writeGame(bw, g, moves, f); err != nil {
+		b.Reset()
+		if err := writeGame(&b, g, moves, f); err != nil {
 			return st, fmt.Errorf("%s: game %d (Site %q): %w", name, st.Games, site, err)
+		}
+		if err := fn(b.String()); err != nil {
+			return st, err
 		}
 		st.Written++
 		st.Moves += len(moves)
 	}
-	if err := bw.Flush(); err != nil {
-		return st, err
-	}
 	return st, nil
+}
+
+// PuzzleGames is the set of the Lichess games the puzzles of path (the
+// puzzles' file) come from, read from their GameUrl alone: quicker than
+// Load, for leaving those games out of pretraining text. A record without
+// a Lichess GameUrl is an error naming the file and line.
+func PuzzleGames(path string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	n := 0
+	err := records.Each(path, func(r records.Record) error {
+		n++
+		url, err := r.String("GameUrl")
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		id, ok := LichessID(url)
+		if !ok {
+			return fmt.Errorf("%s line %d: GameUrl %q is not a Lichess game address", path, n, url)
+		}
+		ids[id] = true
+		return nil
+	})
+	return ids, err
 }
 
 // siteTag finds a game's Site tag in its PGN text.
@@ -152,7 +194,7 @@ func parseGame(raw *chesslib.GameScanned) (*chesslib.Game, error) {
 }
 
 // writeGame writes one game's text.
-func writeGame(w *bufio.Writer, g *chesslib.Game, moves []*chesslib.Move, f Format) error {
+func writeGame(w io.Writer, g *chesslib.Game, moves []*chesslib.Move, f Format) error {
 	uci := make([]string, len(moves))
 	for i, m := range moves {
 		uci[i] = uciNotation.Encode(nil, m)

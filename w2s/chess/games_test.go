@@ -11,7 +11,6 @@ import (
 
 	chesslib "github.com/corentings/chess/v2"
 
-	"github.com/w2s-lab/w2s/w2s/records"
 	"github.com/w2s-lab/w2s/w2s/testgate"
 )
 
@@ -95,6 +94,70 @@ func TestGameText(t *testing.T) {
 	}
 }
 
+// TestEachGame: one text per written game, whose concatenation is
+// GameText's output; an error of fn stops the reading.
+func TestEachGame(t *testing.T) {
+	exclude := map[string]bool{"abcdEFGH": true}
+	for _, f := range []Format{Moves, Positions} {
+		var texts []string
+		st, err := EachGame(strings.NewReader(games), "games.pgn", f, exclude, func(text string) error {
+			texts = append(texts, text)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := GameText(strings.NewReader(games), "games.pgn", &out, f, exclude); err != nil {
+			t.Fatal(err)
+		}
+		if len(texts) != st.Written || strings.Join(texts, "") != out.String() {
+			t.Errorf("%v: %d texts for %d games; joined\n%s\nwant\n%s", f, len(texts), st.Written, strings.Join(texts, ""), out.String())
+		}
+		for i, text := range texts {
+			if !strings.HasSuffix(text, "\n") {
+				t.Errorf("%v: game %d text does not end in a newline: %q", f, i+1, text)
+			}
+		}
+	}
+	stop := fmt.Errorf("enough")
+	n := 0
+	st, err := EachGame(strings.NewReader(games), "games.pgn", Positions, nil, func(string) error {
+		n++
+		return stop
+	})
+	if err != stop || n != 1 || st.Written != 0 {
+		t.Errorf("stopped: error %v after %d calls, %+v", err, n, st)
+	}
+}
+
+// TestPuzzleGames: the games of a puzzles file, and a bad GameUrl named
+// with its file and line.
+func TestPuzzleGames(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	writeFile(t, good, `{"PuzzleId":"a","GameUrl":"https://lichess.org/KZRiN695/black#46"}
+{"PuzzleId":"b","GameUrl":"https://lichess.org/abcdEFGH#12"}
+`)
+	ids, err := PuzzleGames(good)
+	if err != nil || len(ids) != 2 || !ids["KZRiN695"] || !ids["abcdEFGH"] {
+		t.Errorf("PuzzleGames: %v, %v", ids, err)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	writeFile(t, bad, `{"PuzzleId":"a","GameUrl":"https://lichess.org/KZRiN695/black#46"}
+{"PuzzleId":"b","GameUrl":"https://example.org/x"}
+`)
+	if _, err := PuzzleGames(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl line 2: GameUrl") {
+		t.Errorf("bad GameUrl: %v", err)
+	}
+	missing := filepath.Join(dir, "missing.jsonl")
+	writeFile(t, missing, `{"PuzzleId":"a"}
+`)
+	if _, err := PuzzleGames(missing); err == nil || !strings.Contains(err.Error(), "missing.jsonl line 1") {
+		t.Errorf("no GameUrl: %v", err)
+	}
+}
+
 func TestGameTextBadGame(t *testing.T) {
 	bad := games[:strings.Index(games, "[Event \"over")] + "[Event \"illegal\"]\n[Site \"https://lichess.org/badBADba\"]\n\n1. e4 e5 2. Ke3 *\n"
 	_, err := GameText(strings.NewReader(bad), "bad.pgn", &bytes.Buffer{}, Moves, nil)
@@ -123,7 +186,7 @@ func TestLichessGames(t *testing.T) {
 	testgate.Integration(t, "parses 862,000 moves (30 s)")
 	exclude := map[string]bool{"ijBX4aWv": true} // the file's first game
 	if dir := os.Getenv("W2S_DATA"); dir != "" {
-		d, err := gameURLs(filepath.Join(dir, File))
+		d, err := PuzzleGames(filepath.Join(dir, File))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,21 +239,9 @@ func TestLibraryVersionIsGoMod(t *testing.T) {
 	}
 }
 
-// gameURLs reads the Lichess game ids of the puzzles' GameUrl fields only
-// (Load would check every puzzle's moves too).
-func gameURLs(path string) (map[string]bool, error) {
-	ids := map[string]bool{}
-	err := records.Each(path, func(r records.Record) error {
-		url, err := r.String("GameUrl")
-		if err != nil {
-			return err
-		}
-		id, ok := LichessID(url)
-		if !ok {
-			return fmt.Errorf("GameUrl %q", url)
-		}
-		ids[id] = true
-		return nil
-	})
-	return ids, err
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
