@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/w2s-lab/w2s/w2s/chess"
 	registry_ "github.com/w2s-lab/w2s/w2s/internal/registry"
 
 	"github.com/w2s-lab/w2s/w2s/internal/paths"
@@ -66,6 +67,40 @@ func init() {
 		load: textFile("corpora/moby_dick.txt", "moby_dick")})
 	register(&Corpus{Name: "sotu", Description: "US State of the Union addresses 1790–2021, one per document",
 		load: sotu})
+	register(&Corpus{Name: "chess_games", Description: "the chess library's 10,000 Lichess games, one document per game, one line per position and the move played (chess.Positions); the games the puzzles come from are left out",
+		load: chessGames})
+}
+
+// chessGames reads the Lichess games the chess library's module ships
+// (chess.LichessGames) as text in the puzzles' own format, leaving out
+// every game a puzzle of chess_puzzles/all.jsonl.gz comes from.
+func chessGames(ctx context.Context, opt tasks.LoadOptions) ([]Doc, []string, error) {
+	puzzles, err := findData(opt, "chess_puzzles/all.jsonl.gz")
+	if err != nil {
+		return nil, nil, fmt.Errorf("corpus chess_games: %w", err)
+	}
+	exclude, err := chess.PuzzleGames(puzzles)
+	if err != nil {
+		return nil, nil, fmt.Errorf("corpus chess_games: %w", err)
+	}
+	path, err := chess.LichessGames()
+	if err != nil {
+		return nil, nil, fmt.Errorf("corpus chess_games: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("corpus chess_games: %w", err)
+	}
+	defer f.Close()
+	var docs []Doc
+	_, err = chess.EachGame(f, path, chess.Positions, exclude, func(text string) error {
+		docs = append(docs, Doc{"chess_games", strings.TrimSuffix(text, "\n")})
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("corpus chess_games: %w", err)
+	}
+	return docs, []string{puzzles, path}, nil
 }
 
 // fromTasks takes the input texts (or candidates) of the tasks' pools.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/w2s-lab/w2s/w2s/chess"
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 
 	"github.com/w2s-lab/w2s/w2s/tasks"
@@ -89,5 +90,30 @@ func TestDropContained(t *testing.T) {
 	want := []string{"a stirring , funny and finally transporting re-imagining", "an unrelated sentence"}
 	if !slices.Equal(texts, want) {
 		t.Errorf("kept %q, want %q", texts, want)
+	}
+}
+
+// TestChessGames reads the chess library's Lichess games as the puzzles'
+// text: every game but the 3 a puzzle comes from and the 26 without moves
+// (9,971), less 38 whose text lies inside another's; each line a position,
+// then a move legal in it.
+func TestChessGames(t *testing.T) {
+	testgate.Integration(t, "parses 862,000 moves (30 s)")
+	datatest.Require(t)
+	docs, st, err := Load(context.Background(), []string{"chess_games"}, tasks.LoadOptions{NoDownload: true}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 9933 || st.Contained["chess_games"] != 38 {
+		t.Errorf("%d games, %d inside another; want 9,933 and 38", len(docs), st.Contained["chess_games"])
+	}
+	for i := 0; i < len(docs); i += 250 {
+		for k, line := range strings.Split(docs[i].Text, "\n") {
+			pos, move, ok := strings.Cut(line, " move ")
+			f := strings.Fields(pos)
+			if !ok || len(f) < 6 || !chess.Legal(strings.Join(f[:4], " "), move) {
+				t.Fatalf("game %d line %d: %q is not a position and a legal move", i, k+1, line)
+			}
+		}
 	}
 }

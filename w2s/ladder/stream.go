@@ -50,7 +50,7 @@ func passOrder(n int, seed uint64, pass int) []int {
 	return rand.New(rand.NewPCG(seed, uint64(pass))).Perm(n)
 }
 
-// LoadData reads the corpora of zoo.Mixture (decontaminated), holds out
+// LoadData reads the scale's corpora (s.Mixture(), decontaminated), holds out
 // ValidFraction of the documents, trains the ladder's tokenizer on the
 // first TokenizerBytes of the first pass, and tokenizes the stream:
 // passes over the training documents, each in a fresh seeded order,
@@ -63,7 +63,7 @@ func LoadData(ctx context.Context, s *zoo.Scale, opt tasks.LoadOptions) (*Data, 
 // one pass), and with tok as the tokenizer when it is not nil (a built
 // ladder's, instead of training it again).
 func loadData(ctx context.Context, s *zoo.Scale, opt tasks.LoadOptions, trainTokens int, tok *tokenizer.BPE) (*Data, error) {
-	docs, st, err := corpus.Load(ctx, zoo.Mixture, opt, true)
+	docs, st, err := corpus.Load(ctx, s.Mixture(), opt, true)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func loadData(ctx context.Context, s *zoo.Scale, opt tasks.LoadOptions, trainTok
 			total += float64(len(d.Text))
 		}
 	}
-	for _, n := range zoo.Mixture {
+	for _, n := range s.Mixture() {
 		if bytesOf[n] == 0 {
 			return nil, fmt.Errorf("zoo: corpus %s has no training documents", n)
 		}

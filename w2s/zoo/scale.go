@@ -48,6 +48,19 @@ type Scale struct {
 
 	ValidBytes int    // held-out text for the validation loss: whole documents up to this many bytes
 	Seed       uint64 // data order, initialisation, tokenizer sample
+
+	// Corpora are the pretraining corpora (package corpus); nil means
+	// Mixture, the text ladders' mixture.
+	Corpora []string `json:",omitempty"`
+}
+
+// Mixture is the scale's pretraining corpora: Corpora, else the package's
+// Mixture.
+func (s *Scale) Mixture() []string {
+	if s.Corpora != nil {
+		return s.Corpora
+	}
+	return Mixture
 }
 
 // Mixture lists the pretraining corpora. Every pass over the training
@@ -118,6 +131,41 @@ var scales = map[string]*Scale{
 
 // ScaleNames lists the scales.
 var ScaleNames = []string{"ci", "cpu", "gpu"}
+
+// The chess ladders (issue 26): GPT-2 shaped models pretrained on chess
+// game text alone, one line per position and the move played in it (the
+// chess_games corpus), for the chess_puzzles task. ChessScale names the
+// chess ladder of an experiment scale; the ladders are scales of their
+// own, built and listed with --scale chess-ci and --scale chess-cpu.
+func init() {
+	scales["chess-ci"] = &Scale{
+		Name:  "chess-ci",
+		Sizes: []Size{{"xs", 1, 16, 2}, {"s", 1, 24, 2}, {"m", 2, 32, 2}},
+		Vocab: 384, TokenizerBytes: 200_000, Context: 64, Batch: 8,
+		TokensPerParam: 0.5,
+		LR0:            3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		ValidBytes: 20_000, Seed: 1, Corpora: []string{"chess_games"},
+	}
+	// The cpu chess ladder: the text ladder's five smallest shapes on the
+	// same recipe (20 tokens per parameter, batch 16, context 128: a
+	// puzzle's text is about 49 tokens) and a vocabulary of 512: the
+	// byte-level pre-tokenizer cuts a position into pieces no longer than a
+	// FEN rank's run of letters, so a larger vocabulary barely shortens it
+	// (measured on 200 games: 48.8 tokens a line at 512, 48.5 at 1,024, 48.4
+	// at 2,048).
+	scales["chess-cpu"] = &Scale{
+		Name:  "chess-cpu",
+		Sizes: []Size{{"xxxs", 1, 20, 1}, {"xxs", 1, 40, 2}, {"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}},
+		Vocab: 512, TokenizerBytes: 4_000_000, Context: 128, Batch: 16,
+		TokensPerParam: 20,
+		LR0:            2.5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
+		ValidBytes: 250_000, Seed: 1, Corpora: []string{"chess_games"},
+	}
+}
+
+// ChessScale is the name of the chess ladder of experiment scale name
+// ("cpu" → "chess-cpu").
+func ChessScale(name string) string { return "chess-" + name }
 
 // GetScale returns the named scale ("" means the active one).
 func GetScale(name string) (*Scale, error) {

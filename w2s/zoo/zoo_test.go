@@ -219,3 +219,24 @@ func TestExpandAndSizeOf(t *testing.T) {
 		}
 	}
 }
+
+// TestChessScales: each experiment scale but gpu has a chess ladder
+// pretrained on chess game text alone; the text ladders keep the mixture.
+func TestChessScales(t *testing.T) {
+	for _, name := range []string{"ci", "cpu"} {
+		s, err := GetScale(ChessScale(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Mixture(); len(got) != 1 || got[0] != "chess_games" || len(s.Sizes) < 3 {
+			t.Errorf("%s: corpora %v, %d sizes", s.Name, got, len(s.Sizes))
+		}
+		text, _ := GetScale(name)
+		if len(text.Mixture()) != len(Mixture) {
+			t.Errorf("%s: corpora %v, want the mixture", name, text.Mixture())
+		}
+	}
+	if s, _ := GetScale("chess-cpu"); len(s.Sizes) < 5 {
+		t.Errorf("the cpu chess ladder has %d sizes, issue 26 asks for 5", len(s.Sizes))
+	}
+}
