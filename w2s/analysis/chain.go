@@ -105,6 +105,9 @@ type seedRun struct {
 // runChainSeed runs the chain, then direct supervision, for one seed.
 func runChainSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
 	r.Extra = len(chain) - 1
+	if stage.IsChess(r.Task) {
+		return runChessChainSeed(ctx, r, chain, loss)
+	}
 	sup, err := r.TrainSupervisor(ctx, chain[0])
 	if err != nil {
 		return nil, err
@@ -177,6 +180,87 @@ func (sr *seedRun) runDirect(ctx context.Context, r *stage.Runner, sup *stage.Tr
 	}
 	sr.ceiling, err = testHits(ctx, r, ceiling)
 	return err
+}
+
+// runChessChainSeed is runChainSeed for the chess task: each link's
+// student learns the moves its supervisor generated for fresh puzzles;
+// the direct student learns the weak model's moves for the chain's last
+// half.
+func runChessChainSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
+	if l := string(loss); l != "" && l != "xent" {
+		return nil, fmt.Errorf("task %s: loss %s: chess students learn the move with the next-token loss (xent) only", r.Task, loss)
+	}
+	last := fmt.Sprintf("B%d", len(chain)-1)
+	sup, err := r.ChessTrain(ctx, chain[0], stage.SetA, nil)
+	if err != nil {
+		return nil, err
+	}
+	weak, err := r.ChessAnswer(ctx, sup, "B1", last, stage.SetTest)
+	if err != nil {
+		return nil, err
+	}
+	sr := &seedRun{loss: "xent"}
+	if sr.weak, err = r.ChessHits(ctx, weak, stage.SetTest); err != nil {
+		return nil, err
+	}
+	labels := weak
+	for i := 1; i < len(chain); i++ {
+		set := fmt.Sprintf("B%d", i)
+		lh, err := r.ChessHits(ctx, labels, set)
+		if err != nil {
+			return nil, err
+		}
+		sr.labelAcc = append(sr.labelAcc, float64(accuracy(lh)))
+		sets := []string{stage.SetTest}
+		if i+1 < len(chain) {
+			sets = append(sets, fmt.Sprintf("B%d", i+1))
+		}
+		student, err := r.ChessTrain(ctx, chain[i], set, labels)
+		if err != nil {
+			return nil, err
+		}
+		if labels, err = r.ChessAnswer(ctx, student, sets...); err != nil {
+			return nil, err
+		}
+		h, err := r.ChessHits(ctx, labels, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		sr.studentHits = append(sr.studentHits, h)
+		sr.chain = h
+	}
+	strong := chain[len(chain)-1]
+	for _, labels := range []*stage.Moves{weak, nil} {
+		t, err := r.ChessTrain(ctx, strong, last, labels)
+		if err != nil {
+			return nil, err
+		}
+		mv, err := r.ChessAnswer(ctx, t, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		h, err := r.ChessHits(ctx, mv, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		if labels != nil {
+			sr.direct = h
+		} else {
+			sr.ceiling = h
+		}
+	}
+	return sr, nil
+}
+
+// accuracy is the share of hits.
+func accuracy(h metrics.Hits) float64 {
+	n := 0
+	for _, x := range h {
+		if x {
+			n++
+		}
+	}
+	return float64(n) / float64(max(1, len(h)))
 }
 
 // testHits are a trained model's per-example results on the test set

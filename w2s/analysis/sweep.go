@@ -314,7 +314,11 @@ func (sw *Sweep) Table() *table.Table {
 	if !sw.Learnt() {
 		learnt = fmt.Sprintf("NOT learnt at this scale: no ceiling beats it by %g standard errors", metrics.GapSEs)
 	}
-	t.Notes = append(t.Notes, fmt.Sprintf("always answering the majority class: %.3f (%s); train acc: each model on its own training rows against their gold labels", sw.Majority(), learnt))
+	if maj := sw.Majority(); !math.IsNaN(maj) {
+		t.Notes = append(t.Notes, fmt.Sprintf("always answering the majority class: %.3f (%s); train acc: each model on its own training rows against their gold labels", maj, learnt))
+	} else {
+		t.Notes = append(t.Notes, "train acc: each model on its own training rows against their gold labels")
+	}
 	return t
 }
 

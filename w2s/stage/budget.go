@@ -70,6 +70,8 @@ type Budget struct {
 	GenEpochs    float64 // generative finetuning: passes over the task's unlabelled text…
 	GenTokens    int     // …but at most this many tokens (0: no cap)
 	GenLR        float64
+	// Chess is the budget of the chess task (ChessTask).
+	Chess ChessBudget
 }
 
 // Hyper is a finetuning learning rate and length.
@@ -139,6 +141,16 @@ func DefaultModels(scale string) []string {
 	return out
 }
 
+// DefaultModelsFor are the models a sweep of task uses when none are
+// named: DefaultModels, or for the chess task every rung of the scale's
+// chess ladder (ChessLadder).
+func DefaultModelsFor(task, scale string) []string {
+	if IsChess(task) {
+		return ChessLadder(scale)
+	}
+	return DefaultModels(scale)
+}
+
 // Budgets of the scales. gpu is paper-like. cpu's head reads the last
 // token, as the paper's, and each size has its own learning rate and
 // epochs, chosen by w2s tune --scale cpu --task sst2 --head last on the
@@ -152,10 +164,12 @@ func DefaultModels(scale string) []string {
 var budgets = map[string]Budget{
 	"ci": {Scale: "ci", NDocs: 160, NVal: 40, NTest: 120, NTune: 160, MaxLen: 32, Truncate: "left", Epochs: 2, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 10, WeightDecay: 0.01, Warmup: 0.1, Evals: 2, Seeds: []uint64{0, 1},
-		PromptTest: 60, GenEpochs: 1, GenTokens: 8192, GenLR: 1e-3},
+		PromptTest: 60, GenEpochs: 1, GenTokens: 8192, GenLR: 1e-3,
+		Chess: ChessBudget{NDocs: 64, NTest: 48, Epochs: 2, LR: 3e-3, Batch: 8}},
 	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Epochs: 4, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 2000, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
+		Chess:        ChessBudget{NDocs: 4000, NTest: 2000, Epochs: 2, LR: 1e-3, Batch: 32},
 		Finetune:     cpuLast,
 		HeadFinetune: map[string]map[string]Hyper{"last": cpuLast, "mean": cpuMean}},
 	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's
@@ -165,6 +179,7 @@ var budgets = map[string]Budget{
 	"gpu": {Scale: "gpu", NDocs: 20000, NVal: 1000, NTest: 10000, NTune: 4000, MaxLen: 256, Truncate: "left", Epochs: 2, Batch: 32,
 		LR: 5e-5, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0, Warmup: 0, Evals: 10, Seeds: []uint64{0, 1, 2},
 		GenEpochs: 1, GenLR: 1e-4,
+		Chess: ChessBudget{NDocs: 20000, NTest: 10000, Epochs: 2, LR: 1e-4, Batch: 32},
 		Finetune: map[string]Hyper{"xs": {5e-5, 2}, "s": {5e-5, 2}, "m": {5e-5, 2}, "l": {5e-5, 2}, "xl": {5e-5, 2},
 			"openai-community/gpt2-large": {1e-5, 2}, "openai-community/gpt2-xl": {1e-5, 2}}},
 }

@@ -80,6 +80,8 @@ type Result struct {
 	// when the store mixed them; NotRecorded for stages stored before they
 	// said).
 	Backend string `json:"backend,omitempty"`
+	// Chess holds what scoring generated moves adds (the chess task only).
+	Chess *ChessScores `json:"chess,omitempty"`
 }
 
 // TrainAccuracies are accuracies on training rows: the supervisor on gold
@@ -132,6 +134,9 @@ func curve(t *Trained) []CurvePoint {
 // evaluated on the test set. Every stage comes from the store when it was
 // computed before.
 func (r *Runner) Run(ctx context.Context, weak, strong string, loss losses.Spec) (*Result, error) {
+	if IsChess(r.Task) {
+		return r.RunChess(ctx, weak, strong, loss)
+	}
 	labels, err := r.Supervise(ctx, weak)
 	if err != nil {
 		return nil, err

@@ -72,6 +72,8 @@ type Runner struct {
 	usedNDocs int
 	// madeBy labels Backend for the artifacts it computes (backendLabel).
 	madeBy string
+	// chess holds the chess task's puzzles of each set (chessSets).
+	chess *chessSplits
 }
 
 // NewRunner prepares the stages of task at a scale's budget, with the

@@ -219,7 +219,7 @@ func bootstrapCmd() *cobra.Command {
 				return err
 			}
 			if len(chain) == 0 {
-				chain = stage.DefaultModels(f.scale)
+				chain = stage.DefaultModelsFor(f.task, f.scale)
 			}
 			for i := range chain {
 				chain[i] = f.model(chain[i])

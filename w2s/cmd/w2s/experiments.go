@@ -266,7 +266,12 @@ func (f *experimentFlags) addOutputs(cmd *cobra.Command) {
 }
 
 // model expands zoo/SIZE to the flag's scale (zoo.Expand).
-func (f *experimentFlags) model(name string) string { return zoo.Expand(f.scale, name) }
+func (f *experimentFlags) model(name string) string {
+	if stage.IsChess(f.task) {
+		return zoo.Expand(zoo.ChessScale(f.scale), name)
+	}
+	return zoo.Expand(f.scale, name)
+}
 
 // setup resolves the scale and opens the command's session (newSession)
 // with --head, --probe and --shuffled-batches in its budget.

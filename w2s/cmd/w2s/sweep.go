@@ -68,7 +68,15 @@ func (f *experimentFlags) sweepResults(cmd *cobra.Command, name string, spec ana
 	if err := sw.Table().WriteText(w); err != nil {
 		return nil, err
 	}
-	if r := sw.Rows[0]; true {
+	if stage.IsChess(f.task) {
+		fmt.Fprintln(w)
+		if err := analysis.ChessTable(sw).WriteText(w); err != nil {
+			return nil, err
+		}
+		r := sw.Rows[0]
+		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, test %d puzzles (of %d in the training pool, %d in the test pool, split by game)\n",
+			r.Seed, r.Counts.A, r.Counts.B, r.Counts.Test, r.Counts.Pool, r.Counts.PoolTest)
+	} else if r := sw.Rows[0]; true {
 		fmt.Fprintf(w, "\nsplit (seed %d): A %d, B %d, val %d, test %d; inputs longer than %d tokens truncated (%s side): %d in the first student's half\n",
 			r.Seed, r.Counts.A, r.Counts.B, r.Counts.Val, r.Counts.Test, budget.MaxLen, budget.Truncate, r.Truncated)
 	}
@@ -110,7 +118,7 @@ func noteBackends(w io.Writer, rows []*stage.Result) {
 func (f *experimentFlags) sweepSpec(spec analysis.SweepSpec, budget stage.Budget) analysis.SweepSpec {
 	spec.Task, spec.Scale, spec.Probe = f.task, f.scale, f.probe
 	if len(spec.Models) == 0 {
-		spec.Models = stage.DefaultModels(f.scale)
+		spec.Models = stage.DefaultModelsFor(f.task, f.scale)
 	}
 	for i, m := range spec.Models {
 		spec.Models[i] = f.model(m)
@@ -131,8 +139,12 @@ func (f *experimentFlags) printSweepHeader(w io.Writer, name string, spec analys
 	if budget.Pool == "mean" {
 		mode += ", head on the mean over tokens"
 	}
+	nDocs, nTest := budget.NDocs, budget.NTest
+	if stage.IsChess(f.task) {
+		mode, nDocs, nTest = "finetuning on the move, answers generated", budget.Chess.NDocs, budget.Chess.NTest
+	}
 	fmt.Fprintf(w, "%s: task %s, scale %s (%s; at most %d training rows and %d test rows, see the split line), models %s, losses %s, seeds %v\n",
-		name, f.task, f.scale, mode, budget.NDocs, budget.NTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
+		name, f.task, f.scale, mode, nDocs, nTest, strings.Join(spec.Models, ", "), lossList(spec.Losses), spec.Seeds)
 }
 
 // writeCharts saves the charts of a sweep as PNG and SVG in f.plots: the
@@ -206,10 +218,16 @@ func (sf *sweepFlags) add(cmd *cobra.Command, models, weak, losses string) {
 // parse checks the losses and reads the tasks.
 func (sf *sweepFlags) parse() (taskNames []string, ls []losses.Spec, err error) {
 	sf.weak = sf.weakFlag
-	if ls, err = specs("--losses", sf.lossNames); err != nil {
+	if taskNames, err = sf.taskNames(); err != nil {
 		return nil, nil, err
 	}
-	taskNames, err = sf.taskNames()
+	names := sf.lossNames
+	// Chess students learn the move with the next-token loss: its sweep's
+	// losses default to that one alone.
+	if slices.Equal(taskNames, []string{stage.ChessTask}) && (sf.cmd == nil || !sf.cmd.Flags().Changed("losses")) {
+		names = []string{"xent"}
+	}
+	ls, err = specs("--losses", names)
 	return taskNames, ls, err
 }
 
@@ -293,6 +311,9 @@ func (f *experimentFlags) specsFor(cmd *cobra.Command, taskNames, models []strin
 	budget, err := stage.BudgetFor(f.scale)
 	if err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(taskNames, stage.IsChess) {
+		return nil, fmt.Errorf("task %s runs in this process and alone (w2s sweep --task %s): its models are the chess ladder, and its stages do not run as Slurm units yet", stage.ChessTask, stage.ChessTask)
 	}
 	if len(models) == 0 {
 		models = stage.DefaultModels(f.scale)

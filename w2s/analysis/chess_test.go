@@ -1,0 +1,56 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/w2s-lab/w2s/w2s/internal/datatest"
+	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/stage"
+	"github.com/w2s-lab/w2s/w2s/testgate"
+)
+
+// TestChessSweepAndChain runs the chess task's sweep over the ci chess
+// ladder and its bootstrapping chain, through the same summaries and
+// intervals as every task.
+func TestChessSweepAndChain(t *testing.T) {
+	testgate.Integration(t, "loads 95,536 puzzles (20 s)")
+	datatest.Require(t)
+	sess := testSession(t, t.TempDir())
+	b, err := stage.BudgetFor("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Budget.Chess = b.Chess
+	ladder := stage.ChessLadder("ci")
+	spec := SweepSpec{Task: stage.ChessTask, Scale: "test", Models: ladder, Losses: []losses.Spec{"xent"}, Seeds: []uint64{0, 1}}
+	sw, err := RunSweep(context.Background(), sess, spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Rows) != 6 || len(sw.Summary) != 3 {
+		t.Fatalf("%d rows, %d summaries; want 6 and 3", len(sw.Rows), len(sw.Summary))
+	}
+	var text bytes.Buffer
+	if err := ChessTable(sw).WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(text.String(), "\n"); got < 5 || !strings.Contains(text.String(), "legal: weak") {
+		t.Errorf("chess table:\n%s", text.String())
+	}
+	if err := sw.Table().WriteText(&text); err != nil || strings.Contains(text.String(), "majority class: NaN") {
+		t.Errorf("sweep table (%v):\n%s", err, text.String())
+	}
+	ch, err := RunChain(context.Background(), runners(t, sess, stage.ChessTask, 0, 1), ladder, "xent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Links) != 2 || ch.Examples != b.Chess.NTest || len(ch.Seeds) != 2 {
+		t.Errorf("chain: %d links, %d test rows, seeds %v", len(ch.Links), ch.Examples, ch.Seeds)
+	}
+	if _, err := RunChain(context.Background(), runners(t, sess, stage.ChessTask, 0), ladder, "logconf"); err == nil {
+		t.Error("a chess chain with the confidence loss")
+	}
+}
