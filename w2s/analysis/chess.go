@@ -1,10 +1,12 @@
 package analysis
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/w2s-lab/w2s/w2s/chess"
 	"github.com/w2s-lab/w2s/w2s/metrics"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/table"
 	"github.com/w2s-lab/w2s/w2s/zoo"
 )
@@ -53,5 +55,102 @@ func ChessTable(sw *Sweep) *table.Table {
 		t.Add(row...)
 	}
 	t.Notes = append(t.Notes, "legal: the share of test puzzles whose generated move is legal in the position; acc: the first move exactly, by the puzzle's rating (test puzzles per band in brackets)")
+	return t
+}
+
+// ChessRung is one rung of a chess ladder on the test puzzles: pretrained
+// only (zero-shot: the model reads the position and writes the move it
+// learnt to expect from game text) and finetuned on gold puzzles (the
+// ceiling of every pair it is the strong model of).
+type ChessRung struct {
+	Model         string
+	Params        int              // non-embedding parameters
+	ZeroShotLegal metrics.Float    // share of legal moves, zero-shot
+	ZeroShot      metrics.Interval // accuracy zero-shot (test rows; the same for every seed)
+	GoldLegal     metrics.Float    // share of legal moves, finetuned on gold (mean over seeds)
+	Gold          metrics.Interval // accuracy finetuned on gold half B (test rows × seeds)
+}
+
+// ChessLadder is how a chess ladder does on the puzzles, rung by rung,
+// and how far apart its ends are once finetuned.
+type ChessLadder struct {
+	Scale    string
+	Seeds    []uint64
+	Examples int
+	Rungs    []ChessRung
+	// Span is the top rung's finetuned accuracy minus the bottom's, paired
+	// over test rows and seeds.
+	Span metrics.Interval
+}
+
+// RunChessLadder scores every model zero-shot and finetuned on gold half
+// B, one runner per seed (stages are stored: the finetunes are the
+// sweeps' ceilings).
+func RunChessLadder(ctx context.Context, runners []*stage.Runner, models []string) (*ChessLadder, error) {
+	if len(runners) == 0 || len(models) < 2 {
+		return nil, fmt.Errorf("chess ladder: need runners and at least two models (got %d runners, models %v)", len(runners), models)
+	}
+	cl := &ChessLadder{Scale: runners[0].Budget.Scale}
+	for _, r := range runners {
+		cl.Seeds = append(cl.Seeds, r.Seed)
+	}
+	gold := make([][]metrics.Hits, len(models))
+	for i, m := range models {
+		zs, err := runners[0].ChessZeroShot(ctx, m, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		zh, err := runners[0].ChessHits(ctx, zs, stage.SetTest)
+		if err != nil {
+			return nil, err
+		}
+		rung := ChessRung{Model: m, Params: zs.Trained.Info.NonEmbeddingParams}
+		if rung.ZeroShot, err = metrics.CrossedMean(metrics.HitsMatrix([]metrics.Hits{zh}), Level); err != nil {
+			return nil, err
+		}
+		if rung.ZeroShotLegal, err = runners[0].ChessLegal(ctx, zs, stage.SetTest); err != nil {
+			return nil, err
+		}
+		var legal []float64
+		for _, r := range runners {
+			t, err := r.ChessTrain(ctx, m, stage.SetB, nil)
+			if err != nil {
+				return nil, err
+			}
+			mv, err := r.ChessAnswer(ctx, t, stage.SetTest)
+			if err != nil {
+				return nil, err
+			}
+			h, err := r.ChessHits(ctx, mv, stage.SetTest)
+			if err != nil {
+				return nil, err
+			}
+			l, err := r.ChessLegal(ctx, mv, stage.SetTest)
+			if err != nil {
+				return nil, err
+			}
+			gold[i], legal = append(gold[i], h), append(legal, float64(l))
+		}
+		rung.GoldLegal = metrics.Float(metrics.Mean(legal))
+		if rung.Gold, err = metrics.CrossedMean(metrics.HitsMatrix(gold[i]), Level); err != nil {
+			return nil, err
+		}
+		cl.Examples = len(zh)
+		cl.Rungs = append(cl.Rungs, rung)
+	}
+	var err error
+	cl.Span, err = metrics.PairedDiff(gold[len(models)-1], gold[0], Level)
+	return cl, err
+}
+
+// Table is the ladder rung by rung, with the span of its ends.
+func (cl *ChessLadder) Table() *table.Table {
+	t := &table.Table{Caption: fmt.Sprintf("chess_puzzles, scale %s: %d test puzzles; zero-shot is one pass (intervals over test rows), finetuned on gold over seeds %v; %s",
+		cl.Scale, cl.Examples, cl.Seeds, IntervalNote),
+		Header: []string{"model", "non-embedding params", "legal, zero-shot", "accuracy, zero-shot", "legal, finetuned", "accuracy, finetuned on gold"}}
+	for _, r := range cl.Rungs {
+		t.Add(zoo.Short(r.Model), fmt.Sprint(r.Params), fmt.Sprintf("%.3f", r.ZeroShotLegal), ivs(r.ZeroShot), fmt.Sprintf("%.3f", r.GoldLegal), ivs(r.Gold))
+	}
+	t.Notes = append(t.Notes, fmt.Sprintf("finetuned accuracy, top − bottom: %s; accuracy: the first move exactly; legal: the generated move is legal in the position", ivs(cl.Span)))
 	return t
 }

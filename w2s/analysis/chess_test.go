@@ -8,6 +8,7 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/internal/datatest"
 	"github.com/w2s-lab/w2s/w2s/losses"
+	"github.com/w2s-lab/w2s/w2s/metrics"
 	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/testgate"
 )
@@ -52,5 +53,28 @@ func TestChessSweepAndChain(t *testing.T) {
 	}
 	if _, err := RunChain(context.Background(), runners(t, sess, stage.ChessTask, 0), ladder, "logconf"); err == nil {
 		t.Error("a chess chain with the confidence loss")
+	}
+	// The ladder's table: each rung zero-shot and finetuned on gold (the
+	// sweep's ceilings, read from the store).
+	cl, err := RunChessLadder(context.Background(), runners(t, sess, stage.ChessTask, 0, 1), ladder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Rungs) != 3 || cl.Examples != b.Chess.NTest || cl.Rungs[0].Params <= 0 || cl.Rungs[2].Params <= cl.Rungs[0].Params {
+		t.Fatalf("ladder %+v", cl)
+	}
+	for _, r := range cl.Rungs {
+		for _, v := range []metrics.Float{r.ZeroShot.Estimate, r.Gold.Estimate, r.ZeroShotLegal, r.GoldLegal} {
+			if !(v >= 0 && v <= 1) {
+				t.Errorf("rung %+v", r)
+			}
+		}
+		if s, ok := sw.Find(ladder[0], r.Model, "xent"); ok && s.CeilingAcc.Estimate != r.Gold.Estimate {
+			t.Errorf("%s: finetuned on gold %v, the sweep's ceiling %v", r.Model, r.Gold.Estimate, s.CeilingAcc.Estimate)
+		}
+	}
+	text.Reset()
+	if err := cl.Table().WriteText(&text); err != nil || !strings.Contains(text.String(), "accuracy, zero-shot") {
+		t.Errorf("ladder table (%v):\n%s", err, text.String())
 	}
 }

@@ -317,6 +317,78 @@ func (sw *Sweep) FindPGRGrowsWithSize(loss losses.Spec) Finding {
 	return f
 }
 
+// FindPGRFallsWithGap judges, for each strong student with at least two
+// measurable supervisors, whether PGR is lower under its weakest
+// supervisor (the largest gap) than under its strongest (the smallest):
+// the paper's chess finding, PGR near 0 for the smallest supervisors and
+// above 40% for small gaps. Each student is judged on the paired interval
+// of the difference of the two PGRs (metrics.PGRDiff, rows and seeds).
+// Reproduced when at least half the students show the fall beyond the
+// interval and none a rise; not reproduced when at least half show a rise
+// and none a fall; otherwise inconclusive.
+func (sw *Sweep) FindPGRFallsWithGap(loss losses.Spec) Finding {
+	f := Finding{Claim: "PGR falls as the gap grows (weaker supervisors recover less)", Paper: "chess: PGR near 0 for the smallest supervisors, above 40% for small gaps"}
+	byStrong := map[string][]Summary{}
+	var order []string
+	for _, s := range sw.Summary {
+		if s.Loss.Same(loss) && s.Measurable {
+			if _, ok := byStrong[s.StrongModel]; !ok {
+				order = append(order, s.StrongModel)
+			}
+			byStrong[s.StrongModel] = append(byStrong[s.StrongModel], s)
+		}
+	}
+	var falls, rises, n int
+	var parts []string
+	for _, st := range order {
+		ss := byStrong[st]
+		if len(ss) < 2 {
+			continue
+		}
+		small, large := ss[0], ss[0] // the smallest and the largest supervisor
+		for _, s := range ss {
+			if s.WeakParams < small.WeakParams {
+				small = s
+			}
+			if s.WeakParams > large.WeakParams {
+				large = s
+			}
+		}
+		// large − small: positive when the smaller gap recovers more.
+		d, err := metrics.PGRDiffByGap(sw.seedHits(small.WeakModel, st, loss), sw.seedHits(large.WeakModel, st, loss), Level)
+		if err != nil {
+			parts = append(parts, fmt.Sprintf("student %s: %v", zoo.Short(st), err))
+			continue
+		}
+		n++
+		switch decide(d) {
+		case Reproduced:
+			falls++
+		case NotReproduced:
+			rises++
+		}
+		parts = append(parts, fmt.Sprintf("student %s: from %s %s, from %s %s (difference %s)", zoo.Short(st), zoo.Short(small.WeakModel), ivs(small.PGR),
+			zoo.Short(large.WeakModel), ivs(large.PGR), ivs(d)))
+	}
+	if n == 0 {
+		f.Evidence = "no student has two supervisors with measurable gaps"
+		if len(parts) > 0 {
+			f.Evidence += ": " + strings.Join(parts, "; ")
+		}
+		return f
+	}
+	switch {
+	case 2*falls >= n && rises == 0:
+		f.Outcome = Reproduced
+	case 2*rises >= n && falls == 0:
+		f.Outcome = NotReproduced
+	default:
+		f.Outcome = Inconclusive
+	}
+	f.Evidence = fmt.Sprintf("of %d students (%s), PGR is lower under the weakest supervisor beyond the interval for %d, higher for %d: %s", n, loss.Short(), falls, rises, strings.Join(parts, "; "))
+	return f
+}
+
 // FindConfidenceLoss judges whether, at the largest gap (weakest supervisor,
 // strongest student), the logconf student beats the xent one, on the
 // paired difference of their test accuracies (rows and seeds).

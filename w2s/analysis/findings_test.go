@@ -590,3 +590,48 @@ func TestLossSentences(t *testing.T) {
 		t.Errorf("one loss: %q", got)
 	}
 }
+
+func TestFindPGRFallsWithGap(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	// Supervisors xs (0.50) and m (0.65) teach the same student xl
+	// (ceiling 0.80, shared by both pairs, as in a real sweep).
+	gaps := func(pgrXS, pgrM float64, measurableM bool) *Sweep {
+		pcM := 0.80
+		if !measurableM {
+			pcM = 0.651
+		}
+		sw := synthSweep(t, r, 5, 4000,
+			pair{"zoo/cpu/xs", "zoo/cpu/xl", 2_400_000, "xent", 0.50, 0.50 + 0.30*pgrXS, 0.80, 0},
+			pair{"zoo/cpu/m", "zoo/cpu/xl", 2_400_000, "xent", 0.65, 0.65 + (pcM-0.65)*pgrM, pcM, 0})
+		var first metrics.Hits
+		for _, row := range sw.Rows {
+			if row.WeakModel == "zoo/cpu/xs" {
+				row.WeakParams, first = 80_000, row.Hits.Ceiling
+			} else {
+				row.WeakParams = 600_000
+				if measurableM {
+					row.Hits.Ceiling = first
+				}
+			}
+		}
+		var err error
+		if sw.Summary, err = Summarize(sw.Rows); err != nil {
+			t.Fatal(err)
+		}
+		return sw
+	}
+	for _, c := range []struct {
+		name string
+		sw   *Sweep
+		want Outcome
+	}{
+		{"falls", gaps(0.1, 0.7, true), Reproduced},
+		{"rises", gaps(0.7, 0.1, true), NotReproduced},
+		{"one measurable supervisor", gaps(0.3, 0.5, false), NotMeasurable},
+	} {
+		f := c.sw.FindPGRFallsWithGap("xent")
+		if f.Outcome != c.want || (c.want != NotMeasurable && !strings.Contains(f.Evidence, "student xl: from xs")) {
+			t.Errorf("%s: %v, want %v (%s)", c.name, f.Outcome, c.want, f.Evidence)
+		}
+	}
+}

@@ -350,6 +350,38 @@ func sameSupervisor(a, b []SeedHits) error {
 	return nil
 }
 
+// PGRDiffByGap is the PGR under supervisor b minus that under supervisor
+// a, for two students of the same strong model (the same ceiling results
+// per seed) taught by different supervisors: (s_b − w_b)/(c − w_b) −
+// (s_a − w_a)/(c − w_a), by the delta method on the crossed design.
+// Meaningful only where both gaps are measurable.
+func PGRDiffByGap(a, b []SeedHits, level float64) (Interval, error) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Interval{}, fmt.Errorf("PGR difference: %d and %d seeds", len(a), len(b))
+	}
+	for k := range a {
+		if len(a[k].Ceiling) != len(b[k].Ceiling) {
+			return Interval{}, fmt.Errorf("PGR difference: seed %d: %d and %d ceiling results", k, len(a[k].Ceiling), len(b[k].Ceiling))
+		}
+		for i := range a[k].Ceiling {
+			if a[k].Ceiling[i] != b[k].Ceiling[i] {
+				return Interval{}, fmt.Errorf("PGR difference: seed %d's ceilings differ at example %d", k, i)
+			}
+		}
+	}
+	var wa, sa, wb, sb, c []Hits
+	for k := range a {
+		wa, sa, wb, sb, c = append(wa, a[k].Weak), append(sa, a[k].Student), append(wb, b[k].Weak), append(sb, b[k].Student), append(c, a[k].Ceiling)
+	}
+	d, err := NewDesign(HitsMatrix(wa), HitsMatrix(sa), HitsMatrix(wb), HitsMatrix(sb), HitsMatrix(c))
+	if err != nil {
+		return Interval{}, fmt.Errorf("PGR difference: %w", err)
+	}
+	return d.Delta(func(m []float64) float64 {
+		return (m[3]-m[2])/(m[4]-m[2]) - (m[1]-m[0])/(m[4]-m[0])
+	}, level), nil
+}
+
 // Imitation is how much more a student agrees with its supervisor's
 // errors than a student of its accuracy whose errors were independent of
 // the supervisor's would: agreement on the supervisor's errors minus the

@@ -400,6 +400,29 @@ const maxMoveTokens = 6
 // ChessAnswer has a finetuned model answer the puzzles of the sets by
 // greedy decoding (each set one stored stage).
 func (r *Runner) ChessAnswer(ctx context.Context, t *ChessTrained, sets ...string) (*Moves, error) {
+	return r.chessMoves(ctx, t, t.Artifact.Key, t.Artifact.Dir, sets)
+}
+
+// ChessZeroShot has base model modelName answer the puzzles of the sets
+// without finetuning: a chess ladder model read game text in the puzzles'
+// own format, so it writes a move after "move" from pretraining alone.
+func (r *Runner) ChessZeroShot(ctx context.Context, modelName string, sets ...string) (*Moves, error) {
+	ref, dir, err := r.modelRef(ctx, modelName)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := checkpoint.ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	total, nonEmb := cfg.NumParams()
+	t := &ChessTrained{Spec: ChessTrainSpec{Model: ref}, Info: TrainInfo{Params: total, NonEmbeddingParams: nonEmb}}
+	return r.chessMoves(ctx, t, "zero-shot "+ref.SHA256, dir, sets)
+}
+
+// chessMoves has the model in dir (t, stored under key) answer the
+// puzzles of the sets.
+func (r *Runner) chessMoves(ctx context.Context, t *ChessTrained, key, dir string, sets []string) (*Moves, error) {
 	cs, err := r.chessSets(ctx)
 	if err != nil {
 		return nil, err
@@ -410,9 +433,9 @@ func (r *Runner) ChessAnswer(ctx context.Context, t *ChessTrained, sets ...strin
 		if err != nil {
 			return nil, err
 		}
-		spec := ChessMovesSpec{Trained: t.Artifact.Key, Split: cs.spec, Set: set, Tokens: maxMoveTokens}
+		spec := ChessMovesSpec{Trained: key, Split: cs.spec, Set: set, Tokens: maxMoveTokens}
 		a, err := r.do(ctx, "chessmoves", versionChess, spec, func(out string) error {
-			return r.chessAnswer(ctx, t, cs, puzzles, spec, out)
+			return r.chessAnswer(ctx, t.Spec.Model.Name, dir, puzzles, spec, out)
 		})
 		if err != nil {
 			return nil, err
@@ -430,13 +453,13 @@ func (r *Runner) ChessAnswer(ctx context.Context, t *ChessTrained, sets ...strin
 }
 
 // chessAnswer generates the moves of one set.
-func (r *Runner) chessAnswer(ctx context.Context, t *ChessTrained, cs *chessSplits, puzzles []chess.Puzzle, spec ChessMovesSpec, out string) error {
+func (r *Runner) chessAnswer(ctx context.Context, modelName, dir string, puzzles []chess.Puzzle, spec ChessMovesSpec, out string) error {
 	start := time.Now()
-	m, err := checkpoint.Load(t.Artifact.Dir, checkpoint.LoadOptions{Head: "lm"})
+	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{Head: "lm"})
 	if err != nil {
 		return err
 	}
-	tok, err := tokenizer.ForModel(t.Artifact.Dir, m.Config.VocabSize)
+	tok, err := tokenizer.ForModel(dir, m.Config.VocabSize)
 	if err != nil {
 		return err
 	}
@@ -467,7 +490,7 @@ func (r *Runner) chessAnswer(ctx context.Context, t *ChessTrained, cs *chessSpli
 			legal++
 		}
 	}
-	r.logf("%s answered %d %s puzzles of %s: %d legal moves (%s)", t.Spec.Model.Name, len(puzzles), spec.Set, ChessTask, legal, time.Since(start).Round(time.Second))
+	r.logf("%s answered %d %s puzzles of %s: %d legal moves (%s)", modelName, len(puzzles), spec.Set, ChessTask, legal, time.Since(start).Round(time.Second))
 	return store.WriteJSON(out, "moves.json", moves)
 }
 
@@ -679,4 +702,23 @@ func (r *Runner) ChessHits(ctx context.Context, mv *Moves, set string) (metrics.
 	}
 	_, h, _ := chessScore(moveIDs{}, puzzles, moves, 0)
 	return h, nil
+}
+
+// ChessLegal is the share of a set's puzzles whose answer is a legal
+// move in the position.
+func (r *Runner) ChessLegal(ctx context.Context, mv *Moves, set string) (metrics.Float, error) {
+	cs, err := r.chessSets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	puzzles, err := cs.set(set)
+	if err != nil {
+		return 0, err
+	}
+	moves, ok := mv.Sets[set]
+	if !ok || len(moves) != len(puzzles) {
+		return 0, fmt.Errorf("stage: the moves of %s hold no answers to set %s", mv.Model, set)
+	}
+	_, _, legal := chessScore(moveIDs{}, puzzles, moves, 0)
+	return metrics.Float(legal), nil
 }
