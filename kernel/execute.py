@@ -56,6 +56,25 @@ def drop_cleared_displays(nb):
         cell.outputs = kept
 
 
+def coalesce_streams(nb):
+    """Joins consecutive stream outputs of the same name (stdout, stderr)
+    into one. A loaded machine can deliver a cell's output in many small
+    messages (a panic one word at a time); joined, the saved notebook and
+    the failure report show it as the cell wrote it."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if out.get("output_type") == "stream" and prev is not None and \
+                    prev.get("output_type") == "stream" and prev.get("name") == out.get("name"):
+                prev["text"] = "".join(prev.get("text", "")) + "".join(out.get("text", ""))
+                continue
+            merged.append(out)
+        cell.outputs = merged
+
+
 def go_highlighting(nb):
     """GoNB leaves the language's pygments lexer and CodeMirror mode empty,
     so an HTML export shows the code unhighlighted: name Go."""
@@ -152,6 +171,7 @@ def main():
         client.execute()
     except CellExecutionError as err:
         drop_cleared_displays(nb)
+        coalesce_streams(nb)
         save(nb, target)
         i, cell = failed_cell(nb)
         print(f"{src}: cell {i if i is not None else '?'} failed; the notebook so far is saved in {target}", file=sys.stderr)
@@ -166,6 +186,7 @@ def main():
             print(str(err)[-4000:], file=sys.stderr)
         sys.exit(1)
     drop_cleared_displays(nb)
+    coalesce_streams(nb)
     go_highlighting(nb)
     save(nb, target)
 

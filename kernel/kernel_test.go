@@ -330,3 +330,32 @@ func TestReadmeQuotesTheNotebooks(t *testing.T) {
 		}
 	}
 }
+
+// TestCoalesceStreams: execute.py joins a cell's consecutive stream
+// outputs of one name, as a loaded machine can deliver a panic one word
+// at a time.
+func TestCoalesceStreams(t *testing.T) {
+	probe := exec.Command("/usr/bin/python3", "-c", "import nbformat")
+	if err := probe.Run(); err != nil {
+		testgate.Require(t, testgate.Notebooks, false, "needs Debian's python3 with nbformat (kernel/setup installs it)")
+	}
+	script := `
+import importlib.util, nbformat
+spec = importlib.util.spec_from_file_location("execute", "execute.py")
+ex = importlib.util.module_from_spec(spec); spec.loader.exec_module(ex)
+nb = nbformat.v4.new_notebook()
+c = nbformat.v4.new_code_cell("x")
+s = lambda name, text: nbformat.v4.new_output("stream", name=name, text=text)
+c.outputs = [s("stderr", "panic: "), s("stderr", "boom"), s("stdout", "a"), s("stderr", "x")]
+nb.cells = [c]
+ex.coalesce_streams(nb)
+print("|".join(o.name + "=" + o.text for o in nb.cells[0].outputs))
+`
+	out, err := exec.Command("/usr/bin/python3", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "stderr=panic: boom|stdout=a|stderr=x" {
+		t.Errorf("coalesced %q", got)
+	}
+}
