@@ -10,7 +10,9 @@ import (
 
 	chesslib "github.com/corentings/chess/v2"
 
+	"github.com/w2s-lab/w2s/w2s/analysis"
 	"github.com/w2s-lab/w2s/w2s/chess"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 // Board is a chess position drawn as an inline SVG board: 8×8 squares
@@ -240,4 +242,11 @@ func (b *Board) HTML() (string, error) {
 		caption = `<div style="font-family:sans-serif;font-size:12px;color:#444;max-width:480px">` + html.EscapeString(b.Caption) + `</div>`
 	}
 	return `<div class="w2s-figure">` + svg + caption + `</div>`, nil
+}
+
+// ChessExampleBoard draws a test puzzle with the solution and the moves
+// its supervisor and student generated (analysis.ChessExamples), captioned
+// with who found the solution.
+func ChessExampleBoard(e analysis.ChessExample) *Board {
+	return PuzzleBoard(e.Puzzle.FEN, e.Puzzle.Target, zoo.Short(e.Supervisor), e.SupervisorMove, zoo.Short(e.Student), e.StudentMove, e.Caption())
 }

@@ -212,6 +212,34 @@ func Coverage(lcs []*analysis.LadderCeilings, swept []string) string {
 	return analysis.Coverage(lcs, swept)
 }
 
+// ChessTask is the chess puzzles task, the paper's third domain: its
+// models generate the first move of a Lichess puzzle.
+const ChessTask = stage.ChessTask
+
+// ChessLadder lists the chess ladder of the active scale, weakest first:
+// models pretrained on chess game text, the chess task's default models.
+func ChessLadder() []string { return stage.ChessLadder(Scale()) }
+
+// ChessRungs scores each model on the test puzzles zero-shot and
+// finetuned on gold, over the budget's seeds.
+func ChessRungs(models []string) *analysis.ChessLadder {
+	return Stages("chess ladder", func() (*analysis.ChessLadder, error) {
+		return analysis.RunChessLadder(Context(), Runners(ChessTask), models)
+	})
+}
+
+// ChessTable is a chess sweep's legal-move rates and accuracies by
+// rating band.
+func ChessTable(sw *analysis.Sweep) *Table { return analysis.ChessTable(sw) }
+
+// ChessExamples picks n test puzzles (first seed) with the moves of a
+// supervisor and its student, to draw as boards (plots.ChessExampleBoard).
+func ChessExamples(weak, strong string, n int) []analysis.ChessExample {
+	return Stages("chess examples", func() ([]analysis.ChessExample, error) {
+		return analysis.ChessExamples(Context(), Runner(ChessTask), weak, strong, n)
+	})
+}
+
 // Tasks lists every registered task, the paper's and those registered with
 // RegisterFile, by name.
 func Tasks() []string { return tasks.Names() }

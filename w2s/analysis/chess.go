@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/chess"
 	"github.com/w2s-lab/w2s/w2s/metrics"
@@ -153,4 +154,86 @@ func (cl *ChessLadder) Table() *table.Table {
 	}
 	t.Notes = append(t.Notes, fmt.Sprintf("finetuned accuracy, top − bottom: %s; accuracy: the first move exactly; legal: the generated move is legal in the position", ivs(cl.Span)))
 	return t
+}
+
+// ChessExample is one test puzzle with the moves a supervisor and its
+// student generated for it (one seed).
+type ChessExample struct {
+	Puzzle                        chess.Puzzle
+	Supervisor, Student           string // the models
+	SupervisorMove, StudentMove   string // as generated
+	SupervisorRight, StudentRight bool
+}
+
+// Caption says what the example shows: the puzzle, and who found the
+// solution.
+func (e ChessExample) Caption() string {
+	verdict := func(model, move string, right bool) string {
+		switch {
+		case right:
+			return fmt.Sprintf("%s plays %s, the solution", zoo.Short(model), move)
+		case !chess.Legal(e.Puzzle.FEN, move):
+			return fmt.Sprintf("%s writes %q, no legal move", zoo.Short(model), strings.TrimSpace(move))
+		}
+		return fmt.Sprintf("%s plays %s", zoo.Short(model), strings.TrimSpace(move))
+	}
+	side := map[string]string{"w": "White", "b": "Black"}[e.Puzzle.ToMove]
+	return fmt.Sprintf("Puzzle %s (rating %d, %s to move after %s): solution %s; supervisor %s; student %s.",
+		e.Puzzle.ID, e.Puzzle.Rating, side, e.Puzzle.Last, e.Puzzle.Target,
+		verdict(e.Supervisor, e.SupervisorMove, e.SupervisorRight), verdict(e.Student, e.StudentMove, e.StudentRight))
+}
+
+// ChessExamples picks n test puzzles of the runner's seed to look at, in
+// turn one the student solves and its supervisor does not, one both
+// solve, one only the supervisor solves and one both miss (the first of
+// each in test order; a kind with none left is skipped). The stages run
+// as a sweep's would, so after a sweep they come from the store.
+func ChessExamples(ctx context.Context, r *stage.Runner, weak, strong string, n int) ([]ChessExample, error) {
+	labels, err := r.ChessSupervise(ctx, weak)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.ChessTrain(ctx, strong, stage.SetB, labels)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := r.ChessAnswer(ctx, st, stage.SetTest)
+	if err != nil {
+		return nil, err
+	}
+	test, err := r.ChessPuzzles(ctx, stage.SetTest)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]ChessExample, len(test))
+	for i, p := range test {
+		e := ChessExample{Puzzle: p, Supervisor: weak, Student: strong, SupervisorMove: labels.Sets[stage.SetTest][i], StudentMove: sm.Sets[stage.SetTest][i]}
+		e.SupervisorRight, _ = p.Score(e.SupervisorMove)
+		e.StudentRight, _ = p.Score(e.StudentMove)
+		all[i] = e
+	}
+	kinds := []func(ChessExample) bool{
+		func(e ChessExample) bool { return e.StudentRight && !e.SupervisorRight },
+		func(e ChessExample) bool { return e.StudentRight && e.SupervisorRight },
+		func(e ChessExample) bool { return !e.StudentRight && e.SupervisorRight },
+		func(e ChessExample) bool { return !e.StudentRight && !e.SupervisorRight },
+	}
+	used := make([]bool, len(all))
+	var out []ChessExample
+	for found := true; len(out) < n && found; {
+		found = false
+		for _, kind := range kinds {
+			for i, e := range all {
+				if !used[i] && kind(e) {
+					used[i], found = true, true
+					out = append(out, e)
+					break
+				}
+			}
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out, nil
 }

@@ -29,6 +29,11 @@ type Options struct {
 	Stop func(generated []int32) bool
 	// Batch is how many sequences run together (default 32).
 	Batch int
+	// Length, when set, is the padded length of every sequence (at most
+	// the model's context): prompts much shorter than the context run
+	// faster in a shorter graph. A prompt longer than Length − MaxTokens
+	// keeps its end, as one longer than the context does.
+	Length int
 }
 
 // Result is what Greedy generated.
@@ -42,11 +47,17 @@ type Result struct {
 // MaxTokens are generated. Ties go to the lowest token id.
 func Greedy(ctx context.Context, b backends.Backend, m *model.Model, prompts [][]int32, opt Options) (*Result, error) {
 	T := m.Config.NPositions
+	if opt.Length > 0 {
+		if opt.Length > T {
+			return nil, fmt.Errorf("generate: Length %d exceeds the model's context of %d", opt.Length, T)
+		}
+		T = opt.Length
+	}
 	switch {
 	case opt.MaxTokens < 1:
 		return nil, fmt.Errorf("generate: MaxTokens %d must be at least 1", opt.MaxTokens)
 	case opt.MaxTokens >= T:
-		return nil, fmt.Errorf("generate: MaxTokens %d leaves no room for a prompt in the model's context of %d", opt.MaxTokens, T)
+		return nil, fmt.Errorf("generate: MaxTokens %d leaves no room for a prompt in sequences of %d tokens", opt.MaxTokens, T)
 	}
 	batch := opt.Batch
 	if batch <= 0 {

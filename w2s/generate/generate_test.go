@@ -70,6 +70,17 @@ func TestGreedyTakesTheLikeliestToken(t *testing.T) {
 			seq = append(seq, tok)
 		}
 	}
+	// Padded to 10 tokens rather than the context of 12: the same tokens
+	// (attention is causal, so padding after a sequence changes nothing).
+	short, err := Greedy(context.Background(), backend.MustDefault(), m, prompts, Options{MaxTokens: 4, Batch: 3, Length: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range prompts {
+		if !slices.Equal(short.Tokens[i], res.Tokens[i]) {
+			t.Errorf("prompt %d in 10 tokens: %v, in the context: %v", i, short.Tokens[i], res.Tokens[i])
+		}
+	}
 	// The same prompts one at a time give the same tokens.
 	for i, p := range prompts {
 		one, err := Greedy(context.Background(), backend.MustDefault(), m, [][]int32{p}, Options{MaxTokens: 4})
@@ -129,7 +140,8 @@ func TestGreedyRefuses(t *testing.T) {
 		want    string
 	}{
 		{[][]int32{{1}}, Options{MaxTokens: 0}, "MaxTokens 0 must be at least 1"},
-		{[][]int32{{1}}, Options{MaxTokens: 12}, "no room for a prompt in the model's context of 12"},
+		{[][]int32{{1}}, Options{MaxTokens: 12}, "no room for a prompt in sequences of 12 tokens"},
+		{[][]int32{{1}}, Options{MaxTokens: 2, Length: 13}, "Length 13 exceeds the model's context of 12"},
 		{[][]int32{{1}, {}}, Options{MaxTokens: 2}, "prompt 1 is empty"},
 	} {
 		_, err := Greedy(context.Background(), b, m, c.prompts, c.opt)

@@ -36,6 +36,12 @@ import (
 // classification tasks' code, on Results of the same shape.
 const ChessTask = "chess_puzzles"
 
+// String says what the budget trains and tests on.
+func (b ChessBudget) String() string {
+	return fmt.Sprintf("chess: %d test puzzles; %d training puzzles (halves A and B of %d); finetuning for %g epochs at lr %g, batch %d, on the move",
+		b.NTest, b.NDocs, b.NDocs/2, b.Epochs, b.LR, b.Batch)
+}
+
 // ChessBudget is a scale's budget for the chess task.
 type ChessBudget struct {
 	NDocs int // puzzles for training, halved into A (supervisor) and B (student, ceiling)
@@ -50,7 +56,7 @@ type ChessBudget struct {
 const chessShare = 0.2
 
 // versionChess counts changes to what the chess stages produce.
-const versionChess = 1
+const versionChess = 2 // 2: answers generated in sequences of the split's length, not the context
 
 // ChessSplit identifies the chess data of an experiment: the puzzles'
 // file by content, the sizes and the seed.
@@ -67,9 +73,6 @@ type chessSplits struct {
 	sets map[string][]chess.Puzzle
 	pool int // puzzles in the training pool
 	test int // puzzles in the test pool
-	// length is the padded length of every training and generation
-	// sequence: the longest prompt and answer of any set, rounded up.
-	length int
 }
 
 // chessData caches the loaded puzzles by path: loading checks every
@@ -435,7 +438,7 @@ func (r *Runner) chessMoves(ctx context.Context, t *ChessTrained, key, dir strin
 		}
 		spec := ChessMovesSpec{Trained: key, Split: cs.spec, Set: set, Tokens: maxMoveTokens}
 		a, err := r.do(ctx, "chessmoves", versionChess, spec, func(out string) error {
-			return r.chessAnswer(ctx, t.Spec.Model.Name, dir, puzzles, spec, out)
+			return r.chessAnswer(ctx, t.Spec.Model.Name, dir, cs, puzzles, spec, out)
 		})
 		if err != nil {
 			return nil, err
@@ -453,7 +456,7 @@ func (r *Runner) chessMoves(ctx context.Context, t *ChessTrained, key, dir strin
 }
 
 // chessAnswer generates the moves of one set.
-func (r *Runner) chessAnswer(ctx context.Context, modelName, dir string, puzzles []chess.Puzzle, spec ChessMovesSpec, out string) error {
+func (r *Runner) chessAnswer(ctx context.Context, modelName, dir string, cs *chessSplits, puzzles []chess.Puzzle, spec ChessMovesSpec, out string) error {
 	start := time.Now()
 	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{Head: "lm"})
 	if err != nil {
@@ -468,7 +471,11 @@ func (r *Runner) chessAnswer(ctx context.Context, modelName, dir string, puzzles
 		prompts[i] = tok.Encode(p.Text())
 	}
 	eos := tok.EOS()
-	res, err := generate.Greedy(ctx, r.Backend, m, prompts, generate.Options{MaxTokens: spec.Tokens, Batch: 64,
+	// Padded to the longest prompt and answer of the split, not the
+	// whole context: the same moves (attention is causal), in a graph
+	// about half as long.
+	length := chessLength(tok, cs, m.Config.NPositions)
+	res, err := generate.Greedy(ctx, r.Backend, m, prompts, generate.Options{MaxTokens: spec.Tokens, Batch: 64, Length: length,
 		Stop: func(g []int32) bool {
 			if g[len(g)-1] == eos {
 				return true
@@ -536,17 +543,21 @@ type ChessScores struct {
 	BandRows     map[string]int              `json:"band_rows"`
 }
 
-// moveIDs numbers the moves of a set for agreement: the same legal move
-// the same number across models, any illegal answer a number of its own
-// (-1 - model), so two illegal answers never agree.
+// moveIDs numbers the answers of a set for agreement: the same legal move
+// (in any notation) the same number across models; an answer that is no
+// legal move by its first word, so a student that copies its supervisor's
+// illegal answer agrees with it. No illegal answer matches a target.
 type moveIDs map[string]int
 
-func (ids moveIDs) of(p chess.Puzzle, generated string, model int) int {
-	m, ok, err := chess.Normalize(p.FEN, generated)
-	if err != nil || !ok {
-		return -1 - model
+func (ids moveIDs) of(p chess.Puzzle, generated string) int {
+	if m, ok, err := chess.Normalize(p.FEN, generated); err == nil && ok {
+		return ids.id(p.ID + " " + m)
 	}
-	return ids.id(p.ID + " " + m)
+	word := ""
+	if f := strings.Fields(generated); len(f) > 0 {
+		word = f[0]
+	}
+	return ids.id(p.ID + " not a move: " + word)
 }
 
 func (ids moveIDs) id(key string) int {
@@ -559,11 +570,11 @@ func (ids moveIDs) id(key string) int {
 
 // chessScore scores generated moves of puzzles: their ids, hits and
 // legal rate.
-func chessScore(ids moveIDs, puzzles []chess.Puzzle, moves []string, model int) (pred []int, hits metrics.Hits, legal float64) {
+func chessScore(ids moveIDs, puzzles []chess.Puzzle, moves []string) (pred []int, hits metrics.Hits, legal float64) {
 	pred, hits = make([]int, len(puzzles)), make(metrics.Hits, len(puzzles))
 	n := 0
 	for i, p := range puzzles {
-		pred[i] = ids.of(p, moves[i], model)
+		pred[i] = ids.of(p, moves[i])
 		ok, isLegal := p.Score(moves[i])
 		hits[i] = ok
 		if isLegal {
@@ -608,9 +619,9 @@ func (r *Runner) ChessCompare(ctx context.Context, weak *Moves, student, ceiling
 	for i, p := range test {
 		gold[i] = ids.id(p.ID + " " + p.Target)
 	}
-	wp, wh, wl := chessScore(ids, test, weak.Sets[SetTest], 0)
-	sp, sh, sl := chessScore(ids, test, sm.Sets[SetTest], 1)
-	_, ch, cl := chessScore(ids, test, cm.Sets[SetTest], 2)
+	wp, wh, wl := chessScore(ids, test, weak.Sets[SetTest])
+	sp, sh, sl := chessScore(ids, test, sm.Sets[SetTest])
+	_, ch, cl := chessScore(ids, test, cm.Sets[SetTest])
 	score := func(h metrics.Hits) Scores {
 		return Scores{Accuracy: accuracyOf(h), AUROC: metrics.NaN(), ECE: metrics.NaN()}
 	}
@@ -627,10 +638,10 @@ func (r *Runner) ChessCompare(ctx context.Context, weak *Moves, student, ceiling
 	res.Agreement = metrics.ComputeAgreement(sp, wp, gold)
 	// Training rows: the supervisor on A, the student and ceiling on B,
 	// and how often the student repeats the move it was taught.
-	_, wa, _ := chessScore(ids, cs.sets[SetA], weak.Sets[SetA], 0)
-	_, sb, _ := chessScore(ids, b, sm.Sets[SetB], 1)
-	_, cb, _ := chessScore(ids, b, cm.Sets[SetB], 2)
-	_, wb, _ := chessScore(ids, b, weak.Sets[SetB], 0)
+	_, wa, _ := chessScore(ids, cs.sets[SetA], weak.Sets[SetA])
+	_, sb, _ := chessScore(ids, b, sm.Sets[SetB])
+	_, cb, _ := chessScore(ids, b, cm.Sets[SetB])
+	_, wb, _ := chessScore(ids, b, weak.Sets[SetB])
 	taught, err := chessLabels(b, weak.Sets[SetB])
 	if err != nil {
 		return nil, err
@@ -700,7 +711,7 @@ func (r *Runner) ChessHits(ctx context.Context, mv *Moves, set string) (metrics.
 	if !ok || len(moves) != len(puzzles) {
 		return nil, fmt.Errorf("stage: the moves of %s hold no answers to set %s", mv.Model, set)
 	}
-	_, h, _ := chessScore(moveIDs{}, puzzles, moves, 0)
+	_, h, _ := chessScore(moveIDs{}, puzzles, moves)
 	return h, nil
 }
 
@@ -719,6 +730,16 @@ func (r *Runner) ChessLegal(ctx context.Context, mv *Moves, set string) (metrics
 	if !ok || len(moves) != len(puzzles) {
 		return 0, fmt.Errorf("stage: the moves of %s hold no answers to set %s", mv.Model, set)
 	}
-	_, _, legal := chessScore(moveIDs{}, puzzles, moves, 0)
+	_, _, legal := chessScore(moveIDs{}, puzzles, moves)
 	return metrics.Float(legal), nil
+}
+
+// ChessPuzzles are the puzzles of a set, in the set's order (the order of
+// every Moves of it).
+func (r *Runner) ChessPuzzles(ctx context.Context, set string) ([]chess.Puzzle, error) {
+	cs, err := r.chessSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cs.set(set)
 }

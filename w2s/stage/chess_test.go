@@ -172,3 +172,20 @@ func TestChessMemorises(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveIDs: agreement compares moves, not spellings, and counts a
+// copied illegal answer as agreement; no illegal answer is a target.
+func TestMoveIDs(t *testing.T) {
+	ids := moveIDs{}
+	p := puzzle001wr
+	target := ids.id(p.ID + " " + p.Target)
+	if ids.of(p, " d6c5") != target || ids.of(p, "Qc5") != target {
+		t.Error("the solution in UCI or SAN is the target")
+	}
+	if a, b := ids.of(p, "111111"), ids.of(p, " 111111 more"); a != b || a == target {
+		t.Errorf("the same illegal answer: %d and %d (target %d)", a, b, target)
+	}
+	if ids.of(p, "zz") == ids.of(p, "yy") || ids.of(p, "a1a2") == target {
+		t.Error("different answers agree")
+	}
+}
