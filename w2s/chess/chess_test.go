@@ -285,7 +285,7 @@ func TestLichessID(t *testing.T) {
 func ExampleText() {
 	fen := "r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - 0 18"
 	fmt.Println(Text(fen, "f2f3") + Answer("d6c5"))
-	// Output: r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - last f2f3 move d6c5
+	// Output: r . . . . r k . p . . . p p b p P p . q . n p . . . . P p b B . . . B . . . . . . . N . . P . . . P P Q . . P P . . . R R . K . b - - last f2f3 move d6c5
 }
 
 func ExampleNormalize() {
@@ -299,4 +299,32 @@ func ExampleNormalize() {
 	// "Qc5+" → "d6c5" true
 	// "Qh2" → "" false
 	// "d6c5 g1h1" → "d6c5" true
+}
+
+// TestTextRoundTrip: TextFEN reads back the FEN and last move of Text, on
+// every puzzle of the sample and the start; a placement that is not a
+// board is kept as written, and text that is no position is an error.
+func TestTextRoundTrip(t *testing.T) {
+	cases := [][2]string{{"rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1", ""},
+		{"r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - 0 19", "f2f3"}, {"4k3/8/8/8/4P3/8/8/4K3 b - e3", "e2e4"}}
+	for _, c := range cases {
+		text := Text(c[0], c[1])
+		if n := len(strings.Fields(text)); n != 70 {
+			t.Errorf("%q: %d words, want 70", text, n)
+		}
+		fen, last, err := TextFEN(text)
+		want := strings.Join(strings.Fields(c[0])[:4], " ")
+		wantLast := map[bool]string{true: "-", false: c[1]}[c[1] == ""]
+		if err != nil || fen != want || last != wantLast {
+			t.Errorf("TextFEN(Text(%q, %q)) = %q, %q, %v", c[0], c[1], fen, last, err)
+		}
+	}
+	if got := Text("8/8/8 w - -", "e2e4"); got != "8/8/8 w - - last e2e4 move" {
+		t.Errorf("a placement of 3 ranks: %q", got)
+	}
+	for _, bad := range []string{"e2e4 move", Text("8/8/8 w - -", "e2e4"), strings.Replace(Text(cases[0][0], ""), "r", "x", 1)} {
+		if _, _, err := TextFEN(bad); err == nil {
+			t.Errorf("TextFEN(%q) read a position", bad)
+		}
+	}
 }

@@ -83,8 +83,12 @@ func TestGameText(t *testing.T) {
 		9:  "4k3/8/8/8/8/8/4P3/4K3 w - - last - move e2e4",
 		10: "4k3/8/8/8/4P3/8/8/4K3 b - e3 last e2e4 move e8d7",
 	} {
-		if lines[i] != want {
-			t.Errorf("positions line %d:\n%s\nwant\n%s", i+1, lines[i], want)
+		// Each line is Text of the position (FEN as the test reads it)
+		// followed by the move played.
+		fen, rest, _ := strings.Cut(want, " last ")
+		last, move, _ := strings.Cut(rest, " move ")
+		if w := Text(fen, last) + Answer(move); lines[i] != w {
+			t.Errorf("positions line %d:\n%s\nwant\n%s", i+1, lines[i], w)
 		}
 	}
 	// Without exclusions the puzzle's game is written.

@@ -10,25 +10,100 @@ import (
 )
 
 // Text is what a language model reads for a position, fen, reached by the
-// move last (UCI; "" or "-" for none): the FEN's first four fields
-// (placement, side to move, castling rights, en passant square; the move
-// counters say nothing about the best move and are left out), the word
-// "last" and the move, and the word "move", after which the model writes
-// its move: Answer. For the puzzle 001wr,
+// move last (UCI; "" or "-" for none): the board square by square, a8 to h8
+// then down to h1 (White's view), each square one character, a piece as FEN
+// writes it or "." when empty, the squares separated by spaces, so that a
+// byte-level tokenizer makes each square one token at a fixed place (FEN's
+// run lengths, "r4rk1", make a model count to find a piece); then FEN's
+// side to move, castling rights and en passant square (the move counters
+// say nothing about the best move and are left out), the word "last" and
+// the move, and the word "move", after which the model writes its move:
+// Answer. For the puzzle 001wr (FEN r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/
+// 2N2P2/1PPQ2PP/3RR1K1 b - -, reached by f2f3) it is
 //
-//	r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - last f2f3 move
+//	r . . . . r k . p . . . p p b p P p . q . n p . . . . P p b B . . . B . . . . . . . N . . P . . . P P Q . . P P . . . R R . K . b - - last f2f3 move
 //
 // answered " d6c5". The pretraining text of GameText's Positions format is
-// the same, one position of a game per line.
+// the same, one position of a game per line. A placement that is not 8
+// ranks of 8 squares is written as it is.
 func Text(fen, last string) string {
 	fields := strings.Fields(fen)
 	if len(fields) > 4 {
 		fields = fields[:4]
 	}
+	if len(fields) > 0 {
+		if squares, ok := boardSquares(fields[0]); ok {
+			fields[0] = strings.Join(squares, " ")
+		}
+	}
 	if last == "" {
 		last = "-"
 	}
 	return strings.Join(fields, " ") + " last " + last + " move"
+}
+
+// boardSquares expands a FEN placement into its 64 squares, a8 first.
+func boardSquares(placement string) ([]string, bool) {
+	ranks := strings.Split(placement, "/")
+	if len(ranks) != 8 {
+		return nil, false
+	}
+	squares := make([]string, 0, 64)
+	for _, rank := range ranks {
+		n := 0
+		for _, c := range rank {
+			switch {
+			case c >= '1' && c <= '8':
+				for range int(c - '0') {
+					squares = append(squares, ".")
+				}
+				n += int(c - '0')
+			case strings.ContainsRune("pnbrqkPNBRQK", c):
+				squares = append(squares, string(c))
+				n++
+			default:
+				return nil, false
+			}
+		}
+		if n != 8 {
+			return nil, false
+		}
+	}
+	return squares, true
+}
+
+// TextFEN reads a position back from Text: its FEN (four fields, no move
+// counters) and the last move ("-" for none).
+func TextFEN(text string) (fen, last string, err error) {
+	f := strings.Fields(text)
+	if len(f) != 64+3+3 || f[67] != "last" || f[69] != "move" {
+		return "", "", fmt.Errorf("chess: %.60q… is not a position's text (64 squares, side, castling, en passant, last MOVE, move)", text)
+	}
+	var b strings.Builder
+	for r := range 8 {
+		if r > 0 {
+			b.WriteByte('/')
+		}
+		empty := 0
+		for _, sq := range f[8*r : 8*r+8] {
+			if sq == "." {
+				empty++
+				continue
+			}
+			if len(sq) != 1 || !strings.Contains("pnbrqkPNBRQK", sq) {
+				return "", "", fmt.Errorf("chess: square %q of %.60q… is neither a piece nor empty", sq, text)
+			}
+			if empty > 0 {
+				fmt.Fprint(&b, empty)
+				empty = 0
+			}
+			b.WriteString(sq)
+		}
+		if empty > 0 {
+			fmt.Fprint(&b, empty)
+		}
+	}
+	return b.String() + " " + strings.Join(f[64:67], " "), f[68], nil
 }
 
 // Answer is what follows Text for the move uci: a space, then the move.

@@ -109,9 +109,9 @@ func TestChessGames(t *testing.T) {
 	}
 	for i := 0; i < len(docs); i += 250 {
 		for k, line := range strings.Split(docs[i].Text, "\n") {
-			pos, move, ok := strings.Cut(line, " move ")
-			f := strings.Fields(pos)
-			if !ok || len(f) < 6 || !chess.Legal(strings.Join(f[:4], " "), move) {
+			pos, move, _ := strings.Cut(line, " move ")
+			fen, _, err := chess.TextFEN(pos + " move")
+			if err != nil || !chess.Legal(fen, move) {
 				t.Fatalf("game %d line %d: %q is not a position and a legal move", i, k+1, line)
 			}
 		}

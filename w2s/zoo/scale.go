@@ -141,22 +141,29 @@ func init() {
 	scales["chess-ci"] = &Scale{
 		Name:  "chess-ci",
 		Sizes: []Size{{"xs", 1, 16, 2}, {"s", 1, 24, 2}, {"m", 2, 32, 2}},
-		Vocab: 384, TokenizerBytes: 200_000, Context: 64, Batch: 8,
+		Vocab: 297, TokenizerBytes: 4_000_000, Context: 128, Batch: 4,
 		TokensPerParam: 0.5,
 		LR0:            3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 20_000, Seed: 1, Corpora: []string{"chess_games"},
 	}
 	// The cpu chess ladder: the text ladder's five smallest shapes on the
-	// same recipe (20 tokens per parameter, batch 16, context 128: a
-	// puzzle's text is about 49 tokens) and a vocabulary of 512: the
-	// byte-level pre-tokenizer cuts a position into pieces no longer than a
-	// FEN rank's run of letters, so a larger vocabulary barely shortens it
-	// (measured on 200 games: 48.8 tokens a line at 512, 48.5 at 1,024, 48.4
-	// at 2,048).
+	// same recipe (20 tokens per parameter, 2,048 tokens a step), read as 8
+	// windows of 256 tokens: a position's line is about 82 tokens
+	// (chess.Text: one token per square), so a window holds two whole
+	// lines and the move of each is predicted with its whole board in
+	// view. The vocabulary is what byte-level BPE finds in that text: 256
+	// bytes, end-of-text and 40 merges ("last", "move", castling rights),
+	// then no pair is left to merge.
+	//
+	// Measured before this format, with FEN's placement (r4rk1/…, 49
+	// tokens a line) and context 128: finetuned on 2,000 gold puzzles
+	// (seed 0, 2,000 test puzzles), xxs, xs and s wrote a legal move for
+	// 4.5%, 8.8% and 3.1% of the test positions, mostly one fixed move
+	// whatever the position ("e5f6" for 64% of xs's answers).
 	scales["chess-cpu"] = &Scale{
 		Name:  "chess-cpu",
 		Sizes: []Size{{"xxxs", 1, 20, 1}, {"xxs", 1, 40, 2}, {"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}},
-		Vocab: 512, TokenizerBytes: 4_000_000, Context: 128, Batch: 16,
+		Vocab: 297, TokenizerBytes: 4_000_000, Context: 256, Batch: 8,
 		TokensPerParam: 20,
 		LR0:            2.5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 250_000, Seed: 1, Corpora: []string{"chess_games"},
