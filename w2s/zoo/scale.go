@@ -141,7 +141,7 @@ func init() {
 	scales["chess-ci"] = &Scale{
 		Name:  "chess-ci",
 		Sizes: []Size{{"xs", 1, 16, 2}, {"s", 1, 24, 2}, {"m", 2, 32, 2}},
-		Vocab: 297, TokenizerBytes: 4_000_000, Context: 128, Batch: 4,
+		Vocab: 292, TokenizerBytes: 4_000_000, Context: 128, Batch: 4,
 		TokensPerParam: 0.5,
 		LR0:            3e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 20_000, Seed: 1, Corpora: []string{"chess_games"},
@@ -151,9 +151,9 @@ func init() {
 	// windows of 256 tokens: a position's line is about 82 tokens
 	// (chess.Text: one token per square), so a window holds two whole
 	// lines and the move of each is predicted with its whole board in
-	// view. The vocabulary is what byte-level BPE finds in that text: 256
-	// bytes, end-of-text and 40 merges ("last", "move", castling rights),
-	// then no pair is left to merge.
+	// view. The vocabulary is what byte-level BPE finds in the first 4 MB of
+	// the stream: 256 bytes, end-of-text and 35 merges ("last", "move",
+	// castling rights), then no pair is left to merge.
 	//
 	// Measured before this format, with FEN's placement (r4rk1/…, 49
 	// tokens a line) and context 128: finetuned on 2,000 gold puzzles
@@ -163,7 +163,7 @@ func init() {
 	scales["chess-cpu"] = &Scale{
 		Name:  "chess-cpu",
 		Sizes: []Size{{"xxxs", 1, 20, 1}, {"xxs", 1, 40, 2}, {"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}},
-		Vocab: 297, TokenizerBytes: 4_000_000, Context: 256, Batch: 8,
+		Vocab: 292, TokenizerBytes: 4_000_000, Context: 256, Batch: 8,
 		TokensPerParam: 20,
 		LR0:            2.5e-3, Warmup: 0.05, MinLR: 0.1, WeightDecay: 0.1, Clip: 1,
 		ValidBytes: 250_000, Seed: 1, Corpora: []string{"chess_games"},

@@ -11,7 +11,9 @@ import (
 
 	"github.com/w2s-lab/w2s/w2s/corpus"
 	"github.com/w2s-lab/w2s/w2s/split"
+	"github.com/w2s-lab/w2s/w2s/stage"
 	"github.com/w2s-lab/w2s/w2s/tasks"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 func dataCmd() *cobra.Command {
@@ -60,6 +62,10 @@ task's test split.`,
 			}
 			if len(names) == 1 {
 				printTaskExample(w, last)
+			}
+			if len(args) == 0 {
+				fmt.Fprintf(w, "\nand %s: the first move of a Lichess puzzle, generated (not a class); its models are the chess ladder (--scale chess-%s for w2s zoo); split by game; see w2s/chess/README.md and w2s sweep --task %s\n",
+					stage.ChessTask, zoo.ActiveScale(), stage.ChessTask)
 			}
 			if corpora {
 				return printCorpora(cmd.Context(), w, opt)
