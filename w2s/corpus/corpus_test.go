@@ -49,6 +49,9 @@ func TestNoTestTextInPretrainingCorpus(t *testing.T) {
 	t.Logf("kept %v, dropped as contaminated %v", st.Docs, st.Contaminated)
 	var all strings.Builder
 	for _, d := range docs {
+		if c, _ := Get(d.Source); c.Unfiltered {
+			continue // not natural language, protected by its own means (TestChessGames)
+		}
 		all.WriteString(strings.Join(words(d.Text), " "))
 		all.WriteString(" \x00 ")
 	}

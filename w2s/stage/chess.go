@@ -36,12 +36,6 @@ import (
 // classification tasks' code, on Results of the same shape.
 const ChessTask = "chess_puzzles"
 
-// String says what the budget trains and tests on.
-func (b ChessBudget) String() string {
-	return fmt.Sprintf("chess: %d test puzzles; %d training puzzles (halves A and B of %d); finetuning for %g epochs at lr %g, batch %d, on the move",
-		b.NTest, b.NDocs, b.NDocs/2, b.Epochs, b.LR, b.Batch)
-}
-
 // ChessBudget is a scale's budget for the chess task.
 type ChessBudget struct {
 	NDocs int // puzzles for training, halved into A (supervisor) and B (student, ceiling)
@@ -50,6 +44,12 @@ type ChessBudget struct {
 	Epochs float64
 	LR     float64
 	Batch  int
+}
+
+// String says what the budget trains and tests on.
+func (b ChessBudget) String() string {
+	return fmt.Sprintf("chess: %d test puzzles; %d training puzzles (halves A and B of %d); finetuning for %g epochs at lr %g, batch %d, on the move",
+		b.NTest, b.NDocs, b.NDocs/2, b.Epochs, b.LR, b.Batch)
 }
 
 // chessShare is the share of games whose puzzles form the test set.
@@ -331,7 +331,10 @@ func (r *Runner) chessTrain(ctx context.Context, spec ChessTrainSpec, modelName,
 	if err != nil {
 		return err
 	}
-	cs, _ := r.chessSets(ctx)
+	cs, err := r.chessSets(ctx)
+	if err != nil {
+		return err
+	}
 	length := chessLength(tok, cs, m.Config.NPositions)
 	ids, targets, mask, tmask, truncated := chessSequences(tok, puzzles, labels, length)
 	B := spec.Batch
