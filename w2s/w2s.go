@@ -156,13 +156,13 @@ func specs(names []string) []losses.Spec {
 // Sweep runs every weak→strong pair of models (weakest first) × losses ×
 // the scale's seeds on a task, showing one summary line of what it computed.
 func Sweep(task string, models []string, lossNames ...string) *analysis.Sweep {
-	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Losses: specs(lossNames), Seeds: Seeds()})
+	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Losses: specs(lossNames), Seeds: Budget().SeedsFor(task)})
 }
 
 // SweepFrom is Sweep with one weak supervisor for every strong model.
 func SweepFrom(task, weak string, strongs []string, lossNames ...string) *analysis.Sweep {
 	models, pairs := analysis.OneSupervisor(weak, strongs)
-	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Pairs: pairs, Losses: specs(lossNames), Seeds: Seeds()})
+	return runSweep(analysis.SweepSpec{Task: task, Scale: Scale(), Models: models, Pairs: pairs, Losses: specs(lossNames), Seeds: Budget().SeedsFor(task)})
 }
 
 func runSweep(spec analysis.SweepSpec) *analysis.Sweep {

@@ -99,6 +99,15 @@ func (b Budget) HyperFor(model string) Hyper {
 	return Hyper{LR: b.LR, Epochs: b.Epochs}
 }
 
+// SeedsFor are the seeds of a task's experiments: the budget's, or for
+// the chess task the chess budget's when it names its own.
+func (b Budget) SeedsFor(task string) []uint64 {
+	if IsChess(task) && len(b.Chess.Seeds) > 0 {
+		return b.Chess.Seeds
+	}
+	return b.Seeds
+}
+
 // Head is what the classification head reads: "last" or "mean".
 func (b Budget) Head() string {
 	if b.Pool == "mean" {
@@ -169,7 +178,9 @@ var budgets = map[string]Budget{
 	"cpu": {Scale: "cpu", NDocs: 4000, PairNDocs: 800, NVal: 200, NTest: 10000, NTune: 4000, MaxLen: 64, Truncate: "left", Epochs: 4, Batch: 16,
 		LR: 1e-3, ProbeLR: 1e-2, ProbeEpochs: 20, WeightDecay: 0.01, Warmup: 0.1, Evals: 10, CurveTest: 2000, Seeds: []uint64{0, 1, 2, 3, 4},
 		PromptTest: 300, GenEpochs: 1, GenTokens: 131072, GenLR: 1e-3,
-		Chess:        ChessBudget{NDocs: 4000, NTest: 2000, Epochs: 2, LR: 1e-3, Batch: 32},
+		// Chess at cpu: 3 seeds (a chess sweep generates 40 sets of answers
+		// per seed, the chain as many again).
+		Chess:        ChessBudget{NDocs: 4000, NTest: 2000, Epochs: 2, LR: 1e-3, Batch: 32, Seeds: []uint64{0, 1, 2}},
 		Finetune:     cpuLast,
 		HeadFinetune: map[string]map[string]Hyper{"last": cpuLast, "mean": cpuMean}},
 	// gpu follows the reference code's rule: lr 5e-5 up to GPT-2-medium's

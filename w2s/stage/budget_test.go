@@ -2,6 +2,7 @@ package stage
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +139,24 @@ func TestSessionRunners(t *testing.T) {
 	}
 	if l := sess.Ladder(); len(l) != 5 || l[0] != "zoo/ci/xs" || l[4] != "zoo/ci/xl" {
 		t.Errorf("Ladder() = %v", l)
+	}
+}
+
+// TestSeedsFor: the chess task at cpu runs its own three seeds; every
+// other task, and chess where its budget names none, the budget's.
+func TestSeedsFor(t *testing.T) {
+	cpu, err := BudgetFor("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cpu.SeedsFor(ChessTask); !slices.Equal(got, []uint64{0, 1, 2}) {
+		t.Errorf("chess at cpu: seeds %v", got)
+	}
+	if got := cpu.SeedsFor("sst2"); !slices.Equal(got, cpu.Seeds) {
+		t.Errorf("sst2 at cpu: seeds %v, want %v", got, cpu.Seeds)
+	}
+	ci, _ := BudgetFor("ci")
+	if got := ci.SeedsFor(ChessTask); !slices.Equal(got, ci.Seeds) {
+		t.Errorf("chess at ci: seeds %v, want the budget's %v", got, ci.Seeds)
 	}
 }

@@ -44,6 +44,9 @@ type ChessBudget struct {
 	Epochs float64
 	LR     float64
 	Batch  int
+	// Seeds, when set, replace the budget's seeds for the chess task
+	// (Budget.SeedsFor).
+	Seeds []uint64
 }
 
 // String says what the budget trains and tests on.

@@ -80,7 +80,7 @@ func (s *Session) Runner(task string, seed uint64) (*Runner, error) {
 // budget's seeds).
 func (s *Session) Runners(task string, seeds ...uint64) ([]*Runner, error) {
 	if len(seeds) == 0 {
-		seeds = s.Budget.Seeds
+		seeds = s.Budget.SeedsFor(task)
 	}
 	out := make([]*Runner, len(seeds))
 	for i, seed := range seeds {

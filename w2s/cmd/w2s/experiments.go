@@ -223,10 +223,10 @@ func (f *experimentFlags) print(cmd *cobra.Command, p printer, start time.Time) 
 	return err
 }
 
-// seedList is --seeds, else the budget's seeds.
+// seedList is --seeds, else the budget's seeds for the task.
 func (f *experimentFlags) seedList(b stage.Budget) []uint64 {
 	if len(f.seeds) == 0 {
-		return b.Seeds
+		return b.SeedsFor(f.task)
 	}
 	out := make([]uint64, len(f.seeds))
 	for i, s := range f.seeds {
