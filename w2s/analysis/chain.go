@@ -187,8 +187,8 @@ func (sr *seedRun) runDirect(ctx context.Context, r *stage.Runner, sup *stage.Tr
 // the direct student learns the weak model's moves for the chain's last
 // half.
 func runChessChainSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
-	if l := string(loss); l != "" && l != "xent" {
-		return nil, fmt.Errorf("task %s: loss %s: chess students learn the move with the next-token loss (xent) only", r.Task, loss)
+	if err := stage.ChessLoss(loss); err != nil {
+		return nil, err
 	}
 	last := fmt.Sprintf("B%d", len(chain)-1)
 	sup, err := r.ChessTrain(ctx, chain[0], stage.SetA, nil)
@@ -210,44 +210,24 @@ func runChessChainSeed(ctx context.Context, r *stage.Runner, chain []string, los
 		if err != nil {
 			return nil, err
 		}
-		sr.labelAcc = append(sr.labelAcc, float64(accuracy(lh)))
-		sets := []string{stage.SetTest}
+		sr.labelAcc = append(sr.labelAcc, accuracy(lh))
+		var next []string
 		if i+1 < len(chain) {
-			sets = append(sets, fmt.Sprintf("B%d", i+1))
+			next = append(next, fmt.Sprintf("B%d", i+1))
 		}
-		student, err := r.ChessTrain(ctx, chain[i], set, labels)
-		if err != nil {
-			return nil, err
-		}
-		if labels, err = r.ChessAnswer(ctx, student, sets...); err != nil {
-			return nil, err
-		}
-		h, err := r.ChessHits(ctx, labels, stage.SetTest)
-		if err != nil {
+		var h metrics.Hits
+		if labels, h, err = r.ChessTrainAndTest(ctx, chain[i], set, labels, next...); err != nil {
 			return nil, err
 		}
 		sr.studentHits = append(sr.studentHits, h)
 		sr.chain = h
 	}
 	strong := chain[len(chain)-1]
-	for _, labels := range []*stage.Moves{weak, nil} {
-		t, err := r.ChessTrain(ctx, strong, last, labels)
-		if err != nil {
-			return nil, err
-		}
-		mv, err := r.ChessAnswer(ctx, t, stage.SetTest)
-		if err != nil {
-			return nil, err
-		}
-		h, err := r.ChessHits(ctx, mv, stage.SetTest)
-		if err != nil {
-			return nil, err
-		}
-		if labels != nil {
-			sr.direct = h
-		} else {
-			sr.ceiling = h
-		}
+	if _, sr.direct, err = r.ChessTrainAndTest(ctx, strong, last, weak); err != nil {
+		return nil, err
+	}
+	if _, sr.ceiling, err = r.ChessTrainAndTest(ctx, strong, last, nil); err != nil {
+		return nil, err
 	}
 	return sr, nil
 }

@@ -114,15 +114,7 @@ func RunChessLadder(ctx context.Context, runners []*stage.Runner, models []strin
 		}
 		var legal []float64
 		for _, r := range runners {
-			t, err := r.ChessTrain(ctx, m, stage.SetB, nil)
-			if err != nil {
-				return nil, err
-			}
-			mv, err := r.ChessAnswer(ctx, t, stage.SetTest)
-			if err != nil {
-				return nil, err
-			}
-			h, err := r.ChessHits(ctx, mv, stage.SetTest)
+			mv, h, err := r.ChessTrainAndTest(ctx, m, stage.SetB, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -193,11 +185,7 @@ func ChessExamples(ctx context.Context, r *stage.Runner, weak, strong string, n 
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.ChessTrain(ctx, strong, stage.SetB, labels)
-	if err != nil {
-		return nil, err
-	}
-	sm, err := r.ChessAnswer(ctx, st, stage.SetTest)
+	sm, _, err := r.ChessTrainAndTest(ctx, strong, stage.SetB, labels)
 	if err != nil {
 		return nil, err
 	}

@@ -522,8 +522,8 @@ func (r *Runner) ChessSupervise(ctx context.Context, weak string) (*Moves, error
 // B, the student trained on them, the ceiling on gold B, all three
 // scored on the test set by their first move.
 func (r *Runner) RunChess(ctx context.Context, weak, strong string, loss losses.Spec) (*Result, error) {
-	if l := string(loss); l != "" && l != "xent" {
-		return nil, fmt.Errorf("task %s: loss %s: the chess task trains with the next-token loss on the move (xent) only", ChessTask, loss)
+	if err := ChessLoss(loss); err != nil {
+		return nil, err
 	}
 	labels, err := r.ChessSupervise(ctx, weak)
 	if err != nil {
@@ -748,4 +748,29 @@ func (r *Runner) ChessPuzzles(ctx context.Context, set string) ([]chess.Puzzle, 
 		return nil, err
 	}
 	return cs.set(set)
+}
+
+// ChessLoss refuses a loss other than the next-token loss on the move
+// (xent, or none named): the confidence loss and its kin are for classes.
+func ChessLoss(loss losses.Spec) error {
+	if l := string(loss); l != "" && l != "xent" {
+		return fmt.Errorf("task %s: loss %s: the chess task trains with the next-token loss on the move (xent) only", ChessTask, loss)
+	}
+	return nil
+}
+
+// ChessTrainAndTest finetunes modelName on a set (gold moves, or the
+// supervisor's when weak is set), has it answer the test set and the
+// other sets named, and says which test puzzles it solved.
+func (r *Runner) ChessTrainAndTest(ctx context.Context, modelName, set string, weak *Moves, sets ...string) (*Moves, metrics.Hits, error) {
+	t, err := r.ChessTrain(ctx, modelName, set, weak)
+	if err != nil {
+		return nil, nil, err
+	}
+	mv, err := r.ChessAnswer(ctx, t, append([]string{SetTest}, sets...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := r.ChessHits(ctx, mv, SetTest)
+	return mv, h, err
 }
