@@ -306,14 +306,7 @@ func (sw *Sweep) FindPGRGrowsWithSize(loss losses.Spec) Finding {
 		}
 		return f
 	}
-	switch {
-	case 2*grows >= n && falls == 0:
-		f.Outcome = Reproduced
-	case 2*falls >= n && grows == 0:
-		f.Outcome = NotReproduced
-	default:
-		f.Outcome = Inconclusive
-	}
+	f.Outcome = mostComparisons(n, grows, falls)
 	f.Evidence = fmt.Sprintf("of %d supervisors (%s), PGR grows beyond the interval for %d, falls for %d: %s", n, loss.Short(), grows, falls, strings.Join(parts, "; "))
 	return f
 }
@@ -378,16 +371,23 @@ func (sw *Sweep) FindPGRFallsWithGap(loss losses.Spec) Finding {
 		}
 		return f
 	}
-	switch {
-	case 2*falls >= n && rises == 0:
-		f.Outcome = Reproduced
-	case 2*rises >= n && falls == 0:
-		f.Outcome = NotReproduced
-	default:
-		f.Outcome = Inconclusive
-	}
+	f.Outcome = mostComparisons(n, falls, rises)
 	f.Evidence = fmt.Sprintf("of %d students (%s), PGR is lower under the weakest supervisor beyond the interval for %d, higher for %d: %s", n, loss.Short(), falls, rises, strings.Join(parts, "; "))
 	return f
+}
+
+// mostComparisons judges n comparisons of which yes went the paper's way and no
+// the other, each beyond its interval: reproduced when at least half went
+// its way and none the other, not reproduced in the mirror case,
+// otherwise inconclusive.
+func mostComparisons(n, yes, no int) Outcome {
+	switch {
+	case 2*yes >= n && no == 0:
+		return Reproduced
+	case 2*no >= n && yes == 0:
+		return NotReproduced
+	}
+	return Inconclusive
 }
 
 // FindConfidenceLoss judges whether, at the largest gap (weakest supervisor,
