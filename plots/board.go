@@ -248,5 +248,6 @@ func (b *Board) HTML() (string, error) {
 // its supervisor and student generated (analysis.ChessExamples), captioned
 // with who found the solution.
 func ChessExampleBoard(e analysis.ChessExample) *Board {
-	return PuzzleBoard(e.Puzzle.FEN, e.Puzzle.Target, zoo.Short(e.Supervisor), e.SupervisorMove, zoo.Short(e.Student), e.StudentMove, e.Caption())
+	return PuzzleBoard(e.Puzzle.FEN, e.Puzzle.Target, zoo.Short(e.Supervisor), strings.TrimSpace(e.SupervisorMove),
+		zoo.Short(e.Student), strings.TrimSpace(e.StudentMove), e.Caption())
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/w2s-lab/w2s/w2s/analysis"
+	"github.com/w2s-lab/w2s/w2s/chess"
 )
 
 // svgElement is an element of a parsed SVG: its name, attributes and text.
@@ -217,6 +220,33 @@ func TestBoardHTMLAndBadFEN(t *testing.T) {
 	for _, fen := range []string{"", "not a fen", "8/8/8/8/8/8/8/8 w - - 0 1", "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0"} {
 		if _, err := (&Board{FEN: fen}).HTML(); err == nil || !strings.Contains(err.Error(), "plots: board FEN") {
 			t.Errorf("FEN %q: %v", fen, err)
+		}
+	}
+}
+
+// TestChessExampleBoard: a test puzzle with its supervisor's and student's
+// answers becomes a board with the solution's arrow, the student's, a
+// legend entry for an answer that is no move, and a caption saying who
+// solved it.
+func TestChessExampleBoard(t *testing.T) {
+	e := analysis.ChessExample{
+		Puzzle: chess.Puzzle{ID: "001wr", Rating: 1200, ToMove: "b", Last: "f2f3", Target: "d6c5",
+			FEN: "r4rk1/p3ppbp/Pp1q1np1/3PpbB1/2B5/2N2P2/1PPQ2PP/3RR1K1 b - - 0 1"},
+		Supervisor: "zoo/chess-cpu/xxxs", Student: "zoo/chess-cpu/m",
+		SupervisorMove: " e2\n", StudentMove: " d6c5", StudentRight: true,
+	}
+	b := ChessExampleBoard(e)
+	if !b.Flip || len(b.Arrows) != 3 || b.Arrows[1].Label != "supervisor xxxs" || b.Arrows[2].Label != "student m" {
+		t.Fatalf("board %+v", b)
+	}
+	html, err := b.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"solution: d6c5", "(not a move)", "student m: d6c5",
+		"Puzzle 001wr (rating 1200, Black to move after f2f3): solution d6c5; supervisor xxxs writes &#34;e2&#34;, no legal move; student m plays d6c5, the solution."} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the board does not show %q", want)
 		}
 	}
 }

@@ -161,13 +161,14 @@ type ChessExample struct {
 // solution.
 func (e ChessExample) Caption() string {
 	verdict := func(model, move string, right bool) string {
+		move = strings.TrimSpace(move)
 		switch {
 		case right:
 			return fmt.Sprintf("%s plays %s, the solution", zoo.Short(model), move)
 		case !chess.Legal(e.Puzzle.FEN, move):
-			return fmt.Sprintf("%s writes %q, no legal move", zoo.Short(model), strings.TrimSpace(move))
+			return fmt.Sprintf("%s writes %q, no legal move", zoo.Short(model), move)
 		}
-		return fmt.Sprintf("%s plays %s", zoo.Short(model), strings.TrimSpace(move))
+		return fmt.Sprintf("%s plays %s", zoo.Short(model), move)
 	}
 	side := map[string]string{"w": "White", "b": "Black"}[e.Puzzle.ToMove]
 	return fmt.Sprintf("Puzzle %s (rating %d, %s to move after %s): solution %s; supervisor %s; student %s.",
