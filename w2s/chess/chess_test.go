@@ -328,3 +328,23 @@ func TestTextRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeUCIShapedIsUCIOnly: an answer shaped like UCI is read as
+// UCI only. The library's SAN reader takes "d5e4" for e5e4 when that pawn
+// move is the only one to e4, which scored an illegal answer as the
+// solution of puzzle ozDQ3 (black pawns on d5 and e5, e4 empty).
+func TestNormalizeUCIShapedIsUCIOnly(t *testing.T) {
+	fen := "4r3/pppk4/8/3pp3/8/8/PPP5/4K3 b - - 0 1"
+	if _, ok, err := Normalize(fen, "e5e4"); !ok || err != nil {
+		t.Fatalf("e5e4 is legal: %v %v", ok, err)
+	}
+	if m, ok, _ := Normalize(fen, " d5e4"); ok {
+		t.Errorf("d5e4 (no piece to capture on e4) read as %s", m)
+	}
+	if m, ok, _ := Normalize(fen, "Re1+"); ok || m != "" {
+		t.Errorf("Re1+ is not legal here (the rook is black's on e8; e1 holds the white king): %s %v", m, ok)
+	}
+	if m, ok, _ := Normalize(fen, "e4"); !ok || m != "e5e4" {
+		t.Errorf("SAN e4: %q %v, want e5e4", m, ok)
+	}
+}

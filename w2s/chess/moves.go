@@ -129,11 +129,13 @@ var uciWord = regexp.MustCompile(`^[a-h][1-8][a-h][1-8](=?[qrbn])?$`)
 
 // Normalize reads the move a model generated in the position fen: the
 // first word of generated, in UCI (any case; a promotion written e7e8q,
-// e7e8Q or e7e8=Q) or, failing that, in SAN (Nf3, exd5, O-O, e8=Q+), and
-// returns it in UCI (lower case, the promotion piece as a fifth letter)
-// with ok true when it is a legal move there. A word that is no legal
-// move in either notation gives ok false; err is for a FEN that does not
-// parse.
+// e7e8Q or e7e8=Q) or, when it is not shaped like UCI, in SAN (Nf3, exd5,
+// O-O, e8=Q+), and returns it in UCI (lower case, the promotion piece as a
+// fifth letter) with ok true when it is a legal move there. A word shaped
+// like UCI is read as UCI only: the chess library's SAN reader takes
+// "d5e4" for the pawn move e5e4 when only that one is legal, which would
+// score an illegal answer as the solution. A word that is no legal move
+// gives ok false; err is for a FEN that does not parse.
 func Normalize(fen, generated string) (uci string, ok bool, err error) {
 	pos, err := Parse(fen)
 	if err != nil {
@@ -146,9 +148,11 @@ func Normalize(fen, generated string) (uci string, ok bool, err error) {
 	word := words[0]
 	if w := strings.ToLower(word); uciWord.MatchString(w) {
 		w = strings.Replace(w, "=", "", 1)
-		if _, ok := find(pos, w); ok {
-			return w, true, nil
+		_, ok := find(pos, w)
+		if !ok {
+			w = ""
 		}
+		return w, ok, nil
 	}
 	m, err := chesslib.AlgebraicNotation{}.Decode(pos, word)
 	if err != nil {

@@ -199,6 +199,11 @@ type ChessTrainSpec struct {
 	Batch  int
 	Decay  float64
 	Warmup float64
+	// WeakRead counts changes to how a supervisor's answers become a
+	// student's labels (chessLabels); 1: a UCI-shaped answer is read as
+	// UCI only (chess.Normalize). Gold trainings leave it 0, so their
+	// stored stages stay valid.
+	WeakRead int `json:",omitempty"`
 }
 
 // ChessTrained is a finetuned chess model.
@@ -207,6 +212,9 @@ type ChessTrained struct {
 	Spec     ChessTrainSpec
 	Info     TrainInfo
 }
+
+// chessWeakRead is ChessTrainSpec.WeakRead of a training on weak moves.
+const chessWeakRead = 1
 
 // chessLabels are the answers a model is trained on: the puzzle's target,
 // or the move the supervisor generated (its first word, in UCI when it is
@@ -256,7 +264,7 @@ func (r *Runner) ChessTrain(ctx context.Context, modelName, set string, weak *Mo
 		if weakMoves = weak.Sets[set]; !ok || weakMoves == nil {
 			return nil, fmt.Errorf("stage: the weak moves of %s hold no set %s", weak.Model, set)
 		}
-		spec.Labels = a.Key
+		spec.Labels, spec.WeakRead = a.Key, chessWeakRead
 	}
 	labels, err := chessLabels(puzzles, weakMoves)
 	if err != nil {
