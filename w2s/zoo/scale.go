@@ -158,8 +158,9 @@ func init() {
 	// Measured before this format, with FEN's placement (r4rk1/…, 49
 	// tokens a line) and context 128: finetuned on 2,000 gold puzzles
 	// (seed 0, 2,000 test puzzles), xxs, xs and s wrote a legal move for
-	// 4.5%, 8.8% and 3.1% of the test positions, mostly one fixed move
-	// whatever the position ("e5f6" for 64% of xs's answers).
+	// 4.5%, 8.8% and 3.1% of the test positions (upper bounds: scored
+	// before chess.Normalize stopped reading UCI-shaped answers as SAN),
+	// mostly one fixed move whatever the position.
 	scales["chess-cpu"] = &Scale{
 		Name:  "chess-cpu",
 		Sizes: []Size{{"xxxs", 1, 20, 1}, {"xxs", 1, 40, 2}, {"xs", 2, 56, 2}, {"s", 3, 80, 2}, {"m", 3, 128, 4}},
