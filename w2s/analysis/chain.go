@@ -104,7 +104,7 @@ type seedRun struct {
 
 // runChainSeed runs the chain, then direct supervision, for one seed.
 func runChainSeed(ctx context.Context, r *stage.Runner, chain []string, loss losses.Spec) (*seedRun, error) {
-	r.Extra = len(chain) - 1
+	r = r.WithExtra(len(chain) - 1) // the caller's runner keeps its halves
 	if stage.IsChess(r.Task) {
 		return runChessChainSeed(ctx, r, chain, loss)
 	}

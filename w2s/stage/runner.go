@@ -105,6 +105,16 @@ func (r *Runner) do(ctx context.Context, kind string, version int, spec any, fil
 	return nil, fmt.Errorf("%s %s: %w", kind, key, ErrNotStored)
 }
 
+// WithExtra returns a runner of the same task, budget, seed, store and
+// backend with n extra halves (Extra), its splits made afresh: a runner
+// whose splits are made keeps the halves it had.
+func (r *Runner) WithExtra(n int) *Runner {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &Runner{Task: r.Task, Budget: r.Budget, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
+		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: n, data: r.data, dataSum: r.dataSum}
+}
+
 // WithBudget returns a runner of the same task, seed, store and backend
 // with another budget (hyperparameter searches). It shares the loaded
 // data; the splits are made again when the budget changes their sizes.
