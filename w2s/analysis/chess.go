@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/w2s-lab/w2s/w2s/chess"
@@ -78,6 +79,7 @@ type ChessLadder struct {
 	Scale    string
 	Seeds    []uint64
 	Examples int
+	Puzzles  int // gold puzzles each finetune reads (half B)
 	Rungs    []ChessRung
 	// Span is the top rung's finetuned accuracy minus the bottom's, paired
 	// over test rows and seeds.
@@ -86,15 +88,23 @@ type ChessLadder struct {
 
 // RunChessLadder scores every model zero-shot and finetuned on gold half
 // B, one runner per seed (stages are stored: the finetunes are the
-// sweeps' ceilings).
+// sweeps' ceilings, unless the budget's Chess.LadderDocs gives the
+// ladder's table a larger half B of its own).
 func RunChessLadder(ctx context.Context, runners []*stage.Runner, models []string) (*ChessLadder, error) {
 	if len(runners) == 0 || len(models) < 2 {
 		return nil, fmt.Errorf("chess ladder: need runners and at least two models (got %d runners, models %v)", len(runners), models)
 	}
 	cl := &ChessLadder{Scale: runners[0].Budget.Scale}
-	for _, r := range runners {
+	runners = slices.Clone(runners)
+	for i, r := range runners {
 		cl.Seeds = append(cl.Seeds, r.Seed)
+		if n := r.Budget.Chess.LadderDocs; n > 0 {
+			b := r.Budget
+			b.Chess.NDocs = n
+			runners[i] = r.WithBudget(b)
+		}
 	}
+	cl.Puzzles = runners[0].Budget.Chess.NDocs / 2
 	gold := make([][]metrics.Hits, len(models))
 	for i, m := range models {
 		zs, err := runners[0].ChessZeroShot(ctx, m, stage.SetTest)
@@ -138,8 +148,8 @@ func RunChessLadder(ctx context.Context, runners []*stage.Runner, models []strin
 
 // Table is the ladder rung by rung, with the span of its ends.
 func (cl *ChessLadder) Table() *table.Table {
-	t := &table.Table{Caption: fmt.Sprintf("chess_puzzles, scale %s: %d test puzzles; zero-shot is one pass (intervals over test rows), finetuned on gold over seeds %v; %s",
-		cl.Scale, cl.Examples, cl.Seeds, IntervalNote),
+	t := &table.Table{Caption: fmt.Sprintf("chess_puzzles, scale %s: %d test puzzles; zero-shot is one pass (intervals over test rows), finetuned on %d gold puzzles over seeds %v; %s",
+		cl.Scale, cl.Examples, cl.Puzzles, cl.Seeds, IntervalNote),
 		Header: []string{"model", "non-embedding params", "legal, zero-shot", "accuracy, zero-shot", "legal, finetuned", "accuracy, finetuned on gold"}}
 	for _, r := range cl.Rungs {
 		t.Add(zoo.Short(r.Model), fmt.Sprint(r.Params), fmt.Sprintf("%.3f", r.ZeroShotLegal), ivs(r.ZeroShot), fmt.Sprintf("%.3f", r.GoldLegal), ivs(r.Gold))

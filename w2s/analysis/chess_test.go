@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -44,9 +45,18 @@ func TestChessSweepAndChain(t *testing.T) {
 	if err := sw.Table().WriteText(&text); err != nil || strings.Contains(text.String(), "majority class: NaN") {
 		t.Errorf("sweep table (%v):\n%s", err, text.String())
 	}
-	ch, err := RunChain(context.Background(), runners(t, sess, stage.ChessTask, 0, 1), ladder, "xent")
+	// The chain runs on runners that have made their splits already
+	// (the sweep's), and leaves them as they were.
+	chainRunners := runners(t, sess, stage.ChessTask, 0, 1)
+	if _, err := chainRunners[0].ChessPuzzles(context.Background(), stage.SetTest); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := RunChain(context.Background(), chainRunners, ladder, "xent")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if chainRunners[0].Extra != 0 {
+		t.Errorf("the chain left its caller's runner with %d extra halves", chainRunners[0].Extra)
 	}
 	if len(ch.Links) != 2 || ch.Examples != b.Chess.NTest || len(ch.Seeds) != 2 {
 		t.Errorf("chain: %d links, %d test rows, seeds %v", len(ch.Links), ch.Examples, ch.Seeds)
@@ -75,6 +85,24 @@ func TestChessSweepAndChain(t *testing.T) {
 	}
 	text.Reset()
 	if err := cl.Table().WriteText(&text); err != nil || !strings.Contains(text.String(), "accuracy, zero-shot") {
+		t.Errorf("ladder table (%v):\n%s", err, text.String())
+	}
+	// A budget's LadderDocs gives the ladder's table a larger half B of
+	// its own; the caller's runners keep the sweep's.
+	lr := runners(t, sess, stage.ChessTask, 0)
+	lb := lr[0].Budget
+	lb.Chess.LadderDocs = 2 * b.Chess.NDocs
+	lr[0] = lr[0].WithBudget(lb)
+	big, err := RunChessLadder(context.Background(), lr, ladder[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.Puzzles != b.Chess.NDocs/2 || big.Puzzles != b.Chess.NDocs || lr[0].Budget.Chess.NDocs != b.Chess.NDocs {
+		t.Errorf("finetuned on %d and %d gold puzzles (want %d and %d); the caller's runner now has NDocs %d",
+			cl.Puzzles, big.Puzzles, b.Chess.NDocs/2, b.Chess.NDocs, lr[0].Budget.Chess.NDocs)
+	}
+	text.Reset()
+	if err := big.Table().WriteText(&text); err != nil || !strings.Contains(text.String(), fmt.Sprintf("finetuned on %d gold puzzles", b.Chess.NDocs)) {
 		t.Errorf("ladder table (%v):\n%s", err, text.String())
 	}
 }

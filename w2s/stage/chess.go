@@ -47,12 +47,22 @@ type ChessBudget struct {
 	// Seeds, when set, replace the budget's seeds for the chess task
 	// (Budget.SeedsFor).
 	Seeds []uint64
+	// LadderDocs, when set, replaces NDocs for the ladder's own table
+	// (analysis.RunChessLadder): each rung finetuned on gold half B of
+	// this many puzzles, to say what the ladder can do when gold puzzles
+	// are plenty, apart from what a sweep of 30 experiments per seed can
+	// afford.
+	LadderDocs int
 }
 
 // String says what the budget trains and tests on.
 func (b ChessBudget) String() string {
-	return fmt.Sprintf("chess: %d test puzzles; %d training puzzles (halves A and B of %d); finetuning for %g epochs at lr %g, batch %d, on the move",
+	s := fmt.Sprintf("chess: %d test puzzles; %d training puzzles (halves A and B of %d); finetuning for %g epochs at lr %g, batch %d, on the move",
 		b.NTest, b.NDocs, b.NDocs/2, b.Epochs, b.LR, b.Batch)
+	if b.LadderDocs > 0 {
+		s += fmt.Sprintf("; the ladder's table finetunes each rung on %d gold puzzles", b.LadderDocs/2)
+	}
+	return s
 }
 
 // chessShare is the share of games whose puzzles form the test set.
