@@ -344,7 +344,7 @@ func chessLength(tok tokenizer.Tokenizer, cs *chessSplits, context int) int {
 // chessTrain fills the artifact of a finetune on puzzle answers.
 func (r *Runner) chessTrain(ctx context.Context, spec ChessTrainSpec, modelName, dir string, puzzles []chess.Puzzle, labels []string, work, out string) error {
 	start := time.Now()
-	m, tok, err := loadLM(dir)
+	m, tok, err := zoo.LoadDir(dir, checkpoint.LoadOptions{Head: "lm"})
 	if err != nil {
 		return err
 	}
@@ -478,7 +478,7 @@ func (r *Runner) chessMoves(ctx context.Context, t *ChessTrained, key, dir strin
 // chessAnswer generates the moves of one set.
 func (r *Runner) chessAnswer(ctx context.Context, modelName, dir string, cs *chessSplits, puzzles []chess.Puzzle, spec ChessMovesSpec, out string) error {
 	start := time.Now()
-	m, tok, err := loadLM(dir)
+	m, tok, err := zoo.LoadDir(dir, checkpoint.LoadOptions{Head: "lm"})
 	if err != nil {
 		return err
 	}

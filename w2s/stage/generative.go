@@ -13,6 +13,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
 	"github.com/w2s-lab/w2s/w2s/train"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 const versionGenerative = 1
@@ -80,7 +81,7 @@ func (r *Runner) GenerativeFinetune(ctx context.Context, modelName string) (*sto
 // model in dir, keeping resumable training state under work.
 func (r *Runner) genft(ctx context.Context, spec GenerativeSpec, modelName, dir, work, out string) error {
 	start := time.Now()
-	m, tok, err := loadLM(dir)
+	m, tok, err := zoo.LoadDir(dir, checkpoint.LoadOptions{Head: "lm"})
 	if err != nil {
 		return err
 	}
@@ -168,17 +169,3 @@ func (r *Runner) trainNextToken(ctx context.Context, m *model.Model, stream []in
 
 // baseName strips GenSuffix.
 func baseName(name string) (string, bool) { return strings.CutSuffix(name, GenSuffix) }
-
-// loadLM loads the checkpoint in dir with its language-model head, and
-// its tokenizer.
-func loadLM(dir string) (*model.Model, tokenizer.Tokenizer, error) {
-	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{Head: "lm"})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := tokenizer.ForModel(dir, m.Config.VocabSize)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, tok, nil
-}

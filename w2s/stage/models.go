@@ -100,10 +100,5 @@ func (r *Runner) head() (model.Head, int) {
 // loadBase loads a base model under the task's (fresh) head.
 func (r *Runner) loadBase(dir string) (*model.Model, tokenizer.Tokenizer, error) {
 	head, n := r.head()
-	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{Head: head, NumLabels: n})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := tokenizer.ForModel(dir, m.Config.VocabSize)
-	return m, tok, err
+	return zoo.LoadDir(dir, checkpoint.LoadOptions{Head: head, NumLabels: n})
 }

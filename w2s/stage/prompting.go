@@ -17,6 +17,7 @@ import (
 	"github.com/w2s-lab/w2s/w2s/store"
 	"github.com/w2s-lab/w2s/w2s/tasks"
 	"github.com/w2s-lab/w2s/w2s/tokenizer"
+	"github.com/w2s-lab/w2s/w2s/zoo"
 )
 
 const versionPrompting = 2 // 2: Info.Accuracy and Info.AUROC are filled in
@@ -86,11 +87,7 @@ func (r *Runner) Prompt(ctx context.Context, modelName string, k int, weak *Labe
 // prompt fills the artifact folder out of a prompting of the model in dir.
 func (r *Runner) prompt(ctx context.Context, spec PromptSpec, dir string, weak *Labels, out string) error {
 	start := time.Now()
-	m, err := checkpoint.Load(dir, checkpoint.LoadOptions{})
-	if err != nil {
-		return err
-	}
-	tok, err := tokenizer.ForModel(dir, m.Config.VocabSize)
+	m, tok, err := zoo.LoadDir(dir, checkpoint.LoadOptions{})
 	if err != nil {
 		return err
 	}

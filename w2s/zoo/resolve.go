@@ -189,6 +189,11 @@ func Load(ctx context.Context, name string, opts checkpoint.LoadOptions) (*model
 	if err != nil {
 		return nil, nil, err
 	}
+	return LoadDir(dir, opts)
+}
+
+// LoadDir loads the checkpoint in dir (with opts) and its tokenizer.
+func LoadDir(dir string, opts checkpoint.LoadOptions) (*model.Model, tokenizer.Tokenizer, error) {
 	m, err := checkpoint.Load(dir, opts)
 	if err != nil {
 		return nil, nil, err
