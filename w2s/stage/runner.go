@@ -111,8 +111,16 @@ func (r *Runner) do(ctx context.Context, kind string, version int, spec any, fil
 func (r *Runner) WithExtra(n int) *Runner {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return &Runner{Task: r.Task, Budget: r.Budget, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
-		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: n, data: r.data, dataSum: r.dataSum}
+	c := r.fresh(r.Budget)
+	c.Extra = n
+	return c
+}
+
+// fresh is a runner like r under budget b that shares r's loaded data
+// and makes its splits anew; r.mu is held.
+func (r *Runner) fresh(b Budget) *Runner {
+	return &Runner{Task: r.Task, Budget: b, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
+		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: r.Extra, data: r.data, dataSum: r.dataSum}
 }
 
 // WithBudget returns a runner of the same task, seed, store and backend
@@ -121,8 +129,7 @@ func (r *Runner) WithExtra(n int) *Runner {
 func (r *Runner) WithBudget(b Budget) *Runner {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := &Runner{Task: r.Task, Budget: b, Seed: r.Seed, Store: r.Store, Backend: r.Backend, Data: r.Data, Log: r.Log,
-		Progress: r.Progress, StoredOnly: r.StoredOnly, Extra: r.Extra, data: r.data, dataSum: r.dataSum}
+	n := r.fresh(b)
 	o := r.Budget
 	if b.NDocs == o.NDocs && b.PairNDocs == o.PairNDocs && b.NVal == o.NVal && b.NTest == o.NTest && b.NTune == o.NTune && b.Balance == o.Balance {
 		n.splits, n.usedNDocs = r.splits, r.usedNDocs
